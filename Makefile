@@ -1,0 +1,47 @@
+# Two commands set everything up on a fresh clone: `make synth`, then `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SCAN_VENV := .venv-scan
+CHECKOV_VERSION := 3.3.30
+STAMP := $(VENV)/.installed-stamp
+
+# jsii (under cdktf) prints a large end-of-life banner on Node 20 at every start.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install synth test lint format scan clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-virtualenv -r requirements.lock
+	$(PY) -m pip install --quiet --require-virtualenv --no-deps -e .
+	touch $@
+
+synth: $(STAMP)
+	$(PY) main.py
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# checkov pins an old boto3, so it gets a virtualenv of its own.
+$(SCAN_VENV)/bin/checkov:
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+
+scan: $(SCAN_VENV)/bin/checkov synth
+	$(SCAN_VENV)/bin/checkov --config-file .checkov.yaml --directory cdktf.out/stacks
+
+clean:
+	rm -rf cdktf.out $(VENV) $(SCAN_VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""CDKTF constructs and the per-environment stack that composes them."""

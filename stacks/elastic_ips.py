@@ -1,0 +1,54 @@
+"""The allow-listed Elastic IPs of an environment: one per AZ, created or reused."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_eip import DataAwsEip
+from cdktf_cdktf_provider_aws.eip import Eip
+from constructs import Construct
+
+ALLOW_LISTED_TAG = "staticip:allow-listed"
+
+
+@dataclass(frozen=True)
+class ElasticIpsProps:
+    """Which AZs get an allow-listed IP and how it is protected."""
+
+    name: str
+    """Prefix for Name tags."""
+    azs: tuple[str, ...]
+    """AZ names. Each IP is keyed by its AZ name, so adding or reordering AZs never
+    replaces (and so never releases) an existing IP."""
+    protect: bool = True
+    """`lifecycle.prevent_destroy` on every created EIP. Default on: a released EIP is gone
+    for good, and vendors have it on their allow-list."""
+    reuse_allocation_ids: Mapping[str, str] = field(default_factory=dict)
+    """AZ name -> existing allocation ID to use instead of creating an EIP there (like
+    terraform-aws-modules/vpc `reuse_nat_ips`); Terraform then never owns, so never
+    releases, that address."""
+
+
+class ElasticIps(Construct):
+    """`allocation_ids` and `public_ips`, both keyed by AZ name."""
+
+    def __init__(self, scope: Construct, id_: str, props: ElasticIpsProps) -> None:
+        super().__init__(scope, id_)
+        self.allocation_ids: dict[str, str] = {}
+        self.public_ips: dict[str, str] = {}
+        for az in props.azs:
+            reused = props.reuse_allocation_ids.get(az)
+            if reused:
+                found = DataAwsEip(self, f"reused-{az}", id=reused)
+                self.allocation_ids[az], self.public_ips[az] = found.id, found.public_ip
+                continue
+            eip = Eip(
+                self,
+                f"eip-{az}",
+                domain="vpc",
+                tags={"Name": f"{props.name}-{az}", ALLOW_LISTED_TAG: "true", "staticip:az": az},
+                lifecycle=TerraformResourceLifecycle(prevent_destroy=props.protect),
+            )
+            self.allocation_ids[az], self.public_ips[az] = eip.allocation_id, eip.public_ip

@@ -1,0 +1,112 @@
+"""A Python Lambda function packaged from `lambda_src/`, with its role and log group."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cdktf import AssetType, TerraformAsset
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionTracingConfig,
+    LambdaFunctionVpcConfig,
+)
+from constructs import Construct
+
+LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
+RUNTIME = "python3.12"
+BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+
+_ASSUME_ROLE = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+            }
+        ],
+    }
+)
+
+
+@dataclass(frozen=True)
+class FunctionProps:
+    """A function whose code is the directory `lambda_src/<source>` with `handler.handler`."""
+
+    name: str
+    """Function name (also names the role and log group)."""
+    source: str
+    """Directory under `lambda_src/`."""
+    memory_mb: int = 256
+    timeout_seconds: int = 30
+    log_retention_days: int = 30
+    """CloudWatch Logs retention of `/aws/lambda/<name>`. Default 30 days."""
+    subnet_ids: Sequence[str] = ()
+    """Subnets to attach to; empty means outside any VPC (no VPC access policy either)."""
+    security_group_ids: Sequence[str] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
+    tracing_mode: str = "PassThrough"
+    """X-Ray: `PassThrough` (default, no traces unless the caller samples) or `Active`."""
+
+
+class Function(Construct):
+    """Lambda function + execution role (AWS-managed basic execution, plus VPC access only
+    when in a VPC: nothing more) + log group with retention."""
+
+    def __init__(self, scope: Construct, id_: str, props: FunctionProps) -> None:
+        super().__init__(scope, id_)
+        source = LAMBDA_SRC / props.source
+        if not (source / "handler.py").is_file():
+            raise ValueError(
+                f"{source}/handler.py not found: every function in lambda_src/ "
+                "has a handler.py with a `handler` function"
+            )
+        in_vpc = bool(props.subnet_ids)
+
+        self.role = IamRole(
+            self, "role", name=f"{props.name}-role", assume_role_policy=_ASSUME_ROLE
+        )
+        policies = [BASIC_EXECUTION_POLICY] + ([VPC_ACCESS_POLICY] if in_vpc else [])
+        attachments = [
+            IamRolePolicyAttachment(
+                self, f"policy-{arn.rsplit('/', 1)[-1]}", role=self.role.name, policy_arn=arn
+            )
+            for arn in policies
+        ]
+        self.log_group = CloudwatchLogGroup(
+            self,
+            "logs",
+            name=f"/aws/lambda/{props.name}",
+            retention_in_days=props.log_retention_days,
+        )
+        asset = TerraformAsset(self, "code", path=str(source), type=AssetType.ARCHIVE)
+        self.function = LambdaFunction(
+            self,
+            "function",
+            function_name=props.name,
+            role=self.role.arn,
+            runtime=RUNTIME,
+            handler="handler.handler",
+            filename=asset.path,
+            source_code_hash=asset.asset_hash,
+            memory_size=props.memory_mb,
+            timeout=props.timeout_seconds,
+            tracing_config=LambdaFunctionTracingConfig(mode=props.tracing_mode),
+            environment={"variables": dict(props.environment)} if props.environment else None,
+            vpc_config=LambdaFunctionVpcConfig(
+                subnet_ids=list(props.subnet_ids), security_group_ids=list(props.security_group_ids)
+            )
+            if in_vpc
+            else None,
+            # The log group must exist first, or Lambda creates one without retention; the
+            # VPC policy must be attached first, or creating the ENIs fails.
+            depends_on=[self.log_group, *attachments],
+        )

@@ -1,0 +1,428 @@
+"""The environments file (`staticip.toml`): parse, validate and default it.
+
+Plain Python with no CDKTF import, so the CLI can read environments without paying for the
+provider bindings. Every validation failure is a `ConfigError` whose message is one line naming
+the file, the environment and the key, and saying what to write instead.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_FILE = "staticip.toml"
+
+EGRESS_MODES = ("none", "eni-eip", "nat-gateway")
+INGRESS_MODES = ("none", "global-accelerator")
+NAT_LAYOUTS = ("per-az", "single")
+
+# Subnets are carved from the VPC CIDR with 4 extra prefix bits: 16 slots, public subnets take
+# slot k and private ones slot 8 + k, where k is the AZ letter (a = 0). Deriving the slot from the
+# AZ *name* rather than its position in a list keeps every subnet, and the NAT Gateway and
+# Hyperplane ENI inside it, where it is when AZs are added or reordered.
+SUBNET_NEWBITS = 4
+PRIVATE_SLOT_OFFSET = 8
+MAX_AZ_LETTER = "h"
+# A /24 VPC gives /28 subnets, the smallest AWS allows.
+MAX_VPC_PREFIX = 24
+
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ALLOCATION_ID = re.compile(r"^eipalloc-[0-9a-f]{8,17}$")
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+# Lambda accepts these retention values only.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
+
+
+class ConfigError(ValueError):
+    """A problem in the environments file; `str()` is the one line to show the user."""
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """The Lambda function an environment deploys."""
+
+    name: str
+    """Function name; defaults to `<project>-<environment>-egress-probe` or `-webhook`."""
+    memory_mb: int = 256
+    """Memory in MB (128-10240); the probe needs little."""
+    timeout_seconds: int = 30
+    """Invocation timeout (1-900 s); the ALB gives up on a target after its own timeout."""
+    log_retention_days: int = 30
+    """CloudWatch Logs retention; one of the values Lambda accepts."""
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Where Terraform keeps state. Local file unless `bucket` is set."""
+
+    bucket: str | None = None
+    """S3 bucket; with it, state goes to S3 with Terraform's native lockfile (no DynamoDB)."""
+    key: str | None = None
+    """Object key; defaults to `staticip/<environment>/terraform.tfstate`."""
+    region: str | None = None
+    """Bucket region; defaults to the environment's region."""
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """One environment, synthesized as the CDKTF stack of the same name."""
+
+    name: str
+    region: str
+    vpc_cidr: str
+    azs: tuple[str, ...]
+    """AZ names; from `azs`, or the first `az_count` letters of the region (default 2)."""
+    function: FunctionConfig
+    egress: str = "none"
+    """`eni-eip` (dev trick, no NAT), `nat-gateway`, or `none`."""
+    ingress: str = "none"
+    """`global-accelerator` (two anycast IPs in front of an ALB) or `none`."""
+    nat: str = "per-az"
+    """With `nat-gateway`: `per-az` (one NAT per AZ, ~$32.85/month each) or `single`."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    backend: BackendConfig = field(default_factory=BackendConfig)
+    protect_ips: bool = True
+    """`prevent_destroy` on every allow-listed IP; set false only to destroy on purpose."""
+    reuse_eip_allocation_ids: Mapping[str, str] = field(default_factory=dict)
+    """AZ name -> existing EIP allocation ID to use instead of creating one."""
+    certificate_arn: str | None = None
+    """ACM certificate for the ingress ALB; with it, HTTPS on 443 and HTTP redirects."""
+    alb_deletion_protection: bool | None = None
+    """ALB deletion protection; defaults to on for every environment not named `dev`."""
+
+    @property
+    def single_nat_az(self) -> str:
+        """The AZ that holds the NAT Gateway in `single` mode: the alphabetically first one,
+        so reordering `azs` never moves it."""
+        return min(self.azs)
+
+    @property
+    def static_ip_azs(self) -> tuple[str, ...]:
+        """AZs that carry an allow-listed egress EIP, sorted by name."""
+        if self.egress == "eni-eip" or (self.egress == "nat-gateway" and self.nat == "per-az"):
+            return tuple(sorted(self.azs))
+        if self.egress == "nat-gateway":
+            return (self.single_nat_az,)
+        return ()
+
+    @property
+    def needs_private_subnets(self) -> bool:
+        return self.egress == "nat-gateway"
+
+    @property
+    def deletion_protection(self) -> bool:
+        if self.alb_deletion_protection is None:
+            return self.name != "dev"
+        return self.alb_deletion_protection
+
+    def subnet_cidr(self, az: str, private: bool = False) -> str:
+        """The subnet CIDR for `az`, derived from the AZ letter (see SUBNET_NEWBITS)."""
+        slot = ord(az[-1]) - ord("a") + (PRIVATE_SLOT_OFFSET if private else 0)
+        net = ipaddress.ip_network(self.vpc_cidr)
+        return str(list(net.subnets(new_prefix=net.prefixlen + SUBNET_NEWBITS))[slot])
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole file: a project name and its environments, in file order."""
+
+    path: Path
+    project: str
+    environments: tuple[EnvironmentConfig, ...]
+
+    def environment(self, name: str) -> EnvironmentConfig:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        known = ", ".join(e.name for e in self.environments)
+        raise ConfigError(f"{self.path}: no environment named '{name}' (known: {known})")
+
+
+_TOP_KEYS = {"project", "environments"}
+_ENV_KEYS = {
+    "region",
+    "vpc_cidr",
+    "az_count",
+    "azs",
+    "egress",
+    "ingress",
+    "nat",
+    "function",
+    "tags",
+    "backend",
+    "protect_ips",
+    "reuse_eip_allocation_ids",
+    "certificate_arn",
+    "alb_deletion_protection",
+}
+_FUNCTION_KEYS = {"name", "memory_mb", "timeout_seconds", "log_retention_days"}
+_BACKEND_KEYS = {"bucket", "key", "region"}
+
+
+class _Reader:
+    """Typed access to one table, raising errors that name file, environment and key."""
+
+    def __init__(self, path: Path, env: str | None, table: Mapping[str, Any], prefix: str = ""):
+        self.path, self.env, self.table, self.prefix = path, env, table, prefix
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        where = f"environment '{self.env}', " if self.env else ""
+        return ConfigError(f"{self.path}: {where}key '{self.prefix}{key}': {problem}")
+
+    def check_keys(self, allowed: set[str]) -> None:
+        for key in self.table:
+            if key not in allowed:
+                raise self.fail(key, f"unknown key; allowed: {', '.join(sorted(allowed))}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        if key not in self.table:
+            return default
+        value = self.table[key]
+        # bool is an int in Python; a TOML `true` must not pass for a number.
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            names = " or ".join(_TOML_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+            raise self.fail(key, f"expected {names}, got {_toml_type(value)}")
+        return value
+
+    def int_in(self, key: str, low: int, high: int, default: int) -> int:
+        value = self.get(key, int, default)
+        if not low <= value <= high:
+            raise self.fail(key, f"{value} is out of range; use {low} to {high}")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.get(key, str, default)
+        if value not in choices:
+            raise self.fail(key, f"unknown value '{value}'; use one of {', '.join(choices)}")
+        return value
+
+    def sub(self, key: str) -> _Reader:
+        table = self.get(key, dict, {})
+        return _Reader(self.path, self.env, table, f"{self.prefix}{key}.")
+
+
+_TOML_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    bool: "a boolean",
+    dict: "a table",
+    list: "an array",
+    float: "a float",
+}
+
+
+def _toml_type(value: object) -> str:
+    return _TOML_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG_FILE) -> Config:
+    """Read and validate the environments file; raise `ConfigError` on the first problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found; create it or pass --config") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse_config(raw, path)
+
+
+def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
+    """Validate an already-parsed TOML document (split out so property tests can feed it)."""
+    top = _Reader(path, None, raw)
+    top.check_keys(_TOP_KEYS)
+    project = top.get("project", str, "staticip")
+    if not _NAME.match(project):
+        raise top.fail("project", f"'{project}' must be lowercase letters, digits and '-'")
+    envs_table = top.get("environments", dict, {})
+    if not envs_table:
+        raise top.fail("environments", "no environments; add a table [environments.<name>]")
+    envs = []
+    for name, table in envs_table.items():
+        if not isinstance(table, dict):
+            raise top.fail(f"environments.{name}", f"expected a table, got {_toml_type(table)}")
+        if not _NAME.match(name):
+            raise top.fail(
+                f"environments.{name}",
+                "environment names are lowercase letters, digits and '-', starting with a letter",
+            )
+        envs.append(_parse_environment(path, project, name, table))
+    _check_across(path, envs)
+    return Config(path=path, project=project, environments=tuple(envs))
+
+
+def _parse_environment(
+    path: Path, project: str, name: str, table: Mapping[str, Any]
+) -> EnvironmentConfig:
+    r = _Reader(path, name, table)
+    r.check_keys(_ENV_KEYS)
+
+    region = r.get("region", str, "us-east-1")
+    if not _REGION.match(region):
+        raise r.fail("region", f"'{region}' is not an AWS region name like 'us-east-1'")
+
+    cidr_text = r.get("vpc_cidr", str)
+    if cidr_text is None:
+        raise r.fail("vpc_cidr", "missing; give the VPC an IPv4 CIDR such as '10.10.0.0/16'")
+    try:
+        cidr = ipaddress.IPv4Network(cidr_text)
+    except ValueError as exc:
+        raise r.fail("vpc_cidr", f"'{cidr_text}' is not an IPv4 network CIDR ({exc})") from None
+    if not 16 <= cidr.prefixlen <= MAX_VPC_PREFIX:
+        raise r.fail(
+            "vpc_cidr", f"prefix /{cidr.prefixlen} is out of range; use /16 to /{MAX_VPC_PREFIX}"
+        )
+
+    egress = r.choice("egress", EGRESS_MODES, "none")
+    ingress = r.choice("ingress", INGRESS_MODES, "none")
+    if egress == "none" and ingress == "none":
+        raise r.fail(
+            "egress",
+            "environment has neither egress nor ingress; set egress = "
+            "'eni-eip' or 'nat-gateway', or ingress = 'global-accelerator'",
+        )
+    nat = r.choice("nat", NAT_LAYOUTS, "per-az")
+    if "nat" in table and egress != "nat-gateway":
+        raise r.fail("nat", "only applies with egress = 'nat-gateway'; remove it")
+
+    azs = _parse_azs(r, region)
+    if ingress == "global-accelerator" and len(azs) < 2:
+        raise r.fail("az_count", "an ALB needs subnets in at least 2 AZs; use 2 or more")
+
+    default_fn = f"{project}-{name}-" + ("egress-probe" if egress != "none" else "webhook")
+    fr = r.sub("function")
+    fr.check_keys(_FUNCTION_KEYS)
+    fn_name = fr.get("name", str, default_fn)
+    if not _FUNCTION_NAME.match(fn_name):
+        raise fr.fail(
+            "name", f"'{fn_name}' is not a Lambda function name (1-64 of A-Z a-z 0-9 _ -)"
+        )
+    retention = fr.get("log_retention_days", int, 30)
+    if retention not in LOG_RETENTION_DAYS:
+        raise fr.fail(
+            "log_retention_days",
+            f"{retention} is not a CloudWatch Logs retention; "
+            f"use one of {', '.join(map(str, LOG_RETENTION_DAYS))}",
+        )
+    function = FunctionConfig(
+        name=fn_name,
+        memory_mb=fr.int_in("memory_mb", 128, 10240, 256),
+        timeout_seconds=fr.int_in("timeout_seconds", 1, 900, 30),
+        log_retention_days=retention,
+    )
+
+    tags = r.get("tags", dict, {})
+    for key, value in tags.items():
+        if not _TAG_KEY.match(key) or key.lower().startswith("aws:"):
+            raise r.fail(f"tags.{key}", "not a valid tag key (1-128 characters, no 'aws:' prefix)")
+        if not isinstance(value, str) or len(value) > 256:
+            raise r.fail(f"tags.{key}", "tag values are strings of at most 256 characters")
+    for reserved in ("environment", "project"):
+        if reserved in tags:
+            raise r.fail(f"tags.{reserved}", "set by staticip itself; remove it")
+
+    br = r.sub("backend")
+    br.check_keys(_BACKEND_KEYS)
+    bucket = br.get("bucket", str)
+    if bucket is not None and not _BUCKET.match(bucket):
+        raise br.fail("bucket", f"'{bucket}' is not an S3 bucket name")
+    for key in ("key", "region"):
+        if key in br.table and bucket is None:
+            raise br.fail(key, "only applies with an S3 bucket; set backend.bucket too")
+    backend_region = br.get("region", str)
+    if backend_region is not None and not _REGION.match(backend_region):
+        raise br.fail("region", f"'{backend_region}' is not an AWS region name")
+    backend = BackendConfig(bucket=bucket, key=br.get("key", str), region=backend_region)
+
+    reuse = r.get("reuse_eip_allocation_ids", dict, {})
+    if reuse and egress == "none":
+        raise r.fail("reuse_eip_allocation_ids", "only applies to an egress mode; remove it")
+    for az, alloc in reuse.items():
+        key = f"reuse_eip_allocation_ids.{az}"
+        if az not in azs:
+            raise r.fail(key, f"'{az}' is not one of this environment's AZs ({', '.join(azs)})")
+        if not isinstance(alloc, str) or not _ALLOCATION_ID.match(alloc):
+            raise r.fail(key, "expected an EIP allocation ID like 'eipalloc-0123456789abcdef0'")
+    if len(set(reuse.values())) != len(reuse):
+        raise r.fail("reuse_eip_allocation_ids", "the same allocation ID is listed twice")
+
+    certificate_arn = r.get("certificate_arn", str)
+    if certificate_arn is not None:
+        if ingress != "global-accelerator":
+            raise r.fail("certificate_arn", "only applies with ingress = 'global-accelerator'")
+        if not _ACM_ARN.match(certificate_arn):
+            raise r.fail(
+                "certificate_arn",
+                "expected an ACM certificate ARN 'arn:aws:acm:<region>:<account>:certificate/<id>'",
+            )
+
+    return EnvironmentConfig(
+        name=name,
+        region=region,
+        vpc_cidr=str(cidr),
+        azs=azs,
+        egress=egress,
+        ingress=ingress,
+        nat=nat,
+        function=function,
+        tags=dict(tags),
+        backend=backend,
+        protect_ips=r.get("protect_ips", bool, True),
+        reuse_eip_allocation_ids=dict(reuse),
+        certificate_arn=certificate_arn,
+        alb_deletion_protection=r.get("alb_deletion_protection", bool),
+    )
+
+
+def _parse_azs(r: _Reader, region: str) -> tuple[str, ...]:
+    max_azs = ord(MAX_AZ_LETTER) - ord("a") + 1
+    if "azs" in r.table:
+        if "az_count" in r.table:
+            raise r.fail("az_count", "give either azs or az_count, not both")
+        azs = r.get("azs", list)
+        if not azs:
+            raise r.fail("azs", "empty; list at least one AZ name")
+        for az in azs:
+            if not isinstance(az, str) or not re.fullmatch(
+                re.escape(region) + f"[a-{MAX_AZ_LETTER}]", az
+            ):
+                raise r.fail(
+                    "azs",
+                    f"'{az}' is not an AZ of {region} "
+                    f"(expected {region}a to {region}{MAX_AZ_LETTER})",
+                )
+        if len(set(azs)) != len(azs):
+            raise r.fail("azs", "lists an AZ twice")
+        return tuple(azs)
+    count = r.int_in("az_count", 1, max_azs, 2)
+    return tuple(f"{region}{chr(ord('a') + i)}" for i in range(count))
+
+
+def _check_across(path: Path, envs: list[EnvironmentConfig]) -> None:
+    """Checks that involve two environments."""
+    for i, env in enumerate(envs):
+        for other in envs[:i]:
+            # Overlapping VPCs can never be peered or joined to one transit gateway.
+            if ipaddress.ip_network(env.vpc_cidr).overlaps(ipaddress.ip_network(other.vpc_cidr)):
+                raise ConfigError(
+                    f"{path}: environment '{env.name}', key 'vpc_cidr': {env.vpc_cidr} overlaps "
+                    f"environment '{other.name}' ({other.vpc_cidr}); pick a disjoint range"
+                )
+            if env.region == other.region and env.function.name == other.function.name:
+                raise ConfigError(
+                    f"{path}: environment '{env.name}', key 'function.name': '{env.function.name}'"
+                    f" is also used by environment '{other.name}' in {env.region}; "
+                    "function names are unique per region"
+                )

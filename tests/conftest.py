@@ -1,0 +1,116 @@
+"""Shared fixtures. Synthesis is expensive (the AWS provider bindings take 10-15 s to import),
+so each config below is synthesized once per session and tests only read the JSON."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from staticip.config import Config, load_config
+from staticip.summary import load_stack
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED_CONFIG = REPO / "staticip.toml"
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    config: Config
+    outdir: Path
+    printed: str = ""
+
+    def stack(self, name: str) -> dict[str, Any]:
+        return load_stack(self.outdir, name)
+
+
+def _synth(config_path: Path, outdir: Path) -> Synthesized:
+    from staticip.synth import synthesize
+
+    synthesize(config_path, outdir)
+    return Synthesized(load_config(config_path), outdir)
+
+
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The repository's own staticip.toml, synthesized."""
+    return _synth(SHIPPED_CONFIG, tmp_path_factory.mktemp("shipped") / "cdktf.out")
+
+
+CERTIFICATE_ARN = (
+    "arn:aws:acm:eu-central-1:123456789012:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"
+)
+
+#: Environments a user adds without touching Python: a second region with one NAT, a reused
+#: EIP and S3 state; ingress with a certificate; dev's AZs reordered and extended; a
+#: protection switch lifted.
+USER_CONFIG = """
+project = "acme"
+
+[environments.staging]
+egress = "nat-gateway"
+nat = "single"
+region = "eu-west-1"
+vpc_cidr = "10.40.0.0/16"
+azs = ["eu-west-1c", "eu-west-1a", "eu-west-1b"]
+reuse_eip_allocation_ids = { "eu-west-1a" = "eipalloc-0123456789abcdef0" }
+[environments.staging.backend]
+bucket = "acme-terraform-state"
+[environments.staging.tags]
+team = "payments"
+
+[environments.webhooks]
+ingress = "global-accelerator"
+region = "eu-central-1"
+vpc_cidr = "10.50.0.0/16"
+certificate_arn = "@CERT@"
+
+[environments.dev]
+egress = "eni-eip"
+region = "us-east-1"
+vpc_cidr = "10.60.0.0/16"
+azs = ["us-east-1b", "us-east-1a"]
+
+[environments.dev3]
+egress = "eni-eip"
+region = "us-east-1"
+vpc_cidr = "10.70.0.0/16"
+az_count = 3
+protect_ips = false
+[environments.dev3.function]
+name = "acme-dev3-probe"
+""".replace("@CERT@", CERTIFICATE_ARN)
+
+
+@pytest.fixture(scope="session")
+def user(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """A user's own config file with environments the shipped file does not have, run through
+    the same entry point as `make synth` (main.py), with its printed summary."""
+    from staticip.synth import main
+
+    root = tmp_path_factory.mktemp("user")
+    config = root / "environments.toml"
+    config.write_text(USER_CONFIG)
+    outdir = root / "cdktf.out"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["--config", str(config), "--outdir", str(outdir)]) == 0
+    return Synthesized(load_config(config), outdir, printed.getvalue())
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[[str], Path]:
+    def write(text: str) -> Path:
+        path = tmp_path / "staticip.toml"
+        path.write_text(text)
+        return path
+
+    return write

@@ -1,0 +1,226 @@
+"""Config errors: one line naming the file, the environment and the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from staticip.config import ConfigError, load_config
+
+#: A valid environment body, to which each case adds one mistake.
+BASE = 'egress = "eni-eip"\nvpc_cidr = "10.0.0.0/16"\n'
+
+VALID_DEV = """
+[environments.dev]
+egress = "eni-eip"
+vpc_cidr = "10.10.0.0/16"
+"""
+
+
+def error_for(write_config, text: str) -> str:
+    path = write_config(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: ")
+    return message
+
+
+@pytest.mark.parametrize(
+    ("body", "env", "key", "hint"),
+    [
+        ('egress = "nat-instance"\nvpc_cidr = "10.0.0.0/16"', "dev", "egress", "eni-eip"),
+        ('ingress = "nlb"\nvpc_cidr = "10.0.0.0/16"', "dev", "ingress", "global-accelerator"),
+        ('egress = "eni-eip"\nvpc_cidr = "10.0.0.300/16"', "dev", "vpc_cidr", "IPv4"),
+        ('egress = "eni-eip"\nvpc_cidr = "10.0.0.1/16"', "dev", "vpc_cidr", "host bits"),
+        ('egress = "eni-eip"\nvpc_cidr = "10.0.0.0/28"', "dev", "vpc_cidr", "/16 to /24"),
+        ('egress = "eni-eip"', "dev", "vpc_cidr", "missing"),
+        (BASE + "az_count = 0", "dev", "az_count", "1 to"),
+        (
+            BASE + 'az_count = "2"',
+            "dev",
+            "az_count",
+            "expected an integer, got a string",
+        ),
+        (
+            BASE + "az_count = true",
+            "dev",
+            "az_count",
+            "expected an integer, got a boolean",
+        ),
+        (
+            BASE + "subnets = 3",
+            "dev",
+            "subnets",
+            "unknown key",
+        ),
+        (
+            BASE + 'nat = "single"',
+            "dev",
+            "nat",
+            "only applies",
+        ),
+        ('egress = "nat-gateway"\nvpc_cidr = "10.0.0.0/16"\nnat = "two"', "dev", "nat", "per-az"),
+        (
+            BASE + 'region = "mars-1"',
+            "dev",
+            "region",
+            "us-east-1",
+        ),
+        (
+            BASE + 'azs = ["us-west-2a"]',
+            "dev",
+            "azs",
+            "not an AZ of us-east-1",
+        ),
+        (
+            BASE + 'azs = ["us-east-1a", "us-east-1a"]',
+            "dev",
+            "azs",
+            "twice",
+        ),
+        (
+            BASE + 'azs = ["us-east-1a"]\naz_count = 1',
+            "dev",
+            "az_count",
+            "not both",
+        ),
+        (
+            'ingress = "global-accelerator"\nvpc_cidr = "10.0.0.0/16"\naz_count = 1',
+            "dev",
+            "az_count",
+            "at least 2",
+        ),
+        ('vpc_cidr = "10.0.0.0/16"', "dev", "egress", "neither egress nor ingress"),
+        (
+            BASE + "[environments.dev.function]\nmemory_mb = 64",
+            "dev",
+            "function.memory_mb",
+            "128 to 10240",
+        ),
+        (
+            BASE + '[environments.dev.function]\nruntime = "x"',
+            "dev",
+            "function.runtime",
+            "unknown key",
+        ),
+        (
+            BASE + "[environments.dev.function]\nlog_retention_days = 10",
+            "dev",
+            "function.log_retention_days",
+            "14",
+        ),
+        (
+            BASE + '[environments.dev.backend]\nkey = "k"',
+            "dev",
+            "backend.key",
+            "backend.bucket",
+        ),
+        (
+            BASE + '[environments.dev.tags]\nproject = "x"',
+            "dev",
+            "tags.project",
+            "set by staticip",
+        ),
+        (
+            BASE + 'protect_ips = "no"',
+            "dev",
+            "protect_ips",
+            "boolean",
+        ),
+        (
+            BASE + 'reuse_eip_allocation_ids = { "us-east-1c" = "eipalloc-0123456789abcdef0" }',
+            "dev",
+            "reuse_eip_allocation_ids.us-east-1c",
+            "not one of this environment's AZs",
+        ),
+        (
+            BASE + 'reuse_eip_allocation_ids = { "us-east-1a" = "eip-1" }',
+            "dev",
+            "reuse_eip_allocation_ids.us-east-1a",
+            "eipalloc-",
+        ),
+        (
+            BASE + 'certificate_arn = "arn:x"',
+            "dev",
+            "certificate_arn",
+            "only applies",
+        ),
+    ],
+)
+def test_invalid_environment_names_file_environment_and_key(write_config, body, env, key, hint):
+    message = error_for(write_config, f"[environments.{env}]\n{body}\n")
+    assert f"environment '{env}'" in message
+    assert f"key '{key}'" in message
+    assert hint in message
+
+
+def test_overlapping_cidrs_name_both_environments(write_config):
+    message = error_for(
+        write_config,
+        VALID_DEV
+        + """
+[environments.prod]
+egress = "nat-gateway"
+vpc_cidr = "10.10.128.0/17"
+""",
+    )
+    assert "environment 'prod', key 'vpc_cidr'" in message
+    assert "overlaps environment 'dev'" in message
+
+
+def test_duplicate_environment_name_is_reported_with_its_line(write_config):
+    message = error_for(write_config, VALID_DEV + VALID_DEV.replace("10.10", "10.20"))
+    assert "invalid TOML" in message
+    assert "line 6" in message
+
+
+def test_duplicate_function_name_in_one_region(write_config):
+    message = error_for(
+        write_config,
+        VALID_DEV
+        + """
+[environments.dev.function]
+name = "probe"
+[environments.dev2]
+egress = "eni-eip"
+vpc_cidr = "10.20.0.0/16"
+[environments.dev2.function]
+name = "probe"
+""",
+    )
+    assert "environment 'dev2', key 'function.name'" in message
+
+
+def test_unknown_top_level_key_and_bad_environment_name(write_config):
+    assert "key 'environment'" in error_for(write_config, "[environment.dev]\nx = 1\n")
+    assert "key 'environments.Dev'" in error_for(write_config, VALID_DEV.replace("dev", "Dev"))
+
+
+def test_missing_file_and_malformed_toml(tmp_path, write_config):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.toml")
+    assert "invalid TOML" in error_for(write_config, "[environments.dev\n")
+
+
+def test_defaults(write_config):
+    env = load_config(write_config(VALID_DEV)).environment("dev")
+    assert env.region == "us-east-1"
+    assert env.azs == ("us-east-1a", "us-east-1b")
+    assert env.protect_ips is True
+    assert env.backend.bucket is None
+    assert env.function.name == "staticip-dev-egress-probe"
+    assert env.deletion_protection is False  # dev only; every other name defaults to True
+
+
+def test_subnet_cidrs_depend_on_the_az_letter_not_the_list_order(write_config):
+    a = load_config(
+        write_config(VALID_DEV.replace("vpc_cidr", 'azs = ["us-east-1a", "us-east-1c"]\nvpc_cidr'))
+    ).environment("dev")
+    b = load_config(
+        write_config(VALID_DEV.replace("vpc_cidr", 'azs = ["us-east-1c", "us-east-1a"]\nvpc_cidr'))
+    ).environment("dev")
+    for az in ("us-east-1a", "us-east-1c"):
+        assert a.subnet_cidr(az) == b.subnet_cidr(az)
+        assert a.subnet_cidr(az, private=True) != a.subnet_cidr(az)
+    assert a.subnet_cidr("us-east-1c") == "10.10.32.0/20"

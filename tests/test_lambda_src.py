@@ -1,0 +1,92 @@
+"""The two functions' handlers, run locally."""
+
+from __future__ import annotations
+
+import http.server
+import importlib.util
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "lambda_src"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(f"{name}_handler", SRC / name / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def webhook():
+    return load("webhook")
+
+
+@pytest.fixture(scope="module")
+def probe():
+    return load("egress_probe")
+
+
+def test_webhook_answers_the_alb_health_check(webhook):
+    response = webhook.handler({"path": "/health", "httpMethod": "GET", "headers": {}}, None)
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == {"status": "healthy"}
+
+
+def test_webhook_acknowledges_with_the_callers_ip(webhook):
+    event = {
+        "path": "/hooks/vendor",
+        "httpMethod": "POST",
+        "headers": {"X-Forwarded-For": "203.0.113.9, 10.30.0.12"},
+        "body": "{}",
+    }
+    response = webhook.handler(event, None)
+    assert response["statusCode"] == 202
+    assert response["headers"]["Content-Type"] == "application/json"
+    body = json.loads(response["body"])
+    assert body == {
+        "received": True,
+        "method": "POST",
+        "path": "/hooks/vendor",
+        "caller_ip": "203.0.113.9",
+    }
+
+
+def test_webhook_without_forwarded_header(webhook):
+    response = webhook.handler({"path": "/x", "httpMethod": "GET"}, None)
+    assert json.loads(response["body"])["caller_ip"] is None
+
+
+@pytest.fixture
+def checkip_server():
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"198.51.100.7\n")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_probe_reports_the_ip_the_internet_sees(probe, checkip_server, monkeypatch):
+    monkeypatch.setenv("CHECKIP_URL", checkip_server)
+    result = probe.handler({}, None)
+    assert result["ok"] is True and result["ip"] == "198.51.100.7"
+
+
+def test_probe_reports_no_route_as_an_error_not_a_timeout(probe, monkeypatch):
+    # A closed port on loopback stands in for an ENI with no public IP: no answer.
+    monkeypatch.setenv("CHECKIP_URL", "http://127.0.0.1:9/")
+    monkeypatch.setenv("CHECKIP_TIMEOUT_SECONDS", "1")
+    result = probe.handler({}, None)
+    assert result["ok"] is False and "Error" in result["error"]

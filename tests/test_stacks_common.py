@@ -1,0 +1,75 @@
+"""What every environment has: tags, state backend, IAM, logs, protected IPs."""
+
+from __future__ import annotations
+
+import pytest
+from tfjson import of_type, ref
+
+ENVIRONMENTS = ("dev", "prod", "ingress")
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_every_aws_provider_tags_environment_and_project(shipped, name):
+    stack = shipped.stack(name)
+    env = shipped.config.environment(name)
+    for provider in stack["provider"]["aws"]:
+        (tags,) = provider["default_tags"]
+        assert tags["tags"]["environment"] == name
+        assert tags["tags"]["project"] == shipped.config.project
+        for key, value in env.tags.items():
+            assert tags["tags"][key] == value
+    # Every resource goes through an aws provider that carries those default tags.
+    aliases = {f"aws.{p['alias']}" for p in stack["provider"]["aws"] if "alias" in p}
+    for rtype, resources in stack["resource"].items():
+        for body in resources.values():
+            assert rtype.startswith("aws_")
+            assert body.get("provider", "aws") in aliases | {"aws"}
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_local_state_at_the_repo_root_by_default(shipped, name):
+    backend = shipped.stack(name)["terraform"]["backend"]
+    assert backend == {"local": {"path": f"../../../terraform.{name}.tfstate"}}
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_function_role_log_group_and_managed_policies_only(shipped, name):
+    stack = shipped.stack(name)
+    env = shipped.config.environment(name)
+    assert of_type(stack, "aws_iam_policy") == {}
+    assert of_type(stack, "aws_iam_role_policy") == {}
+    for _fn_id, fn in of_type(stack, "aws_lambda_function").items():
+        logs = [
+            lid
+            for lid, g in of_type(stack, "aws_cloudwatch_log_group").items()
+            if g["name"] == f"/aws/lambda/{fn['function_name']}"
+        ]
+        assert len(logs) == 1
+        group = of_type(stack, "aws_cloudwatch_log_group")[logs[0]]
+        assert group["retention_in_days"] == env.function.log_retention_days
+        assert f"aws_cloudwatch_log_group.{logs[0]}" in fn["depends_on"]
+        role_id = fn["role"].split(".")[1]
+        role = of_type(stack, "aws_iam_role")[role_id]
+        assert '"lambda.amazonaws.com"' in role["assume_role_policy"]
+        policies = sorted(
+            a["policy_arn"]
+            for a in of_type(stack, "aws_iam_role_policy_attachment").values()
+            if a["role"] == ref("aws_iam_role", role_id, "name")
+        )
+        expected = ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
+        if "vpc_config" in fn:
+            expected.append("arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
+        assert policies == expected
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_default_security_group_is_locked_down(shipped, name):
+    (default_sg,) = of_type(shipped.stack(name), "aws_default_security_group").values()
+    assert "ingress" not in default_sg and "egress" not in default_sg
+
+
+def test_lambda_code_is_packaged_inside_the_stack_directory(shipped):
+    for name in ENVIRONMENTS:
+        for fn in of_type(shipped.stack(name), "aws_lambda_function").values():
+            archive = shipped.outdir / "stacks" / name / fn["filename"]
+            assert archive.is_file(), archive
