@@ -13,6 +13,7 @@ from constructs import Construct
 from stacks.backend import configure_backend
 from stacks.elastic_ips import ElasticIps, ElasticIpsProps
 from stacks.eni_eip import DEFAULT_RESOLVER_COMMAND, EniEipAssociations, EniEipProps
+from stacks.flow_logs import FlowLogsProps, VpcFlowLogs
 from stacks.function import Function, FunctionProps
 from stacks.global_accelerator import (
     GLOBAL_ACCELERATOR_REGION,
@@ -22,7 +23,7 @@ from stacks.global_accelerator import (
 from stacks.nat_gateway import NatGatewayEgress, NatGatewayProps
 from stacks.network import Network, NetworkProps
 from stacks.security_group import FunctionSecurityGroup
-from staticip.config import EnvironmentConfig
+from staticip.config import EnvironmentConfig, FunctionConfig
 
 
 @dataclass(frozen=True)
@@ -33,151 +34,179 @@ class EnvironmentStackProps:
     """Command Terraform runs to resolve Lambda ENIs (eni-eip mode)."""
 
 
+def function_props(
+    config: FunctionConfig,
+    name: str,
+    source: str,
+    subnet_ids: Sequence[str] = (),
+    security_group_ids: Sequence[str] = (),
+) -> FunctionProps:
+    """FunctionProps from the environment's `[function]` table."""
+    return FunctionProps(
+        name=name,
+        source=source,
+        memory_mb=config.memory_mb,
+        timeout_seconds=config.timeout_seconds,
+        log_retention_days=config.log_retention_days,
+        tracing_mode=config.tracing,
+        reserved_concurrency=config.reserved_concurrency,
+        kms_key_arn=config.kms_key_arn,
+        subnet_ids=subnet_ids,
+        security_group_ids=security_group_ids,
+    )
+
+
 class EnvironmentStack(TerraformStack):
     """The stack `cdktf deploy <env.name>` deploys."""
 
     def __init__(self, scope: Construct, props: EnvironmentStackProps) -> None:
         env = props.env
         super().__init__(scope, env.name)
-        name = f"{props.project}-{env.name}"
+        self.env, self.name = env, f"{props.project}-{env.name}"
         # default_tags put these on every taggable AWS resource; `staticip doctor` and
         # `verify` find an environment's resources by them.
-        tags = AwsProviderDefaultTags(
+        self.tags = AwsProviderDefaultTags(
             tags={**env.tags, "project": props.project, "environment": env.name}
         )
-        AwsProvider(self, "aws", region=env.region, default_tags=[tags])
+        AwsProvider(self, "aws", region=env.region, default_tags=[self.tags])
         configure_backend(self, env)
 
-        network = Network(
+        self.network = Network(
             self,
             "network",
             NetworkProps(
-                name=name,
+                name=self.name,
                 cidr=env.vpc_cidr,
                 azs=env.azs,
                 subnet_cidr=env.subnet_cidr,
                 private_subnets=env.needs_private_subnets,
             ),
         )
-
+        if env.flow_logs_retention_days is not None:
+            VpcFlowLogs(
+                self,
+                "flow-logs",
+                FlowLogsProps(
+                    name=self.name,
+                    vpc_id=self.network.vpc.id,
+                    retention_days=env.flow_logs_retention_days,
+                ),
+            )
         if env.egress != "none":
-            eips = ElasticIps(
-                self,
-                "egress-ips",
-                ElasticIpsProps(
-                    name=f"{name}-egress",
-                    azs=env.static_ip_azs,
-                    protect=env.protect_ips,
-                    reuse_allocation_ids=env.reuse_eip_allocation_ids,
-                ),
-            )
-            sg = FunctionSecurityGroup(
-                self, "function-sg", name=f"{name}-function", vpc_id=network.vpc.id
-            )
-            subnets = network.public_subnets if env.egress == "eni-eip" else network.private_subnets
-            probe = Function(
-                self,
-                "egress-probe",
-                FunctionProps(
-                    name=env.function.name,
-                    source="egress_probe",
-                    memory_mb=env.function.memory_mb,
-                    timeout_seconds=env.function.timeout_seconds,
-                    log_retention_days=env.function.log_retention_days,
-                    subnet_ids=[subnets[az].id for az in env.azs],
-                    security_group_ids=[sg.group.id],
-                ),
-            )
-            if env.egress == "eni-eip":
-                ExternalProvider(self, "external")
-                EniEipAssociations(
-                    self,
-                    "eni-eip",
-                    EniEipProps(
-                        region=env.region,
-                        function=probe.function,
-                        function_name=env.function.name,
-                        subnet_ids={az: s.id for az, s in subnets.items()},
-                        security_group_ids=[sg.group.id],
-                        allocation_ids=eips.allocation_ids,
-                        resolver_command=props.resolver_command,
-                    ),
-                )
-            else:
-                NatGatewayEgress(
-                    self,
-                    "nat",
-                    NatGatewayProps(
-                        name=name,
-                        public_subnets=network.public_subnets,
-                        private_route_tables=network.private_route_tables,
-                        allocation_ids=eips.allocation_ids,
-                    ),
-                )
-            TerraformOutput(
-                self,
-                "egress_ips",
-                value=[eips.public_ips[az] for az in sorted(eips.public_ips)],
-                description="Allow-list these: every egress IP of "
-                f"{env.function.name}, sorted by AZ name",
-            )
-            TerraformOutput(
-                self,
-                "egress_ips_by_az",
-                value=eips.public_ips,
-                description="The same allow-listed IPs, by AZ name",
-            )
-            TerraformOutput(
-                self,
-                "function_name",
-                value=probe.function.function_name,
-                description="Egress probe; `staticip verify` invokes it",
-            )
-
+            self._egress(props.resolver_command)
         if env.ingress == "global-accelerator":
-            ga_provider = AwsProvider(
+            self._ingress()
+
+    def _egress(self, resolver_command: Sequence[str]) -> None:
+        env, network = self.env, self.network
+        eips = ElasticIps(
+            self,
+            "egress-ips",
+            ElasticIpsProps(
+                name=f"{self.name}-egress",
+                azs=env.static_ip_azs,
+                protect=env.protect_ips,
+                reuse_allocation_ids=env.reuse_eip_allocation_ids,
+            ),
+        )
+        sg = FunctionSecurityGroup(
+            self, "function-sg", name=f"{self.name}-function", vpc_id=network.vpc.id
+        )
+        subnets = network.public_subnets if env.egress == "eni-eip" else network.private_subnets
+        probe = Function(
+            self,
+            "egress-probe",
+            function_props(
+                env.function,
+                env.function.name,
+                "egress_probe",
+                subnet_ids=[subnets[az].id for az in env.azs],
+                security_group_ids=[sg.group.id],
+            ),
+        )
+        if env.egress == "eni-eip":
+            ExternalProvider(self, "external")
+            EniEipAssociations(
                 self,
-                "aws-global-accelerator",
-                alias="global-accelerator",
-                region=GLOBAL_ACCELERATOR_REGION,
-                default_tags=[tags],
-            )
-            webhook_name = f"{name}-webhook" if env.egress != "none" else env.function.name
-            webhook = Function(
-                self,
-                "webhook",
-                FunctionProps(
-                    name=webhook_name,
-                    source="webhook",
-                    memory_mb=env.function.memory_mb,
-                    timeout_seconds=env.function.timeout_seconds,
-                    log_retention_days=env.function.log_retention_days,
-                ),
-            )
-            ingress = GlobalAcceleratorIngress(
-                self,
-                "ingress",
-                GlobalAcceleratorProps(
-                    name=name,
+                "eni-eip",
+                EniEipProps(
                     region=env.region,
-                    vpc_id=network.vpc.id,
-                    public_subnet_ids=[network.public_subnets[az].id for az in env.azs],
-                    function=webhook.function,
-                    ga_provider=ga_provider,
-                    certificate_arn=env.certificate_arn,
-                    deletion_protection=env.deletion_protection,
-                    protect=env.protect_ips,
+                    function=probe.function,
+                    function_name=env.function.name,
+                    subnet_ids={az: s.id for az, s in subnets.items()},
+                    security_group_ids=[sg.group.id],
+                    allocation_ids=eips.allocation_ids,
+                    resolver_command=resolver_command,
                 ),
             )
-            TerraformOutput(
+        else:
+            NatGatewayEgress(
                 self,
-                "ingress_ips",
-                value=ingress.ip_addresses,
-                description="Give these two static anycast IPs to vendors that call your webhooks",
+                "nat",
+                NatGatewayProps(
+                    name=self.name,
+                    public_subnets=network.public_subnets,
+                    private_route_tables=network.private_route_tables,
+                    allocation_ids=eips.allocation_ids,
+                ),
             )
-            TerraformOutput(
-                self,
-                "ingress_dns_name",
-                value=ingress.accelerator.dns_name,
-                description="The accelerator's DNS name (resolves to ingress_ips)",
-            )
+        TerraformOutput(
+            self,
+            "egress_ips",
+            value=[eips.public_ips[az] for az in sorted(eips.public_ips)],
+            description=f"Allow-list these: every egress IP of {env.function.name},"
+            " sorted by AZ name",
+        )
+        TerraformOutput(
+            self,
+            "egress_ips_by_az",
+            value=eips.public_ips,
+            description="The same allow-listed IPs, by AZ name",
+        )
+        TerraformOutput(
+            self,
+            "function_name",
+            value=probe.function.function_name,
+            description="Egress probe; `staticip verify` invokes it",
+        )
+
+    def _ingress(self) -> None:
+        env, network = self.env, self.network
+        ga_provider = AwsProvider(
+            self,
+            "aws-global-accelerator",
+            alias="global-accelerator",
+            region=GLOBAL_ACCELERATOR_REGION,
+            default_tags=[self.tags],
+        )
+        # An environment with both modes keeps `function.name` for the egress probe.
+        name = f"{self.name}-webhook" if env.egress != "none" else env.function.name
+        webhook = Function(self, "webhook", function_props(env.function, name, "webhook"))
+        ingress = GlobalAcceleratorIngress(
+            self,
+            "ingress",
+            GlobalAcceleratorProps(
+                name=self.name,
+                region=env.region,
+                vpc_id=network.vpc.id,
+                public_subnet_ids=[network.public_subnets[az].id for az in env.azs],
+                function=webhook.function,
+                ga_provider=ga_provider,
+                certificate_arn=env.certificate_arn,
+                deletion_protection=env.deletion_protection,
+                access_logs_bucket=env.alb_access_logs_bucket,
+                protect=env.protect_ips,
+            ),
+        )
+        TerraformOutput(
+            self,
+            "ingress_ips",
+            value=ingress.ip_addresses,
+            description="Give these two static anycast IPs to vendors that call your webhooks",
+        )
+        TerraformOutput(
+            self,
+            "ingress_dns_name",
+            value=ingress.accelerator.dns_name,
+            description="The accelerator's DNS name (resolves to ingress_ips)",
+        )

@@ -55,6 +55,10 @@ class FunctionProps:
     environment: Mapping[str, str] = field(default_factory=dict)
     tracing_mode: str = "PassThrough"
     """X-Ray: `PassThrough` (default, no traces unless the caller samples) or `Active`."""
+    reserved_concurrency: int | None = None
+    """Reserved concurrent executions. Default none: the account's shared pool."""
+    kms_key_arn: str | None = None
+    """Customer-managed key for environment variables. Default: the AWS-managed key."""
 
 
 class Function(Construct):
@@ -100,6 +104,8 @@ class Function(Construct):
             memory_size=props.memory_mb,
             timeout=props.timeout_seconds,
             tracing_config=LambdaFunctionTracingConfig(mode=props.tracing_mode),
+            reserved_concurrent_executions=props.reserved_concurrency,
+            kms_key_arn=props.kms_key_arn,
             environment={"variables": dict(props.environment)} if props.environment else None,
             vpc_config=LambdaFunctionVpcConfig(
                 subnet_ids=list(props.subnet_ids), security_group_ids=list(props.security_group_ids)

@@ -17,7 +17,7 @@ from cdktf_cdktf_provider_aws.globalaccelerator_listener import (
 )
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
-from cdktf_cdktf_provider_aws.lb import Lb
+from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
 from cdktf_cdktf_provider_aws.lb_listener import (
     LbListener,
     LbListenerDefaultAction,
@@ -56,6 +56,8 @@ class GlobalAcceleratorProps:
     """With it: HTTPS on 443 (TLS 1.2+), HTTP 80 redirects; without it: HTTP 80 only."""
     deletion_protection: bool = True
     """ALB deletion protection. Default on; the stack turns it off for `dev`."""
+    access_logs_bucket: str | None = None
+    """S3 bucket for ALB access logs (its policy must let ELB log delivery write). Default off."""
     protect: bool = True
     """`prevent_destroy` on the accelerator: replacing it changes the two ingress IPs."""
 
@@ -101,6 +103,11 @@ class GlobalAcceleratorIngress(Construct):
             subnets=list(props.public_subnet_ids),
             drop_invalid_header_fields=True,
             enable_deletion_protection=props.deletion_protection,
+            access_logs=LbAccessLogs(
+                bucket=props.access_logs_bucket, enabled=True, prefix=props.name
+            )
+            if props.access_logs_bucket
+            else None,
         )
 
         self.target_group = LbTargetGroup(

@@ -35,6 +35,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ALLOCATION_ID = re.compile(r"^eipalloc-[0-9a-f]{8,17}$")
+_KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
@@ -44,6 +45,11 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 
 class ConfigError(ValueError):
     """A problem in the environments file; `str()` is the one line to show the user."""
+
+    def __init__(self, message: str) -> None:
+        # Keys and values are quoted back from the file, and TOML allows newlines and control
+        # characters in both; escape them so the message stays one printable line.
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,12 @@ class FunctionConfig:
     """Invocation timeout (1-900 s); the ALB gives up on a target after its own timeout."""
     log_retention_days: int = 30
     """CloudWatch Logs retention; one of the values Lambda accepts."""
+    tracing: str = "PassThrough"
+    """X-Ray: `PassThrough` (no traces unless the caller samples) or `Active`."""
+    reserved_concurrency: int | None = None
+    """Reserved concurrent executions; default none (the account's shared pool)."""
+    kms_key_arn: str | None = None
+    """KMS key for the function's environment variables; default the AWS-managed key."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,10 @@ class EnvironmentConfig:
     """ACM certificate for the ingress ALB; with it, HTTPS on 443 and HTTP redirects."""
     alb_deletion_protection: bool | None = None
     """ALB deletion protection; defaults to on for every environment not named `dev`."""
+    alb_access_logs_bucket: str | None = None
+    """S3 bucket (yours, with the ELB log-delivery policy) for ALB access logs; default off."""
+    flow_logs_retention_days: int | None = None
+    """VPC flow logs to CloudWatch Logs with this retention; default off (cost per GB)."""
 
     @property
     def single_nat_az(self) -> str:
@@ -163,8 +179,18 @@ _ENV_KEYS = {
     "reuse_eip_allocation_ids",
     "certificate_arn",
     "alb_deletion_protection",
+    "alb_access_logs_bucket",
+    "flow_logs_retention_days",
 }
-_FUNCTION_KEYS = {"name", "memory_mb", "timeout_seconds", "log_retention_days"}
+_FUNCTION_KEYS = {
+    "name",
+    "memory_mb",
+    "timeout_seconds",
+    "log_retention_days",
+    "tracing",
+    "reserved_concurrency",
+    "kms_key_arn",
+}
 _BACKEND_KEYS = {"bucket", "key", "region"}
 
 
@@ -309,18 +335,23 @@ def _parse_environment(
         raise fr.fail(
             "name", f"'{fn_name}' is not a Lambda function name (1-64 of A-Z a-z 0-9 _ -)"
         )
-    retention = fr.get("log_retention_days", int, 30)
-    if retention not in LOG_RETENTION_DAYS:
+    retention = _retention(fr, "log_retention_days", 30)
+    kms_key_arn = fr.get("kms_key_arn", str)
+    if kms_key_arn is not None and not _KMS_ARN.match(kms_key_arn):
         raise fr.fail(
-            "log_retention_days",
-            f"{retention} is not a CloudWatch Logs retention; "
-            f"use one of {', '.join(map(str, LOG_RETENTION_DAYS))}",
+            "kms_key_arn", "expected a KMS key ARN 'arn:aws:kms:<region>:<account>:key/<id>'"
         )
+    reserved = fr.get("reserved_concurrency", int)
+    if reserved is not None:
+        reserved = fr.int_in("reserved_concurrency", 1, 10000, reserved)
     function = FunctionConfig(
         name=fn_name,
         memory_mb=fr.int_in("memory_mb", 128, 10240, 256),
         timeout_seconds=fr.int_in("timeout_seconds", 1, 900, 30),
         log_retention_days=retention,
+        tracing=fr.choice("tracing", ("PassThrough", "Active"), "PassThrough"),
+        reserved_concurrency=reserved,
+        kms_key_arn=kms_key_arn,
     )
 
     tags = r.get("tags", dict, {})
@@ -368,6 +399,18 @@ def _parse_environment(
                 "expected an ACM certificate ARN 'arn:aws:acm:<region>:<account>:certificate/<id>'",
             )
 
+    access_logs_bucket = r.get("alb_access_logs_bucket", str)
+    if access_logs_bucket is not None:
+        if ingress != "global-accelerator":
+            raise r.fail(
+                "alb_access_logs_bucket", "only applies with ingress = 'global-accelerator'"
+            )
+        if not _BUCKET.match(access_logs_bucket):
+            raise r.fail(
+                "alb_access_logs_bucket", f"'{access_logs_bucket}' is not an S3 bucket name"
+            )
+    flow_logs = _retention(r, "flow_logs_retention_days", None)
+
     return EnvironmentConfig(
         name=name,
         region=region,
@@ -383,7 +426,20 @@ def _parse_environment(
         reuse_eip_allocation_ids=dict(reuse),
         certificate_arn=certificate_arn,
         alb_deletion_protection=r.get("alb_deletion_protection", bool),
+        alb_access_logs_bucket=access_logs_bucket,
+        flow_logs_retention_days=flow_logs,
     )
+
+
+def _retention(r: _Reader, key: str, default: int | None) -> int | None:
+    days = r.get(key, int, default)
+    if days is not None and days not in LOG_RETENTION_DAYS:
+        raise r.fail(
+            key,
+            f"{days} is not a CloudWatch Logs retention; "
+            f"use one of {', '.join(map(str, LOG_RETENTION_DAYS))}",
+        )
+    return days
 
 
 def _parse_azs(r: _Reader, region: str) -> tuple[str, ...]:

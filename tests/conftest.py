@@ -50,8 +50,8 @@ CERTIFICATE_ARN = (
 )
 
 #: Environments a user adds without touching Python: a second region with one NAT, a reused
-#: EIP and S3 state; ingress with a certificate; dev's AZs reordered and extended; a
-#: protection switch lifted.
+#: EIP and S3 state; ingress with a certificate and access logs; dev's AZs reordered and
+#: extended; a protection switch lifted; the optional security features turned on.
 USER_CONFIG = """
 project = "acme"
 
@@ -72,6 +72,7 @@ ingress = "global-accelerator"
 region = "eu-central-1"
 vpc_cidr = "10.50.0.0/16"
 certificate_arn = "@CERT@"
+alb_access_logs_bucket = "acme-alb-logs"
 
 [environments.dev]
 egress = "eni-eip"
@@ -85,8 +86,12 @@ region = "us-east-1"
 vpc_cidr = "10.70.0.0/16"
 az_count = 3
 protect_ips = false
+flow_logs_retention_days = 14
 [environments.dev3.function]
 name = "acme-dev3-probe"
+tracing = "Active"
+reserved_concurrency = 5
+kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 """.replace("@CERT@", CERTIFICATE_ARN)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from tfjson import by_path, of_type, path_of, ref
 
@@ -113,3 +115,43 @@ def test_protection_switch_lifts_prevent_destroy(user):
     assert all(e["lifecycle"]["prevent_destroy"] is False for e in eips)
     (fn,) = of_type(user.stack("dev3"), "aws_lambda_function").values()
     assert fn["function_name"] == "acme-dev3-probe"
+
+
+def test_optional_function_settings_reach_the_function(user):
+    (fn,) = of_type(user.stack("dev3"), "aws_lambda_function").values()
+    function = user.config.environment("dev3").function
+    assert fn["tracing_config"] == {"mode": "Active"}
+    assert fn["reserved_concurrent_executions"] == 5
+    assert fn["kms_key_arn"] == function.kms_key_arn
+
+
+def test_defaults_leave_optional_features_off(shipped):
+    dev = shipped.stack("dev")
+    (fn,) = of_type(dev, "aws_lambda_function").values()
+    assert fn["tracing_config"] == {"mode": "PassThrough"}
+    assert "reserved_concurrent_executions" not in fn and "kms_key_arn" not in fn
+    assert of_type(dev, "aws_flow_log") == {}
+    (alb,) = of_type(shipped.stack("ingress"), "aws_lb").values()
+    assert "access_logs" not in alb
+
+
+def test_flow_logs_to_a_retained_log_group_through_a_scoped_role(user):
+    stack = user.stack("dev3")
+    (flow,) = of_type(stack, "aws_flow_log").values()
+    vpc_id = next(iter(of_type(stack, "aws_vpc")))
+    assert flow["vpc_id"] == ref("aws_vpc", vpc_id, "id")
+    assert flow["traffic_type"] == "ALL"
+    group_id, group = by_path(stack, "aws_cloudwatch_log_group", "/flow-logs/logs")
+    assert group["retention_in_days"] == 14
+    assert flow["log_destination"] == ref("aws_cloudwatch_log_group", group_id, "arn")
+    (policy,) = of_type(stack, "aws_iam_role_policy").values()
+    (statement,) = json.loads(policy["policy"])["Statement"]
+    group_arn = ref("aws_cloudwatch_log_group", group_id, "arn")
+    assert statement["Resource"] == [group_arn, f"{group_arn}:*"]
+    assert all(action.startswith("logs:") for action in statement["Action"])
+
+
+def test_alb_access_logs_to_the_named_bucket(user):
+    (alb,) = of_type(user.stack("webhooks"), "aws_lb").values()
+    assert alb["access_logs"]["bucket"] == "acme-alb-logs"
+    assert alb["access_logs"]["enabled"] is True

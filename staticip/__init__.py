@@ -1,0 +1,1 @@
+"""staticip: static egress and ingress IPs for AWS Lambda, as CDK for Terraform stacks."""

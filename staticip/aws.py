@@ -1,0 +1,130 @@
+"""Shared AWS plumbing: boto3 clients and one-line explanations of AWS failures.
+
+Every command that talks to AWS builds its clients with :func:`client` and turns any boto3 or
+botocore exception into a single readable line with :func:`explain`, so the messages a user sees
+are the same whichever command hit the problem.
+"""
+
+from __future__ import annotations
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    CredentialRetrievalError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+    SSOError,
+    TokenRetrievalError,
+)
+
+# Standard mode retries throttling and transient errors with jittered backoff; 10 attempts rides
+# out the bursts of throttling that DescribeNetworkInterfaces and ListFunctions see in busy
+# accounts, so a throttling error that still reaches us means the account is persistently busy.
+_RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+
+_EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
+_INVALID_CREDENTIAL_CODES = frozenset(
+    {
+        "AuthFailure",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+    }
+)
+_DENIED_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess"}
+)
+# The subset of botocore's throttling codes (botocore/retries/standard.py) that mean "slow down"
+# rather than "a quota is used up".
+_THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "EC2ThrottledException",
+    }
+)
+_NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "ResourceNotFound"})
+
+
+class AwsError(Exception):
+    """An AWS call failed; ``str(exc)`` is one line naming what failed and how to fix it."""
+
+
+def client(service: str, region: str | None, profile: str | None = None) -> BaseClient:
+    """Return a boto3 client for ``service`` with standard-mode retries.
+
+    ``region`` and ``profile`` fall back to boto3's usual sources (``AWS_REGION``,
+    ``AWS_DEFAULT_REGION``, ``AWS_PROFILE``, the config file) when None. ``AWS_ENDPOINT_URL`` and
+    the per-service ``AWS_ENDPOINT_URL_<SERVICE>`` variables are honoured by boto3 itself.
+    Raises botocore's ``ProfileNotFound`` or ``NoRegionError``; pass them to :func:`explain`.
+    """
+    session = boto3.Session(profile_name=profile, region_name=region)
+    return session.client(service, config=_RETRY_CONFIG)
+
+
+def explain(exc: BaseException) -> str:
+    """Turn an AWS-related exception into one line that names what failed and the fix."""
+    if isinstance(exc, AwsError):
+        return _one_line(str(exc))
+    if isinstance(exc, ClientError):
+        return _one_line(_explain_client_error(exc))
+    if isinstance(exc, NoCredentialsError):
+        return "no AWS credentials found: set AWS_PROFILE or run `aws sso login`"
+    if isinstance(exc, PartialCredentialsError):
+        return _one_line(f"incomplete AWS credentials ({exc}): set both the key id and the secret")
+    if isinstance(exc, SSOError | TokenRetrievalError):
+        return _one_line(f"AWS SSO credentials unusable ({exc}): run `aws sso login`")
+    if isinstance(exc, CredentialRetrievalError):
+        return _one_line(f"could not load AWS credentials ({exc}): check your AWS profile setup")
+    if isinstance(exc, ProfileNotFound):
+        return _one_line(f"{exc}: check AWS_PROFILE or --profile (`aws configure list-profiles`)")
+    if isinstance(exc, NoRegionError):
+        return "no AWS region configured: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)"
+    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
+        return _one_line(
+            f"cannot reach AWS ({exc}): check the network, the region name and AWS_ENDPOINT_URL"
+        )
+    if isinstance(exc, BotoCoreError):
+        return _one_line(f"AWS SDK error: {exc}")
+    return _one_line(f"{type(exc).__name__}: {exc}")
+
+
+def _explain_client_error(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", "Unknown"))
+    message = str(error.get("Message", "")).strip() or code
+    call = exc.operation_name or "AWS call"
+    if code in _EXPIRED_CODES:
+        return f"{call}: AWS credentials have expired: run `aws sso login` or refresh your session"
+    if code in _INVALID_CREDENTIAL_CODES:
+        return (
+            f"{call}: AWS rejected the credentials ({code}): check AWS_PROFILE or "
+            "the access keys in the environment"
+        )
+    if code in _DENIED_CODES:
+        return f"{call}: access denied ({message}): grant the caller permission for {call}"
+    if code in _THROTTLING_CODES:
+        return f"{call}: AWS kept throttling the request after retries ({code}): try again later"
+    if code in _NOT_FOUND_CODES:
+        return f"{call}: not found ({message}): check the name and the region"
+    return f"{call} failed: {code}: {message}"
+
+
+def _one_line(text: str) -> str:
+    # Terraform's external data source and the CLI both promise a single error line.
+    return " ".join(text.split())
