@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,20 @@ def user(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     with contextlib.redirect_stdout(printed):
         assert main(["--config", str(config), "--outdir", str(outdir)]) == 0
     return Synthesized(load_config(config), outdir, printed.getvalue())
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """moto's server on 127.0.0.1, for code that runs as a subprocess (AWS_ENDPOINT_URL)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,23 +33,11 @@ from eni_fixtures import (
     isolated_aws_env,
     make_network,
 )
-from moto.server import ThreadedMotoServer
 
 from staticip import aws, enis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "staticip.enis: "
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture
