@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_eip import DataAwsEip
+from cdktf_cdktf_provider_aws.ec2_tag import Ec2Tag
 from cdktf_cdktf_provider_aws.eip import Eip
 from constructs import Construct
 
 ALLOW_LISTED_TAG = "staticip:allow-listed"
+AZ_TAG = "staticip:az"
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class ElasticIpsProps:
     protect: bool = True
     """`lifecycle.prevent_destroy` on every created EIP. Default on: a released EIP is gone
     for good, and vendors have it on their allow-list."""
+    environment_tags: Mapping[str, str] = field(default_factory=dict)
+    """The provider's default tags; copied onto reused EIPs, which default_tags never reach."""
     reuse_allocation_ids: Mapping[str, str] = field(default_factory=dict)
     """AZ name -> existing allocation ID to use instead of creating an EIP there (like
     terraform-aws-modules/vpc `reuse_nat_ips`); Terraform then never owns, so never
@@ -39,16 +43,21 @@ class ElasticIps(Construct):
         self.allocation_ids: dict[str, str] = {}
         self.public_ips: dict[str, str] = {}
         for az in props.azs:
+            tags = {ALLOW_LISTED_TAG: "true", AZ_TAG: az}
             reused = props.reuse_allocation_ids.get(az)
             if reused:
                 found = DataAwsEip(self, f"reused-{az}", id=reused)
+                # Terraform does not own a reused EIP, but the ENI guard, `doctor` and `verify`
+                # find an environment's IPs by tag: tag it, one key at a time.
+                for key, value in {**props.environment_tags, **tags}.items():
+                    Ec2Tag(self, f"reused-{az}-tag-{key}", resource_id=reused, key=key, value=value)
                 self.allocation_ids[az], self.public_ips[az] = found.id, found.public_ip
                 continue
             eip = Eip(
                 self,
                 f"eip-{az}",
                 domain="vpc",
-                tags={"Name": f"{props.name}-{az}", ALLOW_LISTED_TAG: "true", "staticip:az": az},
+                tags={"Name": f"{props.name}-{az}", **tags},
                 lifecycle=TerraformResourceLifecycle(prevent_destroy=props.protect),
             )
             self.allocation_ids[az], self.public_ips[az] = eip.allocation_id, eip.public_ip

@@ -13,6 +13,7 @@ from constructs import Construct
 from stacks.backend import configure_backend
 from stacks.elastic_ips import ElasticIps, ElasticIpsProps
 from stacks.eni_eip import DEFAULT_RESOLVER_COMMAND, EniEipAssociations, EniEipProps
+from stacks.eni_guard import EniGuard, EniGuardProps
 from stacks.flow_logs import FlowLogsProps, VpcFlowLogs
 from stacks.function import Function, FunctionProps
 from stacks.global_accelerator import (
@@ -62,12 +63,11 @@ class EnvironmentStack(TerraformStack):
     def __init__(self, scope: Construct, props: EnvironmentStackProps) -> None:
         env = props.env
         super().__init__(scope, env.name)
-        self.env, self.name = env, f"{props.project}-{env.name}"
+        self.env, self.project, self.name = env, props.project, f"{props.project}-{env.name}"
         # default_tags put these on every taggable AWS resource; `staticip doctor` and
         # `verify` find an environment's resources by them.
-        self.tags = AwsProviderDefaultTags(
-            tags={**env.tags, "project": props.project, "environment": env.name}
-        )
+        self.default_tags = {**env.tags, "project": props.project, "environment": env.name}
+        self.tags = AwsProviderDefaultTags(tags=self.default_tags)
         AwsProvider(self, "aws", region=env.region, default_tags=[self.tags])
         configure_backend(self, env)
 
@@ -107,6 +107,7 @@ class EnvironmentStack(TerraformStack):
                 azs=env.static_ip_azs,
                 protect=env.protect_ips,
                 reuse_allocation_ids=env.reuse_eip_allocation_ids,
+                environment_tags=self.default_tags,
             ),
         )
         sg = FunctionSecurityGroup(
@@ -124,6 +125,23 @@ class EnvironmentStack(TerraformStack):
                 security_group_ids=[sg.group.id],
             ),
         )
+        if env.egress == "eni-eip" and env.eni_guard.enabled:
+            EniGuard(
+                self,
+                "eni-guard",
+                EniGuardProps(
+                    name=self.name,
+                    environment=env.name,
+                    project=self.project,
+                    region=env.region,
+                    vpc_id=network.vpc.id,
+                    function=probe.function,
+                    subnet_ids=[subnets[az].id for az in env.azs],
+                    schedule=env.eni_guard.schedule,
+                    alarm_topic_arn=env.eni_guard.alarm_topic_arn,
+                    log_retention_days=env.function.log_retention_days,
+                ),
+            )
         if env.egress == "eni-eip":
             ExternalProvider(self, "external")
             EniEipAssociations(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +21,8 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 )
 from constructs import Construct
 
-LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
+REPO = Path(__file__).resolve().parent.parent
+LAMBDA_SRC = REPO / "lambda_src"
 RUNTIME = "python3.12"
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
@@ -59,6 +63,9 @@ class FunctionProps:
     """Reserved concurrent executions. Default none: the account's shared pool."""
     kms_key_arn: str | None = None
     """Customer-managed key for environment variables. Default: the AWS-managed key."""
+    shared_modules: Sequence[str] = ()
+    """Repository files (e.g. `staticip/enis.py`) packaged next to the handler under the same
+    relative path, so a function shares code with the local tooling instead of copying it."""
 
 
 class Function(Construct):
@@ -91,7 +98,9 @@ class Function(Construct):
             name=f"/aws/lambda/{props.name}",
             retention_in_days=props.log_retention_days,
         )
-        asset = TerraformAsset(self, "code", path=str(source), type=AssetType.ARCHIVE)
+        asset = TerraformAsset(
+            self, "code", path=str(_package(source, props.shared_modules)), type=AssetType.ARCHIVE
+        )
         self.function = LambdaFunction(
             self,
             "function",
@@ -116,3 +125,21 @@ class Function(Construct):
             # VPC policy must be attached first, or creating the ENIs fails.
             depends_on=[self.log_group, *attachments],
         )
+
+
+def _package(source: Path, shared_modules: Sequence[str]) -> Path:
+    """The directory to zip: `source` itself, or a staged copy with the shared modules added.
+    The asset hash covers file contents only, so staging never makes a plan show a change."""
+    if not shared_modules:
+        return source
+    staging = Path(tempfile.mkdtemp(prefix=f"staticip-{source.name}-"))
+    # TerraformAsset copies the directory when the app synthesizes, later than this returns.
+    atexit.register(shutil.rmtree, staging, ignore_errors=True)
+    shutil.copytree(
+        source, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for module in shared_modules:
+        target = staging / module
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / module, target)
+    return staging

@@ -36,6 +36,7 @@ _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ALLOCATION_ID = re.compile(r"^eipalloc-[0-9a-f]{8,17}$")
 _KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+$")
+_SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
@@ -85,6 +86,18 @@ class BackendConfig:
 
 
 @dataclass(frozen=True)
+class EniGuardConfig:
+    """The ENI guard of an eni-eip environment (see stacks/eni_guard.py)."""
+
+    enabled: bool = True
+    """On by default with `eni-eip`: re-attaches the EIPs when Lambda replaces its ENIs."""
+    schedule: str = "rate(5 minutes)"
+    """EventBridge schedule of the periodic check, besides the CreateNetworkInterface event."""
+    alarm_topic_arn: str | None = None
+    """SNS topic for the alarm on ENIs left without an EIP; default: alarm without action."""
+
+
+@dataclass(frozen=True)
 class EnvironmentConfig:
     """One environment, synthesized as the CDKTF stack of the same name."""
 
@@ -114,6 +127,8 @@ class EnvironmentConfig:
     """S3 bucket (yours, with the ELB log-delivery policy) for ALB access logs; default off."""
     flow_logs_retention_days: int | None = None
     """VPC flow logs to CloudWatch Logs with this retention; default off (cost per GB)."""
+    eni_guard: EniGuardConfig = field(default_factory=lambda: EniGuardConfig(enabled=False))
+    """Defaults to enabled for `eni-eip` environments, disabled otherwise."""
 
     @property
     def single_nat_az(self) -> str:
@@ -181,7 +196,9 @@ _ENV_KEYS = {
     "alb_deletion_protection",
     "alb_access_logs_bucket",
     "flow_logs_retention_days",
+    "eni_guard",
 }
+_ENI_GUARD_KEYS = {"enabled", "schedule", "alarm_topic_arn"}
 _FUNCTION_KEYS = {
     "name",
     "memory_mb",
@@ -410,6 +427,7 @@ def _parse_environment(
                 "alb_access_logs_bucket", f"'{access_logs_bucket}' is not an S3 bucket name"
             )
     flow_logs = _retention(r, "flow_logs_retention_days", None)
+    eni_guard = _parse_eni_guard(r, egress)
 
     return EnvironmentConfig(
         name=name,
@@ -428,7 +446,40 @@ def _parse_environment(
         alb_deletion_protection=r.get("alb_deletion_protection", bool),
         alb_access_logs_bucket=access_logs_bucket,
         flow_logs_retention_days=flow_logs,
+        eni_guard=eni_guard,
     )
+
+
+def _parse_eni_guard(r: _Reader, egress: str) -> EniGuardConfig:
+    gr = r.sub("eni_guard")
+    if gr.table and egress != "eni-eip":
+        raise r.fail("eni_guard", "only applies with egress = 'eni-eip'; remove it")
+    gr.check_keys(_ENI_GUARD_KEYS)
+    schedule = gr.get("schedule", str, EniGuardConfig.schedule)
+    if not _is_schedule(schedule):
+        raise gr.fail(
+            "schedule",
+            f"'{schedule}' is not an EventBridge schedule; write "
+            "'rate(5 minutes)', 'rate(1 hour)' or 'cron(...)'",
+        )
+    topic = gr.get("alarm_topic_arn", str)
+    if topic is not None and not _SNS_ARN.match(topic):
+        raise gr.fail(
+            "alarm_topic_arn", "expected an SNS topic ARN 'arn:aws:sns:<region>:<account>:<name>'"
+        )
+    return EniGuardConfig(
+        enabled=gr.get("enabled", bool, egress == "eni-eip"),
+        schedule=schedule,
+        alarm_topic_arn=topic,
+    )
+
+
+def _is_schedule(text: str) -> bool:
+    if re.fullmatch(r"cron\([^()]+\)", text):
+        return True
+    # EventBridge wants the singular unit for 1 and the plural otherwise.
+    rate = re.fullmatch(r"rate\(([1-9]\d*) (minute|hour|day)(s?)\)", text)
+    return bool(rate) and (rate.group(1) == "1") == (rate.group(3) == "")
 
 
 def _retention(r: _Reader, key: str, default: int | None) -> int | None:

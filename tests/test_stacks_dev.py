@@ -50,7 +50,7 @@ def test_public_subnets_route_to_the_internet_gateway(dev):
 
 
 def test_function_sits_in_the_public_subnets(dev):
-    (fn,) = of_type(dev, "aws_lambda_function").values()
+    _, fn = by_path(dev, "aws_lambda_function", "/egress-probe/function")
     public = {
         ref("aws_subnet", lid, "id")
         for lid, s in of_type(dev, "aws_subnet").items()
@@ -61,7 +61,7 @@ def test_function_sits_in_the_public_subnets(dev):
 
 
 def test_function_security_group_has_no_ingress(dev):
-    (fn,) = of_type(dev, "aws_lambda_function").values()
+    _, fn = by_path(dev, "aws_lambda_function", "/egress-probe/function")
     (sg_ref,) = fn["vpc_config"]["security_group_ids"]
     sgs = of_type(dev, "aws_security_group")
     assert all("ingress" not in sg or sg["ingress"] == [] for sg in sgs.values())
@@ -85,8 +85,7 @@ def test_one_protected_eip_per_az_keyed_by_az_name(dev, env):
 
 
 def test_eni_lookup_runs_after_the_function_with_its_subnets_and_sgs(dev):
-    (fn_id,) = of_type(dev, "aws_lambda_function")
-    fn = of_type(dev, "aws_lambda_function")[fn_id]
+    fn_id, fn = by_path(dev, "aws_lambda_function", "/egress-probe/function")
     (lookup,) = of_type(dev, "external", "data").values()
     assert lookup["depends_on"] == [bare("aws_lambda_function", fn_id)]
     assert lookup["program"][-2:] == ["-m", "staticip.enis"]

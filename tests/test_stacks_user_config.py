@@ -113,12 +113,12 @@ def test_protection_switch_lifts_prevent_destroy(user):
     eips = of_type(user.stack("dev3"), "aws_eip").values()
     assert len(eips) == 3
     assert all(e["lifecycle"]["prevent_destroy"] is False for e in eips)
-    (fn,) = of_type(user.stack("dev3"), "aws_lambda_function").values()
+    _, fn = by_path(user.stack("dev3"), "aws_lambda_function", "/egress-probe/function")
     assert fn["function_name"] == "acme-dev3-probe"
 
 
 def test_optional_function_settings_reach_the_function(user):
-    (fn,) = of_type(user.stack("dev3"), "aws_lambda_function").values()
+    _, fn = by_path(user.stack("dev3"), "aws_lambda_function", "/egress-probe/function")
     function = user.config.environment("dev3").function
     assert fn["tracing_config"] == {"mode": "Active"}
     assert fn["reserved_concurrent_executions"] == 5
@@ -127,7 +127,7 @@ def test_optional_function_settings_reach_the_function(user):
 
 def test_defaults_leave_optional_features_off(shipped):
     dev = shipped.stack("dev")
-    (fn,) = of_type(dev, "aws_lambda_function").values()
+    _, fn = by_path(dev, "aws_lambda_function", "/egress-probe/function")
     assert fn["tracing_config"] == {"mode": "PassThrough"}
     assert "reserved_concurrent_executions" not in fn and "kms_key_arn" not in fn
     assert of_type(dev, "aws_flow_log") == {}
@@ -144,7 +144,7 @@ def test_flow_logs_to_a_retained_log_group_through_a_scoped_role(user):
     group_id, group = by_path(stack, "aws_cloudwatch_log_group", "/flow-logs/logs")
     assert group["retention_in_days"] == 14
     assert flow["log_destination"] == ref("aws_cloudwatch_log_group", group_id, "arn")
-    (policy,) = of_type(stack, "aws_iam_role_policy").values()
+    _, policy = by_path(stack, "aws_iam_role_policy", "/flow-logs/write")
     (statement,) = json.loads(policy["policy"])["Statement"]
     group_arn = ref("aws_cloudwatch_log_group", group_id, "arn")
     assert statement["Resource"] == [group_arn, f"{group_arn}:*"]
@@ -155,3 +155,18 @@ def test_alb_access_logs_to_the_named_bucket(user):
     (alb,) = of_type(user.stack("webhooks"), "aws_lb").values()
     assert alb["access_logs"]["bucket"] == "acme-alb-logs"
     assert alb["access_logs"]["enabled"] is True
+
+
+def test_reused_eip_is_tagged_so_the_tools_find_it(staging):
+    tags = {
+        t["key"]: t["value"]
+        for t in of_type(staging, "aws_ec2_tag").values()
+        if t["resource_id"] == "eipalloc-0123456789abcdef0"
+    }
+    assert tags == {
+        "team": "payments",
+        "project": "acme",
+        "environment": "staging",
+        "staticip:allow-listed": "true",
+        "staticip:az": "eu-west-1a",
+    }

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 Stack = dict[str, Any]
@@ -37,3 +39,14 @@ def bare(rtype: str, logical_id: str) -> str:
 
 def path_of(body: dict[str, Any]) -> str:
     return body["//"]["metadata"]["path"]
+
+
+_BARE_REFERENCE = re.compile(r"(?<![\w\"])((?:data\.)?aws_[\w-]+\.[\w-]+\.\w+)")
+
+
+def jsonencoded(expression: str) -> Any:
+    """The value inside `${jsonencode({...})}` as Python data; Terraform references inside it
+    become strings like `aws_subnet.x.id`."""
+    assert expression.startswith("${jsonencode(") and expression.endswith(")}"), expression
+    hcl = expression[len("${jsonencode(") : -2]
+    return json.loads(_BARE_REFERENCE.sub(r'"\1"', hcl).replace('" = ', '": '))
