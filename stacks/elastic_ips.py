@@ -11,8 +11,7 @@ from cdktf_cdktf_provider_aws.ec2_tag import Ec2Tag
 from cdktf_cdktf_provider_aws.eip import Eip
 from constructs import Construct
 
-ALLOW_LISTED_TAG = "staticip:allow-listed"
-AZ_TAG = "staticip:az"
+from staticip.eips import ALLOW_LISTED_TAG, AZ_TAG
 
 
 @dataclass(frozen=True)

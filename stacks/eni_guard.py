@@ -21,12 +21,18 @@ from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
-from stacks.elastic_ips import ALLOW_LISTED_TAG
 from stacks.function import Function, FunctionProps
+from staticip.eips import ALLOW_LISTED_TAG
 
 METRIC_NAME = "EnisWithoutElasticIp"
-#: The guard imports the resolver's matching rules from these modules: one copy of the logic.
-SHARED_MODULES = ("staticip/__init__.py", "staticip/aws.py", "staticip/enis.py")
+#: The guard imports the ENI matching rules and the EIP lookup from these modules, the same
+#: code the resolver and `doctor` run: one copy of the logic.
+SHARED_MODULES = (
+    "staticip/__init__.py",
+    "staticip/aws.py",
+    "staticip/eips.py",
+    "staticip/enis.py",
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,8 @@ class EniGuard(Construct):
             FunctionProps(
                 name=f"{props.name}-eni-guard",
                 source="eni_guard",
-                timeout_seconds=60,
+                # Room to wait out a function update it was triggered in the middle of.
+                timeout_seconds=180,
                 memory_mb=128,
                 log_retention_days=props.log_retention_days,
                 shared_modules=SHARED_MODULES,

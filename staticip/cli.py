@@ -14,12 +14,10 @@ from collections.abc import Callable, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, ProfileNotFound
 
-from staticip import aws, enis
+from staticip import aws, cost, doctor, enis, verify
+from staticip.config import DEFAULT_CONFIG_FILE
+from staticip.result import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, CommandResult
 from staticip.table import render_table, to_json
-
-EXIT_OK = 0
-EXIT_PROBLEM = 1
-EXIT_USAGE = 2
 
 _PROG = "staticip"
 
@@ -44,6 +42,27 @@ def _build_parser() -> argparse.ArgumentParser:
 def _add_aws_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="AWS region (default: AWS_REGION or the profile's)")
     parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE)")
+
+
+def _add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        default=DEFAULT_CONFIG_FILE,
+        help=f"environments file (default: {DEFAULT_CONFIG_FILE})",
+    )
+
+
+def _add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+
+def _emit(command: str, result: CommandResult, as_json: bool) -> int:
+    """Print a CommandResult: errors as one stderr line, else the report or its JSON."""
+    if "error" in result.data:
+        _error(command, result.text)
+    else:
+        print(to_json(result.data) if as_json else result.text)
+    return result.exit_code
 
 
 def _error(command: str, message: str) -> None:
@@ -113,4 +132,96 @@ def _cmd_enis(args: argparse.Namespace) -> int:
     return EXIT_PROBLEM if problems else EXIT_OK
 
 
-_SUBCOMMANDS: Sequence[Callable[[argparse._SubParsersAction], None]] = (_add_enis,)
+# --- cost, verify, doctor -------------------------------------------------------------------------
+
+
+def _add_cost(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "cost",
+        help="monthly cost of each synthesized environment, and of the alternatives",
+        description="Price the synthesized stacks (no AWS access): fixed monthly cost and the "
+        "cost at a given traffic, next to the egress alternatives and where they cross over.",
+    )
+    parser.add_argument(
+        "environments", nargs="*", metavar="ENV", help="environments to price (default: all)"
+    )
+    parser.add_argument(
+        "--gb-per-month",
+        type=float,
+        metavar="N",
+        help="traffic through the static IPs per month, in GB",
+    )
+    parser.add_argument("--prices", metavar="FILE", help="TOML file overriding prices")
+    parser.add_argument("--outdir", default="cdktf.out", help="synthesized stacks (cdktf.out)")
+    _add_config_option(parser)
+    _add_json_option(parser)
+    parser.set_defaults(
+        run=lambda a: _emit(
+            "cost",
+            cost.run_cost(a.config, a.outdir, a.environments, a.gb_per_month, a.prices),
+            a.json,
+        )
+    )
+
+
+def _add_verify(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "verify",
+        help="invoke the egress probe and check it leaves from the allow-listed IPs",
+        description="Invoke the environment's egress probe concurrently and compare the public "
+        "IPs it reports with the environment's Elastic IPs. Exits 1 on any IP not "
+        "allow-listed, a probe error or a timeout.",
+    )
+    parser.add_argument("environment", metavar="ENV")
+    parser.add_argument(
+        "--count",
+        type=int,
+        default=verify.DEFAULT_INVOCATIONS,
+        help=f"invocations (default {verify.DEFAULT_INVOCATIONS})",
+    )
+    parser.add_argument("--concurrency", type=int, help="parallel invocations (default: count)")
+    _add_aws_options(parser)
+    _add_config_option(parser)
+    _add_json_option(parser)
+    parser.set_defaults(
+        run=lambda a: _emit(
+            "verify",
+            verify.run_verify(
+                a.config,
+                a.environment,
+                count=a.count,
+                concurrency=a.concurrency,
+                region=a.region,
+                profile=a.profile,
+            ),
+            a.json,
+        )
+    )
+
+
+def _add_doctor(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "doctor",
+        help="explain the state of a deployed environment and how to fix each problem",
+        description="Check a deployed environment through the tags its resources carry (no "
+        "Terraform state needed). Exits 1 when a warning or error was found.",
+    )
+    parser.add_argument("environment", metavar="ENV")
+    _add_aws_options(parser)
+    _add_config_option(parser)
+    _add_json_option(parser)
+    parser.set_defaults(
+        run=lambda a: _emit(
+            "doctor",
+            doctor.run_doctor(a.config, a.environment, region=a.region, profile=a.profile),
+            a.json,
+        )
+    )
+
+
+_SUBCOMMANDS: Sequence[Callable[[argparse._SubParsersAction], None]] = (
+    _add_enis,
+    _add_cost,
+    _add_verify,
+    _add_doctor,
+)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from staticip.config import Config
+from staticip.cost import fixed_monthly_cost
+from staticip.prices import Prices
+from staticip.stackfile import load_stack
 
 #: A Global Accelerator gets two static anycast IPv4 addresses.
 ADDRESSES_PER_ACCELERATOR = 2
-
-
-def load_stack(outdir: Path, name: str) -> dict[str, Any]:
-    return json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
 
 
 def resources(stack: dict[str, Any], kind: str = "resource") -> dict[str, dict[str, Any]]:
@@ -44,9 +42,11 @@ class StackSummary:
     ingress: str
     static_ips: int
     resources: int
+    fixed_usd_per_month: float
+    """List-price fixed cost (see `staticip cost` for the breakdown and traffic costs)."""
 
 
-def summarize(config: Config, outdir: Path) -> list[StackSummary]:
+def summarize(config: Config, outdir: Path, prices: Prices) -> list[StackSummary]:
     rows = []
     for env in config.environments:
         stack = load_stack(outdir, env.name)
@@ -58,6 +58,7 @@ def summarize(config: Config, outdir: Path) -> list[StackSummary]:
                 env.ingress,
                 static_ip_count(stack),
                 resource_count(stack),
+                round(fixed_monthly_cost(stack, prices), 2),
             )
         )
     return rows

@@ -12,20 +12,22 @@ from pathlib import Path
 
 from staticip.config import DEFAULT_CONFIG_FILE, ConfigError, load_config
 from staticip.outdir import replace_directory
+from staticip.prices import PricesError, load_prices
 from staticip.summary import StackSummary, summarize
 from staticip.table import render_table
 
 
 def synthesize(config_path: Path, outdir: Path) -> list[StackSummary]:
-    """Synthesize every environment of `config_path` into `outdir`; raises ConfigError (and
-    writes nothing) when the config is invalid."""
+    """Synthesize every environment of `config_path` into `outdir`; raises ConfigError or
+    PricesError (and writes nothing) when the config or the price table is invalid."""
     config = load_config(config_path)
+    prices = load_prices()
     # Imported here so that config errors come back in well under a second, without
     # waiting for the provider bindings to load.
     from stacks.app import build_app
 
     replace_directory(outdir, lambda tmp: build_app(config, str(tmp)).synth())
-    return summarize(config, outdir)
+    return summarize(config, outdir, prices)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         rows = synthesize(args.config, args.outdir)
-    except ConfigError as exc:
+    except (ConfigError, PricesError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     headers = [f.name.replace("_", " ") for f in fields(StackSummary)]

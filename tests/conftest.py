@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from staticip.config import Config, load_config
-from staticip.summary import load_stack
+from staticip.stackfile import load_stack
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = REPO / "staticip.toml"

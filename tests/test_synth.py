@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from staticip.outdir import replace_directory
+from staticip.prices import load_prices
 from staticip.summary import summarize
 from staticip.synth import main
 
@@ -17,7 +18,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_summary_counts_static_ips_per_mode(shipped):
-    rows = {r.environment: r for r in summarize(shipped.config, shipped.outdir)}
+    prices = load_prices()
+    rows = {r.environment: r for r in summarize(shipped.config, shipped.outdir, prices)}
     for env in shipped.config.environments:
         row = rows[env.name]
         # eni-eip and per-AZ NAT: one IP per AZ; Global Accelerator: two anycast IPs.
@@ -26,6 +28,15 @@ def test_summary_counts_static_ips_per_mode(shipped):
         stack = shipped.stack(env.name)
         assert row.resources == sum(len(v) for v in stack["resource"].values())
         assert (row.region, row.egress, row.ingress) == (env.region, env.egress, env.ingress)
+    # By hand from the reference prices, 730 h: EIP/public IPv4 $0.005/h, NAT $0.045/h,
+    # Global Accelerator $0.025/h, ALB $0.0225/h (+ its 2 public IPv4 addresses, one per AZ).
+    expected = {
+        "dev": 2 * 0.005 * 730,
+        "prod": 2 * (0.045 + 0.005) * 730,
+        "ingress": (0.025 + 0.0225 + 2 * 0.005) * 730,
+    }
+    for name, usd in expected.items():
+        assert abs(rows[name].fixed_usd_per_month - usd) < 0.006, name
 
 
 def test_main_prints_one_table_row_per_environment(user):

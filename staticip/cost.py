@@ -1,0 +1,491 @@
+"""`staticip cost`: what each synthesized environment costs per month, from its `cdk.tf.json`
+alone (no AWS access), next to the egress alternatives a user weighs.
+
+Every cost here is linear in the traffic: `fixed_monthly + per_gb * gb_per_month`. Data
+transfer out to the internet is the same whichever way the traffic leaves, so it is left out;
+so are ALB/NLB capacity units (usage nobody can read from a stack).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from staticip.config import Config, ConfigError, EnvironmentConfig, load_config
+from staticip.prices import Prices, PricesError, load_prices
+from staticip.result import EXIT_OK, CommandResult, usage_error
+from staticip.stackfile import load_stack
+from staticip.table import render_table
+
+Stack = Mapping[str, Any]
+
+NAT_PER_AZ = "nat-gateway per-az"
+NAT_SINGLE = "nat-gateway single"
+ENI_EIP = "eni-eip"
+HOSTED_PROXY = "hosted proxy"
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One priced kind of resource of a stack."""
+
+    item: str
+    quantity: int
+    fixed_monthly: float
+    """For the whole quantity."""
+    per_gb: float
+    """Per GB of traffic through the environment (not multiplied by quantity: the traffic is
+    split between, say, the NAT Gateways, and each GB is processed once)."""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One way to get static egress IPs, as a line: `fixed_monthly + per_gb * x`."""
+
+    name: str
+    fixed_monthly: float
+    per_gb: float
+    description: str = ""
+
+    def at(self, gb_per_month: float) -> float:
+        """Monthly cost at `gb_per_month` GB of traffic."""
+        return self.fixed_monthly + self.per_gb * gb_per_month
+
+
+@dataclass(frozen=True)
+class Crossover:
+    """Below `gb_per_month`, `cheaper_below` costs less; above it, `cheaper_above` does."""
+
+    cheaper_below: str
+    cheaper_above: str
+    gb_per_month: float
+    monthly_cost: float
+    """What both cost at the crossing."""
+
+
+@dataclass(frozen=True)
+class EnvironmentCost:
+    """The priced stack of one environment."""
+
+    environment: str
+    region: str
+    egress: str
+    ingress: str
+    az_count: int
+    items: list[LineItem]
+    fixed_monthly: float
+    per_gb: float
+    gb_per_month: float | None
+    at_traffic: float | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Alternatives:
+    """The egress options for one AZ count and where their lines cross."""
+
+    az_count: int
+    environments: list[str]
+    current: dict[str, str]
+    """Environment -> the option it uses."""
+    options: list[Option]
+    crossovers: list[Crossover]
+
+
+# --- pricing one stack --------------------------------------------------------------------------
+
+
+def price_stack(stack: Stack, prices: Prices) -> list[LineItem]:
+    """Line items for the billable resources of a synthesized stack (`cdk.tf.json`)."""
+    res, data = stack.get("resource", {}), stack.get("data", {})
+    items: list[LineItem] = []
+
+    created, reused = len(res.get("aws_eip", {})), len(data.get("aws_eip", {}))
+    ipv4_month = prices.monthly(prices.public_ipv4_per_hour)
+    if created + reused:
+        # Terraform does not own a reused EIP (a data source), but AWS bills it all the same.
+        note = f"{created} created, {reused} reused" if reused else f"{created} created"
+        items.append(
+            LineItem(
+                "public IPv4: EIP", created + reused, (created + reused) * ipv4_month, 0.0, note
+            )
+        )
+    lbs = list(res.get("aws_lb", {}).values())
+    lb_ips = sum(_lb_public_ips(lb) for lb in lbs)
+    if lb_ips:
+        items.append(
+            LineItem(
+                "public IPv4: load balancer",
+                lb_ips,
+                lb_ips * ipv4_month,
+                0.0,
+                "AWS-managed, one per AZ at least (more when an ALB scales out)",
+            )
+        )
+
+    nats = len(res.get("aws_nat_gateway", {}))
+    if nats:
+        items.append(
+            LineItem(
+                "NAT Gateway",
+                nats,
+                nats * prices.monthly(prices.nat_gateway_per_hour),
+                prices.nat_gateway_per_gb,
+                "per-GB: data processed",
+            )
+        )
+
+    accelerators = len(res.get("aws_globalaccelerator_accelerator", {}))
+    if accelerators:
+        items.append(
+            LineItem(
+                "Global Accelerator",
+                accelerators,
+                accelerators * prices.monthly(prices.global_accelerator_per_hour),
+                prices.global_accelerator_per_gb,
+                f"per-GB: DT-Premium {prices.global_accelerator_route}; 2 anycast IPs included",
+            )
+        )
+
+    for kind, label, per_hour, per_lcu in (
+        ("application", "ALB", prices.alb_per_hour, prices.alb_per_lcu_hour),
+        ("network", "NLB", prices.nlb_per_hour, prices.nlb_per_lcu_hour),
+    ):
+        count = sum(1 for lb in lbs if lb.get("load_balancer_type", "application") == kind)
+        if count:
+            items.append(
+                LineItem(
+                    label,
+                    count,
+                    count * prices.monthly(per_hour),
+                    0.0,
+                    f"hourly only; capacity units (${per_lcu}/LCU-hour) not included",
+                )
+            )
+    return items
+
+
+def fixed_monthly_cost(stack: Stack, prices: Prices) -> float:
+    """The traffic-independent monthly cost of a synthesized stack (for `make synth`)."""
+    return sum(item.fixed_monthly for item in price_stack(stack, prices))
+
+
+def _lb_public_ips(lb: Mapping[str, Any]) -> int:
+    """AWS-managed public IPv4 addresses of an internet-facing load balancer: one per subnet
+    (at least; an ALB may add nodes under load). Mapped EIPs are counted as EIPs instead."""
+    if lb.get("internal") is True:
+        return 0
+    mappings = lb.get("subnet_mapping")
+    if isinstance(mappings, list) and mappings:
+        return sum(1 for m in mappings if not (isinstance(m, dict) and m.get("allocation_id")))
+    subnets = lb.get("subnets")
+    # A single token for the whole list hides the count; an ALB needs at least two AZs.
+    return len(subnets) if isinstance(subnets, list) else 2
+
+
+def cost_environment(
+    env: EnvironmentConfig, stack: Stack, prices: Prices, gb_per_month: float | None = None
+) -> EnvironmentCost:
+    """Price one environment's synthesized stack."""
+    items = price_stack(stack, prices)
+    fixed = sum(item.fixed_monthly for item in items)
+    per_gb = sum(item.per_gb for item in items)
+    notes = []
+    stack_region = _stack_region(stack) or env.region
+    if stack_region != prices.region:
+        notes.append(
+            f"{env.name} is in {stack_region} but the prices are for {prices.region}: "
+            "pass --prices with that region's figures"
+        )
+    if sum(1 for item in items if item.per_gb) > 1:
+        notes.append(f"{env.name}: the same GB/month is assumed through each per-GB item")
+    return EnvironmentCost(
+        environment=env.name,
+        region=stack_region,
+        egress=env.egress,
+        ingress=env.ingress,
+        az_count=len(env.azs),
+        items=items,
+        fixed_monthly=fixed,
+        per_gb=per_gb,
+        gb_per_month=gb_per_month,
+        at_traffic=None if gb_per_month is None else fixed + per_gb * gb_per_month,
+        notes=notes,
+    )
+
+
+def _stack_region(stack: Stack) -> str | None:
+    providers = stack.get("provider", {}).get("aws", [])
+    for provider in providers:
+        if "alias" not in provider:
+            return provider.get("region")
+    return None
+
+
+# --- alternatives and crossovers ----------------------------------------------------------------
+
+
+def egress_options(az_count: int, prices: Prices) -> list[Option]:
+    """The egress options for `az_count` AZs. With one AZ, NAT per AZ is the single NAT."""
+    ipv4 = prices.monthly(prices.public_ipv4_per_hour)
+    nat = prices.monthly(prices.nat_gateway_per_hour)
+    options = []
+    if az_count > 1:
+        options.append(
+            Option(
+                NAT_PER_AZ,
+                az_count * (nat + ipv4),
+                prices.nat_gateway_per_gb,
+                f"{az_count} NAT Gateways + {az_count} EIPs; survives an AZ outage",
+            )
+        )
+    options += [
+        Option(
+            NAT_SINGLE,
+            nat + ipv4,
+            prices.nat_gateway_per_gb,
+            "1 NAT Gateway + 1 EIP; egress stops if its AZ fails",
+        ),
+        Option(
+            ENI_EIP,
+            az_count * ipv4,
+            0.0,
+            f"{az_count} EIPs on Lambda ENIs; no NAT; breaks when Lambda recycles an ENI",
+        ),
+        Option(
+            HOSTED_PROXY,
+            prices.hosted_proxy_per_month,
+            0.0,
+            f"{prices.hosted_proxy_name}; flat fee, plan traffic limits not modelled",
+        ),
+    ]
+    return options
+
+
+def current_option(env: EnvironmentConfig) -> str | None:
+    """The option an environment uses, or None without egress."""
+    if env.egress == "eni-eip":
+        return ENI_EIP
+    if env.egress == "nat-gateway":
+        return NAT_PER_AZ if env.nat == "per-az" and len(env.azs) > 1 else NAT_SINGLE
+    return None
+
+
+def crossover(a: Option, b: Option) -> Crossover | None:
+    """Where the cost lines of `a` and `b` cross at a positive traffic, or None.
+
+    Solves `a.fixed + a.per_gb * x = b.fixed + b.per_gb * x`. Parallel lines never cross (one
+    is always cheaper); a crossing at x <= 0 means one is cheaper at every real traffic.
+    """
+    slope = a.per_gb - b.per_gb
+    if slope == 0:
+        return None
+    x = (b.fixed_monthly - a.fixed_monthly) / slope
+    if not (x > 0 and math.isfinite(x)):
+        return None
+    # Below the crossing the line with the lower fixed cost wins, above it the lower slope.
+    below, above = (a, b) if a.fixed_monthly < b.fixed_monthly else (b, a)
+    return Crossover(below.name, above.name, x, a.at(x))
+
+
+def crossovers(options: Sequence[Option]) -> list[Crossover]:
+    """Every positive crossing between two options, by traffic."""
+    found = [crossover(a, b) for a, b in itertools.combinations(options, 2)]
+    return sorted((c for c in found if c), key=lambda c: c.gb_per_month)
+
+
+def alternatives_for(envs: Sequence[EnvironmentConfig], prices: Prices) -> list[Alternatives]:
+    """Egress alternatives, one block per AZ count among the environments with egress."""
+    by_count: dict[int, list[EnvironmentConfig]] = {}
+    for env in envs:
+        if env.egress != "none":
+            by_count.setdefault(len(env.azs), []).append(env)
+    blocks = []
+    for count, group in sorted(by_count.items()):
+        options = egress_options(count, prices)
+        blocks.append(
+            Alternatives(
+                az_count=count,
+                environments=[env.name for env in group],
+                current={env.name: current_option(env) or "" for env in group},
+                options=options,
+                crossovers=crossovers(options),
+            )
+        )
+    return blocks
+
+
+# --- the command --------------------------------------------------------------------------------
+
+
+def run_cost(
+    config_path: str | Path,
+    outdir: str | Path = "cdktf.out",
+    environments: Sequence[str] = (),
+    gb_per_month: float | None = None,
+    prices_path: str | Path | None = None,
+) -> CommandResult:
+    """`staticip cost [environment ...] [--gb-per-month N] [--prices FILE]`.
+
+    Prices the named environments (all of the config file's when none) from their synthesized
+    stacks under `outdir`. Exit 0, or 2 with a one-line message for a bad config or price file,
+    an unknown environment, a stack not synthesized yet, or a negative traffic.
+    """
+    if gb_per_month is not None and not gb_per_month >= 0:
+        return usage_error(f"--gb-per-month must be a number >= 0, got {gb_per_month}")
+    try:
+        config = load_config(config_path)
+        envs = _select(config, environments)
+        prices = load_prices(prices_path)
+    except (ConfigError, PricesError) as exc:
+        return usage_error(str(exc))
+    outdir = Path(outdir)
+    costs = []
+    for env in envs:
+        try:
+            stack = load_stack(outdir, env.name)
+        except FileNotFoundError:
+            return usage_error(
+                f"{outdir}/stacks/{env.name}/cdk.tf.json not found: run `make synth` first"
+            )
+        except (OSError, ValueError) as exc:
+            return usage_error(f"{outdir}/stacks/{env.name}/cdk.tf.json: unreadable ({exc})")
+        costs.append(cost_environment(env, stack, prices, gb_per_month))
+    blocks = alternatives_for(envs, prices)
+    data = {
+        "prices": _prices_json(prices),
+        "gb_per_month": gb_per_month,
+        "environments": [asdict(c) for c in costs],
+        "egress_alternatives": [_alternatives_json(b, gb_per_month) for b in blocks],
+    }
+    return CommandResult(EXIT_OK, render_cost(costs, blocks, prices, gb_per_month), data)
+
+
+def _select(config: Config, names: Sequence[str]) -> list[EnvironmentConfig]:
+    if not names:
+        return list(config.environments)
+    return [config.environment(name) for name in dict.fromkeys(names)]
+
+
+def _prices_json(prices: Prices) -> dict[str, Any]:
+    return {
+        "region": prices.region,
+        "currency": prices.currency,
+        "as_of": prices.as_of,
+        "hours_per_month": prices.hours_per_month,
+        "files": list(prices.files),
+        "overridden": list(prices.overridden),
+        "global_accelerator_per_gb_route": prices.global_accelerator_route,
+    }
+
+
+def _alternatives_json(block: Alternatives, gb: float | None) -> dict[str, Any]:
+    return {
+        "az_count": block.az_count,
+        "environments": block.environments,
+        "current": block.current,
+        "options": [
+            asdict(o) | {"at_traffic": None if gb is None else o.at(gb)} for o in block.options
+        ],
+        "crossovers": [asdict(c) for c in block.crossovers],
+    }
+
+
+# --- human output -------------------------------------------------------------------------------
+
+
+def _money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _rate(value: float) -> str:
+    return f"{value:.3f}" if value else "0"
+
+
+def _gb(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def render_cost(
+    costs: Sequence[EnvironmentCost],
+    blocks: Sequence[Alternatives],
+    prices: Prices,
+    gb: float | None,
+) -> str:
+    """Tables: per environment, its line items, then the egress alternatives and crossovers."""
+    at = [] if gb is None else [f"AT {_gb(gb)} GB"]
+    cur = prices.currency
+    parts = [
+        render_table(
+            ["ENVIRONMENT", "REGION", "EGRESS", "INGRESS", f"FIXED {cur}/MONTH", f"{cur}/GB", *at],
+            [
+                (
+                    c.environment,
+                    c.region,
+                    c.egress,
+                    c.ingress,
+                    _money(c.fixed_monthly),
+                    _rate(c.per_gb),
+                    *([] if c.at_traffic is None else [_money(c.at_traffic)]),
+                )
+                for c in costs
+            ],
+        ),
+        render_table(
+            ["ENVIRONMENT", "ITEM", "QTY", f"FIXED {cur}/MONTH", f"{cur}/GB", "NOTE"],
+            [
+                (
+                    c.environment,
+                    i.item,
+                    i.quantity,
+                    _money(i.fixed_monthly),
+                    _rate(i.per_gb),
+                    i.note,
+                )
+                for c in costs
+                for i in c.items
+            ],
+        ),
+    ]
+    for block in blocks:
+        title = f"Egress alternatives for {block.az_count} AZ(s) ({', '.join(block.environments)}):"
+        table = render_table(
+            ["OPTION", f"FIXED {cur}/MONTH", f"{cur}/GB", *at, "USED BY", "WHAT"],
+            [
+                (
+                    o.name,
+                    _money(o.fixed_monthly),
+                    _rate(o.per_gb),
+                    *([] if gb is None else [_money(o.at(gb))]),
+                    ", ".join(e for e, used in block.current.items() if used == o.name) or None,
+                    o.description,
+                )
+                for o in block.options
+            ],
+        )
+        lines = [title, table]
+        if block.crossovers:
+            lines += [
+                f"  above {_gb(c.gb_per_month)} GB/month {c.cheaper_above} costs less than "
+                f"{c.cheaper_below} (both {_money(c.monthly_cost)} {cur} there)"
+                for c in block.crossovers
+            ]
+        else:
+            lines.append("  no crossings: the order of the options is the same at any traffic")
+        parts.append("\n".join(lines))
+    footer = [
+        f"Prices: {prices.region}, {cur}, as of {prices.as_of}, {prices.hours_per_month:g} h/month"
+        f" ({' + '.join(prices.files)}"
+        + (f"; overridden: {', '.join(prices.overridden)}" if prices.overridden else "")
+        + ").",
+        "Not included: data transfer out (the same for every option), ALB/NLB capacity units, "
+        "usage-billed services (Lambda, logs, flow logs, EventBridge, CloudWatch alarms).",
+        *[note for c in costs for note in c.notes],
+    ]
+    parts.append("\n".join(footer))
+    return "\n\n".join(parts)

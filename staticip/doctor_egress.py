@@ -1,0 +1,551 @@
+"""`staticip doctor` checks for egress: the function's state and VPC config, and either its
+Hyperplane ENIs and their EIPs (eni-eip) or its NAT Gateways and routes (nat-gateway)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from staticip.config import EnvironmentConfig
+from staticip.eips import AllowListedEip, environment_tag_filters
+from staticip.enis import IN_USE, find_lambda_enis
+from staticip.findings import ERROR, INFO, OK, WARNING, Finding
+
+FUNCTION = "function"
+VPC_CONFIG = "vpc-config"
+ENI = "eni"
+EIP = "eip"
+NAT = "nat"
+ROUTE = "route"
+DEFAULT_ROUTE = "0.0.0.0/0"
+_ROUTE_TARGETS = (
+    "GatewayId",
+    "TransitGatewayId",
+    "NetworkInterfaceId",
+    "InstanceId",
+    "VpcPeeringConnectionId",
+    "LocalGatewayId",
+    "CarrierGatewayId",
+)
+
+
+@dataclass
+class FunctionFacts:
+    """The parts of GetFunctionConfiguration the other checks need."""
+
+    name: str
+    state: str | None = None
+    subnet_ids: list[str] = field(default_factory=list)
+    security_group_ids: list[str] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return self.state is not None
+
+
+def deploy_fix(env: EnvironmentConfig, why: str = "") -> str:
+    """The usual fix: let Terraform put things back as the stack says."""
+    return f"run `cdktf deploy {env.name}`{why}"
+
+
+# --- the function -------------------------------------------------------------------------------
+
+
+def check_function(
+    lambda_client: BaseClient, env: EnvironmentConfig, name: str
+) -> tuple[list[Finding], FunctionFacts]:
+    """State and last update of the function; its VPC config for the later checks."""
+    facts = FunctionFacts(name)
+    try:
+        cfg = lambda_client.get_function_configuration(FunctionName=name)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        region = lambda_client.meta.region_name
+        return [
+            Finding(
+                ERROR,
+                FUNCTION,
+                name,
+                f"function not found in {region}",
+                deploy_fix(env) + ", or check --region/--profile",
+            )
+        ], facts
+    vpc = cfg.get("VpcConfig") or {}
+    facts.state = cfg.get("State") or "Active"
+    facts.subnet_ids = list(dict.fromkeys(vpc.get("SubnetIds") or []))
+    facts.security_group_ids = sorted(set(vpc.get("SecurityGroupIds") or []))
+    findings = [_state_finding(env, name, cfg)]
+    update = cfg.get("LastUpdateStatus")
+    if update == "Failed":
+        findings.append(
+            Finding(
+                ERROR,
+                FUNCTION,
+                name,
+                f"last update failed: {cfg.get('LastUpdateStatusReasonCode', '')} "
+                f"{cfg.get('LastUpdateStatusReason', '')}".strip(),
+                deploy_fix(env, " after fixing the cause named"),
+            )
+        )
+    elif update == "InProgress":
+        findings.append(
+            Finding(WARNING, FUNCTION, name, "an update is in progress", "run doctor again soon")
+        )
+    return findings, facts
+
+
+def _state_finding(env: EnvironmentConfig, name: str, cfg: Mapping[str, Any]) -> Finding:
+    state = cfg.get("State") or "Active"
+    reason = " ".join(str(cfg.get(k, "")) for k in ("StateReasonCode", "StateReason")).strip()
+    suffix = f" ({reason})" if reason else ""
+    eni_eip = env.egress == "eni-eip"
+    if state == "Active":
+        return Finding(OK, FUNCTION, name, "Active")
+    if state == "Pending":
+        return Finding(
+            WARNING,
+            FUNCTION,
+            name,
+            f"Pending: Lambda is creating the function's ENIs{suffix}",
+            "wait a minute and run doctor again"
+            + (
+                f"; then `cdktf deploy {env.name}` if an EIP is left unassociated"
+                if eni_eip
+                else ""
+            ),
+        )
+    if state == "Inactive":
+        if eni_eip:
+            return Finding(
+                ERROR,
+                FUNCTION,
+                name,
+                "Inactive: idle for 14 days, Lambda reclaimed its ENIs and the EIPs came off "
+                f"them{suffix}",
+                f"invoke it (`staticip verify {env.name}`; the first call fails and wakes it), "
+                f"wait until Active, then run `cdktf deploy {env.name}` to put the EIPs on the "
+                "new ENIs",
+            )
+        return Finding(
+            WARNING,
+            FUNCTION,
+            name,
+            f"Inactive: the next invocation fails while Lambda recreates its ENIs{suffix}",
+            f"invoke it once to wake it (`staticip verify {env.name}`)",
+        )
+    return Finding(
+        ERROR, FUNCTION, name, f"{state}{suffix}", deploy_fix(env, " after fixing the cause named")
+    )
+
+
+# --- VPC config drift ---------------------------------------------------------------------------
+
+
+def check_vpc_config(
+    ec2: BaseClient, project: str, env: EnvironmentConfig, fn: FunctionFacts
+) -> tuple[list[Finding], dict[str, str]]:
+    """Compare the function's subnets and security groups with the ones the stack made for it
+    (found by tags); return the findings and `{subnet_id: az}` of the environment's subnets."""
+    tier = "public" if env.egress == "eni-eip" else "private"
+    subnets = _paginate(
+        ec2, "describe_subnets", "Subnets", Filters=environment_tag_filters(project, env.name)
+    )
+    subnet_az = {s["SubnetId"]: s.get("AvailabilityZone", "") for s in subnets}
+    expected = {s["SubnetId"] for s in subnets if _tags(s).get("tier") == tier}
+    if not fn.subnet_ids:
+        return [
+            Finding(
+                ERROR,
+                VPC_CONFIG,
+                fn.name,
+                f"not attached to a VPC, but the stack puts it in the {tier} subnets",
+                deploy_fix(env),
+            )
+        ], subnet_az
+    findings = []
+    actual = set(fn.subnet_ids)
+    for subnet in sorted(actual - expected):
+        findings.append(
+            Finding(
+                ERROR,
+                VPC_CONFIG,
+                subnet,
+                f"the function is in a subnet that is not one of {env.name}'s {tier} subnets "
+                f"(tags environment={env.name}, project={project}, tier={tier}): drifted",
+                deploy_fix(env, " to put the stack's VPC config back"),
+            )
+        )
+    for subnet in sorted(expected - actual):
+        findings.append(
+            Finding(
+                ERROR,
+                VPC_CONFIG,
+                subnet,
+                f"the function is not in {tier} subnet {subnet} ({subnet_az.get(subnet)}), "
+                "so it gets no static IP there: drifted",
+                deploy_fix(env, " to put the stack's VPC config back"),
+            )
+        )
+    group_name = f"{project}-{env.name}-function"
+    groups = _paginate(
+        ec2,
+        "describe_security_groups",
+        "SecurityGroups",
+        Filters=[
+            *environment_tag_filters(project, env.name),
+            {"Name": "group-name", "Values": [group_name]},
+        ],
+    )
+    expected_groups = {g["GroupId"] for g in groups}
+    if set(fn.security_group_ids) != expected_groups:
+        findings.append(
+            Finding(
+                ERROR,
+                VPC_CONFIG,
+                fn.name,
+                f"security groups {', '.join(fn.security_group_ids) or 'none'} differ from the "
+                f"stack's {group_name} ({', '.join(sorted(expected_groups)) or 'not found'}): "
+                "drifted, and Lambda ENIs are per subnet + security-group set",
+                deploy_fix(env, " to put the stack's VPC config back"),
+            )
+        )
+    if not findings:
+        azs = ", ".join(sorted({subnet_az.get(s, "?") for s in fn.subnet_ids}))
+        findings.append(
+            Finding(
+                OK, VPC_CONFIG, fn.name, f"in {env.name}'s {len(actual)} {tier} subnets ({azs})"
+            )
+        )
+    return findings, subnet_az
+
+
+# --- eni-eip ------------------------------------------------------------------------------------
+
+
+def check_enis(
+    ec2: BaseClient,
+    env: EnvironmentConfig,
+    fn: FunctionFacts,
+    eips: Sequence[AllowListedEip],
+) -> list[Finding]:
+    """Each Hyperplane ENI of the function's subnet + SG set, and whether it holds an EIP."""
+    if not fn.subnet_ids or not fn.security_group_ids:
+        return []
+    found = find_lambda_enis(ec2, fn.subnet_ids, fn.security_group_ids)
+    ours = {eip.allocation_id: eip for eip in eips}
+    sleeping = fn.state in ("Inactive", "Pending")
+    findings = []
+    for subnet in fn.subnet_ids:
+        enis = found.get(subnet, [])
+        if not enis:
+            findings.append(
+                Finding(
+                    WARNING if sleeping else ERROR,
+                    ENI,
+                    subnet,
+                    "no Hyperplane ENI for the function's security groups"
+                    + (f" (the function is {fn.state})" if sleeping else ""),
+                    "invoke the function so Lambda creates one, then run "
+                    f"`cdktf deploy {env.name}`",
+                )
+            )
+        in_use = [eni for eni in enis if eni.status == IN_USE]
+        for eni in enis:
+            where = f"{eni.availability_zone or subnet}"
+            eip = ours.get(eni.allocation_id or "")
+            if eni.status != IN_USE:
+                if eip:
+                    findings.append(
+                        Finding(
+                            ERROR,
+                            ENI,
+                            eni.eni_id,
+                            f"detached ({eni.status}, Lambda is deleting it) but holds EIP "
+                            f"{eip.public_ip}",
+                            deploy_fix(env, " to move the EIP to the ENI in use"),
+                        )
+                    )
+                else:
+                    findings.append(
+                        Finding(
+                            INFO,
+                            ENI,
+                            eni.eni_id,
+                            f"{where}: detached ({eni.status}); Lambda deletes it within about "
+                            "20 minutes, it carries no traffic",
+                        )
+                    )
+            elif eip:
+                findings.append(Finding(OK, ENI, eni.eni_id, f"{where}: holds EIP {eip.public_ip}"))
+            elif eni.public_ip:
+                findings.append(
+                    Finding(
+                        ERROR,
+                        ENI,
+                        eni.eni_id,
+                        f"{where}: its public IP {eni.public_ip} is not one of {env.name}'s "
+                        "allow-listed EIPs",
+                        deploy_fix(env, " to put the environment's EIP on it"),
+                    )
+                )
+            elif len(in_use) > 1:
+                findings.append(
+                    Finding(
+                        ERROR,
+                        ENI,
+                        eni.eni_id,
+                        f"{where}: no EIP, so traffic through it has no internet access; the "
+                        f"subnet has {len(in_use)} ENIs in use: Lambda spilled past 65,000 "
+                        "connections or is replacing an ENI",
+                        f"if it is a replacement, run `cdktf deploy {env.name}` once the old ENI "
+                        "is gone; if it stays (spill-over), eni-eip cannot cover it: use egress = "
+                        "'nat-gateway'",
+                    )
+                )
+            else:
+                findings.append(
+                    Finding(
+                        ERROR,
+                        ENI,
+                        eni.eni_id,
+                        f"{where}: no EIP, so traffic through it has no internet access "
+                        "(Lambda replaced the ENI that held it)",
+                        deploy_fix(env, " to re-associate"),
+                    )
+                )
+    eni_ids = {eni.eni_id for enis in found.values() for eni in enis}
+    for eip in eips:
+        label = f"{eip.public_ip} ({eip.az or 'AZ unknown'})"
+        if not eip.association_id:
+            findings.append(
+                Finding(
+                    ERROR,
+                    EIP,
+                    eip.allocation_id,
+                    f"{label} is not associated: Lambda recycled the ENI that held it",
+                    deploy_fix(env, " to re-associate"),
+                )
+            )
+        elif eip.network_interface_id not in eni_ids:
+            findings.append(
+                Finding(
+                    ERROR,
+                    EIP,
+                    eip.allocation_id,
+                    f"{label} is on {eip.network_interface_id or 'something'}, not on a "
+                    "Hyperplane ENI of the function",
+                    deploy_fix(env, " to re-associate"),
+                )
+            )
+    return findings
+
+
+def check_eip_count(env: EnvironmentConfig, eips: Sequence[AllowListedEip]) -> list[Finding]:
+    """One allow-listed EIP per static-IP AZ."""
+    have = {eip.az for eip in eips}
+    return [
+        Finding(
+            ERROR,
+            EIP,
+            az,
+            f"no allow-listed EIP for {az} (tags environment={env.name}, "
+            "staticip:allow-listed=true)",
+            deploy_fix(env) + ", or check --region/--profile",
+        )
+        for az in env.static_ip_azs
+        if az not in have
+    ]
+
+
+# --- nat-gateway --------------------------------------------------------------------------------
+
+
+def check_nat_gateways(
+    ec2: BaseClient,
+    project: str,
+    env: EnvironmentConfig,
+    eips: Sequence[AllowListedEip],
+    subnet_az: Mapping[str, str],
+) -> tuple[list[Finding], dict[str, str]]:
+    """Each NAT Gateway of the environment and its EIP; return `{nat_id: public_ip}` of the
+    available ones that hold an allow-listed EIP."""
+    ours = {eip.allocation_id: eip for eip in eips}
+    nats = _paginate(
+        ec2,
+        "describe_nat_gateways",
+        "NatGateways",
+        Filter=environment_tag_filters(project, env.name),
+    )
+    findings, good = [], {}
+    for nat in sorted(nats, key=lambda n: n["NatGatewayId"]):
+        nat_id, state = nat["NatGatewayId"], nat.get("State", "")
+        where = subnet_az.get(nat.get("SubnetId", ""), nat.get("SubnetId", "?"))
+        if state == "deleted":
+            continue
+        if state != "available":
+            failure = " ".join(str(nat.get(k, "")) for k in ("FailureCode", "FailureMessage"))
+            findings.append(
+                Finding(
+                    WARNING if state == "pending" else ERROR,
+                    NAT,
+                    nat_id,
+                    f"{where}: {state}{(': ' + failure.strip()) if failure.strip() else ''}",
+                    "wait a minute and run doctor again"
+                    if state == "pending"
+                    else deploy_fix(env, " to recreate it"),
+                )
+            )
+            continue
+        addresses = nat.get("NatGatewayAddresses") or []
+        mine = [a for a in addresses if a.get("AllocationId") in ours]
+        if mine:
+            good[nat_id] = mine[0].get("PublicIp", "")
+            findings.append(Finding(OK, NAT, nat_id, f"{where}: available with EIP {good[nat_id]}"))
+        else:
+            ips = ", ".join(a.get("PublicIp", "?") for a in addresses) or "no IP"
+            findings.append(
+                Finding(
+                    ERROR,
+                    NAT,
+                    nat_id,
+                    f"{where}: available, but its IP ({ips}) is not one of {env.name}'s "
+                    "allow-listed EIPs",
+                    deploy_fix(env),
+                )
+            )
+    on_nat = {
+        a.get("AllocationId")
+        for n in nats
+        if n.get("State") == "available"
+        for a in n.get("NatGatewayAddresses") or []
+    }
+    for eip in eips:
+        if eip.allocation_id not in on_nat:
+            findings.append(
+                Finding(
+                    ERROR,
+                    EIP,
+                    eip.allocation_id,
+                    f"{eip.public_ip} ({eip.az or 'AZ unknown'}) is not on an available NAT "
+                    "Gateway, so no traffic leaves from it",
+                    deploy_fix(env),
+                )
+            )
+    return findings, good
+
+
+def check_routes(
+    ec2: BaseClient, env: EnvironmentConfig, fn: FunctionFacts, nat_ips: Mapping[str, str]
+) -> list[Finding]:
+    """Each of the function's subnets must route 0.0.0.0/0 through an available NAT of the
+    environment (`nat_ips`)."""
+    if not fn.subnet_ids:
+        return []
+    tables = _paginate(
+        ec2,
+        "describe_route_tables",
+        "RouteTables",
+        Filters=[{"Name": "association.subnet-id", "Values": fn.subnet_ids}],
+    )
+    table_of = {
+        assoc["SubnetId"]: table
+        for table in tables
+        for assoc in table.get("Associations") or []
+        if assoc.get("SubnetId")
+    }
+    main = None
+    unassociated = [subnet for subnet in fn.subnet_ids if subnet not in table_of]
+    if unassociated:
+        # A subnet without its own association uses the VPC's main route table.
+        vpc_id = _vpc_of(ec2, unassociated[0])
+        mains = _paginate(
+            ec2,
+            "describe_route_tables",
+            "RouteTables",
+            Filters=[
+                {"Name": "vpc-id", "Values": [vpc_id or "unknown"]},
+                {"Name": "association.main", "Values": ["true"]},
+            ],
+        )
+        main = mains[0] if mains else None
+    findings = []
+    for subnet in fn.subnet_ids:
+        table = table_of.get(subnet, main)
+        rtb = (table or {}).get("RouteTableId", "no route table")
+        route = next(
+            (
+                r
+                for r in (table or {}).get("Routes") or []
+                if r.get("DestinationCidrBlock") == DEFAULT_ROUTE
+            ),
+            None,
+        )
+        findings.append(_route_finding(env, subnet, rtb, route, nat_ips))
+    return findings
+
+
+def _route_finding(
+    env: EnvironmentConfig,
+    subnet: str,
+    rtb: str,
+    route: Mapping[str, Any] | None,
+    nat_ips: Mapping[str, str],
+) -> Finding:
+    fix = deploy_fix(env, " to restore the route")
+    if route is None:
+        return Finding(
+            ERROR,
+            ROUTE,
+            subnet,
+            f"{rtb}: no {DEFAULT_ROUTE} route, the function cannot reach the internet",
+            fix,
+        )
+    nat_id = route.get("NatGatewayId")
+    if nat_id:
+        if nat_id in nat_ips and route.get("State", "active") == "active":
+            return Finding(
+                OK, ROUTE, subnet, f"{rtb} routes {DEFAULT_ROUTE} via {nat_id} ({nat_ips[nat_id]})"
+            )
+        return Finding(
+            ERROR,
+            ROUTE,
+            subnet,
+            f"{rtb} routes {DEFAULT_ROUTE} via {nat_id}, which is not an available NAT Gateway "
+            f"of {env.name} with an allow-listed EIP (route state {route.get('State', '?')})",
+            fix,
+        )
+    target = next((str(route[k]) for k in _ROUTE_TARGETS if route.get(k)), "an unknown target")
+    if target.startswith("igw-"):
+        what = (
+            f"{rtb} routes {DEFAULT_ROUTE} via internet gateway {target}: the function's ENIs "
+            "have no public IP, so its traffic is dropped"
+        )
+    else:
+        what = f"{rtb} routes {DEFAULT_ROUTE} via {target}, not through a NAT Gateway"
+    return Finding(ERROR, ROUTE, subnet, what, fix)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _vpc_of(ec2: BaseClient, subnet_id: str) -> str | None:
+    # The subnet's own VPC by definition; only needed on this rare path, so asked for here.
+    subnets = ec2.describe_subnets(SubnetIds=[subnet_id]).get("Subnets", [])
+    return subnets[0].get("VpcId") if subnets else None
+
+
+def _tags(resource: Mapping[str, Any]) -> dict[str, str]:
+    return {tag["Key"]: tag["Value"] for tag in resource.get("Tags") or []}
+
+
+def _paginate(client: BaseClient, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
+    return [
+        item
+        for page in client.get_paginator(operation).paginate(**params)
+        for item in page.get(key, [])
+    ]

@@ -1,0 +1,90 @@
+"""An environment's allow-listed Elastic IPs, found in AWS by the tags its stack puts on them.
+
+The stack tags every EIP it creates with `environment`, `project` (provider default tags) and
+`staticip:allow-listed=true`, `staticip:az=<az>`. EIPs reused through `reuse_eip_allocation_ids`
+are someone else's: the stack tags them too (`aws_ec2_tag`), but they are also looked up by
+allocation ID, so they count before those tags exist or after someone removed them.
+
+Standard library and botocore only: the ENI guard Lambda packages this module with `enis.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.client import BaseClient
+
+ALLOW_LISTED_TAG = "staticip:allow-listed"
+AZ_TAG = "staticip:az"
+
+
+@dataclass(frozen=True)
+class AllowListedEip:
+    """One allow-listed address and where it is attached now."""
+
+    allocation_id: str
+    public_ip: str
+    az: str | None
+    """From the `staticip:az` tag, or the config for a reused EIP."""
+    association_id: str | None
+    network_interface_id: str | None
+    reused: bool = False
+
+
+def environment_tags(project: str, environment: str) -> dict[str, str]:
+    """The default tags every resource of the environment carries."""
+    return {"environment": environment, "project": project}
+
+
+def environment_tag_filters(project: str, environment: str) -> list[dict[str, Any]]:
+    """EC2 `Filters` matching the default tags every resource of the environment carries."""
+    return [
+        {"Name": f"tag:{key}", "Values": [value]}
+        for key, value in environment_tags(project, environment).items()
+    ]
+
+
+def find_allow_listed_eips(
+    ec2: BaseClient,
+    project: str,
+    environment: str,
+    reused: Mapping[str, str] | None = None,
+) -> list[AllowListedEip]:
+    """The environment's allow-listed EIPs, sorted by AZ then IP. One DescribeAddresses call,
+    two when `reused` (AZ name -> allocation ID) is given. Raises botocore errors (e.g. an
+    unknown reused ID).
+
+    Tagged EIPs are checked against the tags again here, not only by the server-side filter:
+    moving an address that is not ours would take someone else's allow-listed IP.
+    """
+    wanted = {**environment_tags(project, environment), ALLOW_LISTED_TAG: "true"}
+    filters = [{"Name": f"tag:{key}", "Values": [value]} for key, value in wanted.items()]
+    found = {
+        raw["AllocationId"]: _from_api(raw, None, reused=False)
+        for raw in ec2.describe_addresses(Filters=filters).get("Addresses", [])
+        if all(_tags(raw).get(key) == value for key, value in wanted.items())
+    }
+    reused_az = {alloc: az for az, alloc in (reused or {}).items()}
+    if reused_az:
+        response = ec2.describe_addresses(AllocationIds=sorted(reused_az))
+        for raw in response.get("Addresses", []):
+            found[raw["AllocationId"]] = _from_api(raw, reused_az[raw["AllocationId"]], True)
+    return sorted(found.values(), key=lambda eip: (eip.az or "", eip.public_ip))
+
+
+def _tags(raw: Mapping[str, Any]) -> dict[str, str]:
+    return {tag["Key"]: tag["Value"] for tag in raw.get("Tags") or []}
+
+
+def _from_api(raw: Mapping[str, Any], az: str | None, reused: bool) -> AllowListedEip:
+    return AllowListedEip(
+        allocation_id=raw["AllocationId"],
+        public_ip=raw.get("PublicIp", ""),
+        az=az or _tags(raw).get(AZ_TAG) or None,
+        association_id=raw.get("AssociationId") or None,
+        # An unassociated address may come back with an empty string rather than no key.
+        network_interface_id=raw.get("NetworkInterfaceId") or None,
+        reused=reused,
+    )

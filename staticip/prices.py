@@ -1,0 +1,189 @@
+"""The price table behind `staticip cost`: `prices.toml` next to this module, optionally
+overridden key by key from a user's file (`--prices FILE`).
+
+Every problem is a `PricesError` whose message is one line naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SHIPPED_PRICES = Path(__file__).with_name("prices.toml")
+
+# key -> kind: "money" is a finite number >= 0, "hours" a finite number > 0, "text" a
+# non-empty string. Nested dicts are TOML tables.
+_SCHEMA: dict[str, Any] = {
+    "region": "text",
+    "currency": "text",
+    "as_of": "text",
+    "source": "text",
+    "hours_per_month": "hours",
+    "public_ipv4": {"per_hour": "money", "source": "text"},
+    "nat_gateway": {"per_hour": "money", "per_gb": "money", "source": "text"},
+    "global_accelerator": {
+        "per_hour": "money",
+        "per_gb": "money",
+        "per_gb_route": "text",
+        "source": "text",
+    },
+    "alb": {"per_hour": "money", "per_lcu_hour": "money", "source": "text"},
+    "nlb": {"per_hour": "money", "per_lcu_hour": "money", "source": "text"},
+    "hosted_proxy": {"name": "text", "per_month": "money", "source": "text"},
+}
+
+
+class PricesError(ValueError):
+    """A problem in a price file; `str()` is the one line to show the user."""
+
+
+@dataclass(frozen=True)
+class Prices:
+    """Unit prices for one region, in `currency`."""
+
+    region: str
+    currency: str
+    as_of: str
+    hours_per_month: float
+    public_ipv4_per_hour: float
+    nat_gateway_per_hour: float
+    nat_gateway_per_gb: float
+    global_accelerator_per_hour: float
+    global_accelerator_per_gb: float
+    global_accelerator_route: str
+    alb_per_hour: float
+    alb_per_lcu_hour: float
+    nlb_per_hour: float
+    nlb_per_lcu_hour: float
+    hosted_proxy_name: str
+    hosted_proxy_per_month: float
+    files: tuple[str, ...]
+    """The files the table was read from, shipped table first."""
+    overridden: tuple[str, ...] = ()
+    """Dotted keys the override file set."""
+    sources: Mapping[str, str] | None = None
+    """Table name (or `""` for the top level) -> where its figures come from."""
+
+    def monthly(self, per_hour: float) -> float:
+        """An hourly price over one month of `hours_per_month` hours."""
+        return per_hour * self.hours_per_month
+
+
+def load_prices(override: str | Path | None = None, shipped: str | Path = SHIPPED_PRICES) -> Prices:
+    """Read the shipped table and, when given, lay the keys of `override` over it.
+
+    Raises `PricesError` for an unreadable file, invalid TOML, an unknown key, a value of the
+    wrong type or a negative price; and, for the shipped table only, a missing key.
+    """
+    base = _read(Path(shipped))
+    _check(base, _SCHEMA, Path(shipped), "", require_all=True)
+    merged, overridden = base, []
+    files = [str(shipped)]
+    if override is not None:
+        extra = _read(Path(override))
+        _check(extra, _SCHEMA, Path(override), "", require_all=False)
+        merged, overridden = _merge(base, extra)
+        files.append(str(override))
+    return _build(merged, tuple(files), tuple(overridden))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PricesError(f"{path}: price file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PricesError(f"{path}: cannot read price file ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PricesError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _check(
+    table: Mapping[str, Any], schema: Mapping[str, Any], path: Path, prefix: str, require_all: bool
+) -> None:
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if key not in schema:
+            allowed = ", ".join(f"{prefix}{k}" for k in schema)
+            raise PricesError(f"{path}: key '{dotted}': unknown key; allowed: {allowed}")
+        kind = schema[key]
+        if isinstance(kind, dict):
+            if not isinstance(value, dict):
+                raise PricesError(f"{path}: key '{dotted}': expected a table, got {_type(value)}")
+            _check(value, kind, path, f"{dotted}.", require_all)
+        else:
+            problem = _value_problem(kind, value)
+            if problem:
+                raise PricesError(f"{path}: key '{dotted}': {problem}")
+    if require_all:
+        for key in schema:
+            if key not in table:
+                raise PricesError(f"{path}: key '{prefix}{key}': missing")
+
+
+def _value_problem(kind: str, value: object) -> str | None:
+    if kind == "text":
+        if not isinstance(value, str) or not value.strip():
+            return f"expected a non-empty string, got {_type(value)}"
+        return None
+    # TOML `true` is a Python int; a price must not pass as one.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"expected a number, got {_type(value)}"
+    if not math.isfinite(value):
+        return f"expected a finite number, got {value}"
+    if kind == "hours" and value <= 0:
+        return f"expected a number of hours > 0, got {value}"
+    if value < 0:
+        return f"a price cannot be negative, got {value}"
+    return None
+
+
+def _type(value: object) -> str:
+    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a float"}
+    names |= {dict: "a table", list: "an array"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
+    overridden = []
+    for key, value in extra.items():
+        if isinstance(value, dict):
+            for sub, subvalue in value.items():
+                merged[key][sub] = subvalue
+                overridden.append(f"{key}.{sub}")
+        else:
+            merged[key] = value
+            overridden.append(key)
+    return merged, overridden
+
+
+def _build(t: Mapping[str, Any], files: tuple[str, ...], overridden: tuple[str, ...]) -> Prices:
+    sources = {"": t["source"]} | {
+        name: t[name]["source"] for name, kind in _SCHEMA.items() if isinstance(kind, dict)
+    }
+    return Prices(
+        region=t["region"],
+        currency=t["currency"],
+        as_of=t["as_of"],
+        hours_per_month=float(t["hours_per_month"]),
+        public_ipv4_per_hour=float(t["public_ipv4"]["per_hour"]),
+        nat_gateway_per_hour=float(t["nat_gateway"]["per_hour"]),
+        nat_gateway_per_gb=float(t["nat_gateway"]["per_gb"]),
+        global_accelerator_per_hour=float(t["global_accelerator"]["per_hour"]),
+        global_accelerator_per_gb=float(t["global_accelerator"]["per_gb"]),
+        global_accelerator_route=t["global_accelerator"]["per_gb_route"],
+        alb_per_hour=float(t["alb"]["per_hour"]),
+        alb_per_lcu_hour=float(t["alb"]["per_lcu_hour"]),
+        nlb_per_hour=float(t["nlb"]["per_hour"]),
+        nlb_per_lcu_hour=float(t["nlb"]["per_lcu_hour"]),
+        hosted_proxy_name=t["hosted_proxy"]["name"],
+        hosted_proxy_per_month=float(t["hosted_proxy"]["per_month"]),
+        files=files,
+        overridden=overridden,
+        sources=sources,
+    )

@@ -1,0 +1,216 @@
+"""Deployed environments rebuilt in moto, resource by resource, the way the stacks leave them
+in AWS: every resource tagged `environment` + `project` (the provider's default tags), EIPs
+also `staticip:allow-listed=true` + `staticip:az`, subnets `tier`, the function's security group
+named `<project>-<env>-function`.
+
+Imported by test_verify.py and test_doctor.py (not a conftest.py). Uses the shipped
+staticip.toml, read without synthesizing, so its dev/prod/ingress names and AZs apply.
+
+Real AWS creates the Hyperplane ENIs itself when the function is created (one per subnet +
+security-group set, InterfaceType `lambda`, attached by `amazon-aws`); moto 5.2.5 creates none,
+so :func:`deploy_eni_eip` builds them with eni_fixtures.create_lambda_eni and associates the EIPs
+the way the stack's `aws_eip_association` does after its `data.external` lookup.
+"""
+
+from __future__ import annotations
+
+import io
+import types
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eni_fixtures import REGION, create_lambda_eni, create_role, moto_eni
+
+from staticip.config import Config, EnvironmentConfig, load_config
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED_CONFIG = REPO / "staticip.toml"
+
+
+def shipped_config() -> Config:
+    return load_config(SHIPPED_CONFIG)
+
+
+def tags(project: str, env: str, **extra: str) -> list[dict[str, str]]:
+    base = {"environment": env, "project": project} | extra
+    return [{"Key": k, "Value": v} for k, v in base.items()]
+
+
+def tag_spec(resource_type: str, project: str, env: str, **extra: str) -> list[dict[str, Any]]:
+    return [{"ResourceType": resource_type, "Tags": tags(project, env, **extra)}]
+
+
+@dataclass
+class Deployment:
+    """What a deployed egress environment consists of, by AZ."""
+
+    env: EnvironmentConfig
+    vpc_id: str
+    igw_id: str
+    public_subnets: dict[str, str]
+    private_subnets: dict[str, str] = field(default_factory=dict)
+    security_group_id: str = ""
+    function_arn: str = ""
+    eips: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """AZ -> (allocation id, public IP)."""
+    enis: dict[str, str] = field(default_factory=dict)
+    """AZ -> Hyperplane ENI id (eni-eip)."""
+    nats: dict[str, str] = field(default_factory=dict)
+    """AZ -> NAT Gateway id (nat-gateway)."""
+    route_tables: dict[str, str] = field(default_factory=dict)
+    """AZ -> private route table id (nat-gateway)."""
+
+    def ip(self, az: str) -> str:
+        return self.eips[az][1]
+
+    def allocation(self, az: str) -> str:
+        return self.eips[az][0]
+
+
+def _network(ec2: Any, project: str, env: EnvironmentConfig, private: bool) -> Deployment:
+    vpc_id = ec2.create_vpc(
+        CidrBlock=env.vpc_cidr, TagSpecifications=tag_spec("vpc", project, env.name)
+    )["Vpc"]["VpcId"]
+    igw_id = ec2.create_internet_gateway(
+        TagSpecifications=tag_spec("internet-gateway", project, env.name)
+    )["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id)
+    dep = Deployment(env, vpc_id, igw_id, {})
+    tiers = ("public", "private") if private else ("public",)
+    for az in env.azs:
+        for tier in tiers:
+            subnet_id = ec2.create_subnet(
+                VpcId=vpc_id,
+                CidrBlock=env.subnet_cidr(az, tier == "private"),
+                AvailabilityZone=az,
+                TagSpecifications=tag_spec("subnet", project, env.name, tier=tier),
+            )["Subnet"]["SubnetId"]
+            (dep.public_subnets if tier == "public" else dep.private_subnets)[az] = subnet_id
+    dep.security_group_id = ec2.create_security_group(
+        GroupName=f"{project}-{env.name}-function",
+        Description="Lambda egress only",
+        VpcId=vpc_id,
+        TagSpecifications=tag_spec("security-group", project, env.name),
+    )["GroupId"]
+    for az in env.static_ip_azs:
+        address = ec2.allocate_address(
+            Domain="vpc",
+            TagSpecifications=tag_spec(
+                "elastic-ip",
+                project,
+                env.name,
+                **{"staticip:allow-listed": "true", "staticip:az": az},
+            ),
+        )
+        dep.eips[az] = (address["AllocationId"], address["PublicIp"])
+    return dep
+
+
+def zip_code(source: str = "def handler(event, context):\n    return event\n") -> bytes:
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", source)
+    return code.getvalue()
+
+
+def create_function(
+    lambda_client: Any, iam: Any, name: str, subnets: list[str], groups: list[str]
+) -> str:
+    try:
+        role = iam.get_role(RoleName="staticip-test")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role = create_role(iam)
+    extra: dict[str, Any] = {}
+    if subnets:
+        extra["VpcConfig"] = {"SubnetIds": subnets, "SecurityGroupIds": groups}
+    return lambda_client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": zip_code()},
+        Timeout=30,
+        **extra,
+    )["FunctionArn"]
+
+
+def lambda_eni(ec2: Any, subnet_id: str, group_id: str, function_name: str) -> str:
+    """A Hyperplane ENI as Lambda creates it (see eni_fixtures.create_lambda_eni)."""
+    eni_id = create_lambda_eni(ec2, subnet_id, [group_id], function_name, region=REGION)
+    # moto's DisassociateAddress reads the state of the instance an ENI is attached to; the
+    # stand-in for Lambda's attachment has none, and a Lambda ENI never gets an automatic IP.
+    moto_eni(eni_id).instance._state = types.SimpleNamespace(name="lambda")
+    return eni_id
+
+
+def recycle_eni(ec2: Any, dep: Deployment, az: str, replace: bool = True) -> str | None:
+    """What Lambda does when it recycles an ENI: the old one goes (and the EIP comes off it);
+    with `replace`, a new one without EIP takes its place. Returns the new ENI id."""
+    address = ec2.describe_addresses(AllocationIds=[dep.allocation(az)])["Addresses"][0]
+    if address.get("AssociationId"):
+        ec2.disassociate_address(AssociationId=address["AssociationId"])
+    moto_eni(dep.enis[az]).instance = None
+    ec2.delete_network_interface(NetworkInterfaceId=dep.enis[az])
+    new = None
+    if replace:
+        new = lambda_eni(ec2, dep.public_subnets[az], dep.security_group_id, dep.env.function.name)
+        dep.enis[az] = new
+    return new
+
+
+def deploy_eni_eip(ec2: Any, lambda_client: Any, iam: Any, project: str, env_name: str) -> Any:
+    """The dev stack after `cdktf deploy`: function in the public subnets, one Hyperplane ENI
+    per subnet, each holding its AZ's EIP."""
+    env = shipped_config().environment(env_name)
+    dep = _network(ec2, project, env, private=False)
+    subnets = [dep.public_subnets[az] for az in env.azs]
+    dep.function_arn = create_function(
+        lambda_client, iam, env.function.name, subnets, [dep.security_group_id]
+    )
+    for az in env.azs:
+        eni = lambda_eni(ec2, dep.public_subnets[az], dep.security_group_id, env.function.name)
+        dep.enis[az] = eni
+        ec2.associate_address(AllocationId=dep.allocation(az), NetworkInterfaceId=eni)
+    return dep
+
+
+def deploy_nat(ec2: Any, lambda_client: Any, iam: Any, project: str, env_name: str) -> Any:
+    """The prod stack after `cdktf deploy`: NAT per AZ in the public subnets with the EIPs,
+    private route tables sending 0.0.0.0/0 to their AZ's NAT, function in the private subnets."""
+    env = shipped_config().environment(env_name)
+    dep = _network(ec2, project, env, private=True)
+    for az in env.static_ip_azs:
+        dep.nats[az] = ec2.create_nat_gateway(
+            SubnetId=dep.public_subnets[az],
+            AllocationId=dep.allocation(az),
+            TagSpecifications=tag_spec("natgateway", project, env.name),
+        )["NatGateway"]["NatGatewayId"]
+    for az in env.azs:
+        rtb = ec2.create_route_table(
+            VpcId=dep.vpc_id, TagSpecifications=tag_spec("route-table", project, env.name)
+        )["RouteTable"]["RouteTableId"]
+        ec2.associate_route_table(RouteTableId=rtb, SubnetId=dep.private_subnets[az])
+        nat = dep.nats.get(az, dep.nats[min(dep.nats)])
+        ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+        dep.route_tables[az] = rtb
+    subnets = [dep.private_subnets[az] for az in env.azs]
+    dep.function_arn = create_function(
+        lambda_client, iam, env.function.name, subnets, [dep.security_group_id]
+    )
+    return dep
+
+
+def moto_function(name: str, region: str = REGION) -> Any:
+    """moto's in-memory model of a Lambda function, to set states the API cannot."""
+    from moto.awslambda.models import lambda_backends
+    from moto.awslambda_simple.models import lambda_simple_backends
+
+    for backends in (lambda_simple_backends, lambda_backends):
+        for account_id in list(backends.keys()):
+            try:
+                return backends[account_id][region].get_function(name)
+            except Exception:
+                continue
+    raise LookupError(f"moto has no function {name} in {region}")

@@ -1,0 +1,281 @@
+"""`staticip cost`: the shipped stacks priced by hand from the price table, the crossover
+arithmetic, and the price file's validation."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from staticip import cost
+from staticip.cost import Option, crossover, fixed_monthly_cost, price_stack, run_cost
+from staticip.prices import SHIPPED_PRICES, PricesError, load_prices
+
+HOURS = 730
+TABLE = tomllib.loads(SHIPPED_PRICES.read_text())
+
+
+def hourly(section: str) -> float:
+    """A month of one unit, straight from the price table."""
+    return TABLE[section]["per_hour"] * HOURS
+
+
+IPV4 = hourly("public_ipv4")  # 0.005 * 730 = 3.65
+NAT = hourly("nat_gateway")  # 0.045 * 730 = 32.85
+GA = hourly("global_accelerator")  # 0.025 * 730 = 18.25
+ALB = hourly("alb")  # 0.0225 * 730 = 16.425
+NAT_GB = TABLE["nat_gateway"]["per_gb"]  # 0.045
+GA_GB = TABLE["global_accelerator"]["per_gb"]  # 0.015
+PROXY = TABLE["hosted_proxy"]["per_month"]  # 259
+
+# By hand, for the shipped stacks (2 AZs each):
+#   dev (eni-eip): 2 EIPs                          = 2 x 3.65                  =  7.30
+#   prod (NAT per AZ): 2 EIPs + 2 NAT Gateways     = 7.30 + 2 x 32.85          = 73.00
+#   ingress: accelerator + ALB + the ALB's 2 IPs   = 18.25 + 16.425 + 2 x 3.65 = 41.975
+DEV_FIXED = 2 * IPV4
+PROD_FIXED = 2 * IPV4 + 2 * NAT
+INGRESS_FIXED = GA + ALB + 2 * IPV4
+
+
+def test_the_shipped_table_is_the_documented_us_east_1_one() -> None:
+    assert TABLE["region"] == "us-east-1" and TABLE["hours_per_month"] == HOURS
+    units = [IPV4, NAT, GA, ALB]
+    assert units == pytest.approx([3.65, 32.85, 18.25, 16.425])
+    stacks = [DEV_FIXED, PROD_FIXED, INGRESS_FIXED]
+    assert stacks == pytest.approx([7.30, 73.00, 41.975])
+
+
+def test_fixed_monthly_cost_of_each_shipped_stack(shipped: Any) -> None:
+    prices = load_prices()
+    assert fixed_monthly_cost(shipped.stack("dev"), prices) == pytest.approx(DEV_FIXED)
+    assert fixed_monthly_cost(shipped.stack("prod"), prices) == pytest.approx(PROD_FIXED)
+    assert fixed_monthly_cost(shipped.stack("ingress"), prices) == pytest.approx(INGRESS_FIXED)
+
+
+def test_line_items_count_what_the_stacks_create(shipped: Any) -> None:
+    prices = load_prices()
+
+    def items(name: str) -> dict[str, tuple[int, float]]:
+        return {
+            i.item: (i.quantity, round(i.fixed_monthly, 6))
+            for i in price_stack(shipped.stack(name), prices)
+        }
+
+    assert items("dev") == {"public IPv4: EIP": (2, round(2 * IPV4, 6))}
+    assert items("prod") == {
+        "public IPv4: EIP": (2, round(2 * IPV4, 6)),
+        "NAT Gateway": (2, round(2 * NAT, 6)),
+    }
+    assert items("ingress") == {
+        "public IPv4: load balancer": (2, round(2 * IPV4, 6)),
+        "Global Accelerator": (1, round(GA, 6)),
+        "ALB": (1, round(ALB, 6)),
+    }
+
+
+def test_cost_at_the_given_traffic(shipped: Any) -> None:
+    result = run_cost(shipped.config.path, shipped.outdir, gb_per_month=1000)
+
+    assert result.exit_code == 0
+    by_env = {e["environment"]: e for e in result.data["environments"]}
+    # 1000 GB: dev pays no per-GB fee; prod 1000 x 0.045 NAT processing; ingress 1000 x 0.015.
+    assert by_env["dev"]["at_traffic"] == pytest.approx(DEV_FIXED)
+    assert by_env["prod"]["at_traffic"] == pytest.approx(PROD_FIXED + 1000 * NAT_GB)
+    assert by_env["ingress"]["at_traffic"] == pytest.approx(INGRESS_FIXED + 1000 * GA_GB)
+    assert by_env["prod"]["at_traffic"] == pytest.approx(118.00)
+    # The table shows the same figures.
+    prod_row = next(line for line in result.text.splitlines() if line.startswith("prod "))
+    assert "73.00" in prod_row and "118.00" in prod_row
+
+
+def test_egress_alternatives_and_where_they_cross(shipped: Any) -> None:
+    result = run_cost(shipped.config.path, shipped.outdir, ["dev", "prod", "ingress"])
+
+    (block,) = result.data["egress_alternatives"]  # ingress has no egress; dev, prod: 2 AZs
+    assert block["az_count"] == 2 and block["environments"] == ["dev", "prod"]
+    options = {o["name"]: o for o in block["options"]}
+    assert options[cost.NAT_PER_AZ]["fixed_monthly"] == pytest.approx(2 * (NAT + IPV4))  # 73.00
+    assert options[cost.NAT_SINGLE]["fixed_monthly"] == pytest.approx(NAT + IPV4)  # 36.50
+    assert options[cost.ENI_EIP]["fixed_monthly"] == pytest.approx(2 * IPV4)  # 7.30
+    assert options[cost.HOSTED_PROXY]["fixed_monthly"] == pytest.approx(PROXY)  # 259
+    # Each environment's own option costs what its stack costs.
+    assert block["current"] == {"dev": cost.ENI_EIP, "prod": cost.NAT_PER_AZ}
+    assert options[cost.ENI_EIP]["fixed_monthly"] == pytest.approx(DEV_FIXED)
+    assert options[cost.NAT_PER_AZ]["fixed_monthly"] == pytest.approx(PROD_FIXED)
+
+    # 73.00 + 0.045x = 259 -> x = 186 / 0.045 = 4133.3; 36.50 + 0.045x = 259 -> x = 4944.4.
+    # The others never cross: equal per-GB rates (parallel), or ENI-EIP cheaper at any traffic.
+    crossings = [
+        (c["cheaper_below"], c["cheaper_above"], c["gb_per_month"]) for c in block["crossovers"]
+    ]
+    assert crossings == [
+        (cost.NAT_PER_AZ, cost.HOSTED_PROXY, pytest.approx(186 / 0.045)),
+        (cost.NAT_SINGLE, cost.HOSTED_PROXY, pytest.approx(222.5 / 0.045)),
+    ]
+    assert "4,133 GB/month" in result.text and "4,944 GB/month" in result.text
+
+
+def test_options_for_other_az_counts() -> None:
+    prices = load_prices()
+    three = {o.name: o for o in cost.egress_options(3, prices)}
+    assert three[cost.NAT_PER_AZ].fixed_monthly == pytest.approx(3 * (NAT + IPV4))  # 109.50
+    assert three[cost.ENI_EIP].fixed_monthly == pytest.approx(3 * IPV4)  # 10.95
+    # With one AZ, one NAT per AZ is the single NAT: listed once.
+    assert [o.name for o in cost.egress_options(1, prices)] == [
+        cost.NAT_SINGLE,
+        cost.ENI_EIP,
+        cost.HOSTED_PROXY,
+    ]
+
+
+def test_crossover_arithmetic_on_hand_made_lines() -> None:
+    # 10 + 0.5x = 40 + 0.2x  ->  x = 30 / 0.3 = 100, where both cost 60.
+    a, b = Option("a", 10.0, 0.5), Option("b", 40.0, 0.2)
+    c = crossover(a, b)
+    assert c is not None
+    assert (c.cheaper_below, c.cheaper_above) == ("a", "b")
+    assert c.gb_per_month == pytest.approx(100.0) and c.monthly_cost == pytest.approx(60.0)
+    assert crossover(b, a) == c
+    # Parallel lines, and lines that would cross at negative traffic, never cross.
+    assert crossover(Option("p", 1.0, 0.1), Option("q", 2.0, 0.1)) is None
+    assert crossover(Option("cheap", 1.0, 0.1), Option("dear", 2.0, 0.2)) is None
+
+
+money = st.floats(min_value=0, max_value=10_000, allow_nan=False)
+rates = st.floats(min_value=0, max_value=1, allow_nan=False)
+
+
+@given(money, rates, money, rates)
+def test_crossover_is_where_the_cheaper_option_changes(
+    fa: float, ra: float, fb: float, rb: float
+) -> None:
+    a, b = Option("a", fa, ra), Option("b", fb, rb)
+    c = crossover(a, b)
+    if c is None:
+        # One is at least as cheap at every traffic: the difference never changes sign.
+        d0, d1 = a.at(0) - b.at(0), a.at(1e7) - b.at(1e7)
+        assert not (d0 < 0 < d1 or d1 < 0 < d0)
+        return
+    x = c.gb_per_month
+    assert x > 0
+    assert a.at(x) == pytest.approx(b.at(x), rel=1e-6, abs=1e-6)
+    below, above = {"a": a, "b": b}[c.cheaper_below], {"a": a, "b": b}[c.cheaper_above]
+    assert below.at(0) < above.at(0)
+    assert below.per_gb > above.per_gb
+
+
+def test_price_stack_counts_reused_eips_and_skips_internal_load_balancers() -> None:
+    prices = load_prices()
+    stack = {
+        "resource": {
+            "aws_eip": {"a": {}},
+            "aws_lb": {
+                "internal": {"internal": True, "subnets": ["s1", "s2"]},
+                "nlb": {
+                    "load_balancer_type": "network",
+                    "subnet_mapping": [
+                        {"subnet_id": "s1", "allocation_id": "${aws_eip.a.id}"},
+                        {"subnet_id": "s2"},
+                    ],
+                },
+            },
+        },
+        "data": {"aws_eip": {"reused": {"id": "eipalloc-0123456789abcdef0"}}},
+    }
+    items = {i.item: i for i in price_stack(stack, prices)}
+    # 1 created + 1 reused EIP; the NLB's mapped EIP is that created one, its other subnet
+    # gets an AWS-managed IP; the internal ALB has none.
+    assert items["public IPv4: EIP"].quantity == 2
+    assert items["public IPv4: load balancer"].quantity == 1
+    assert items["ALB"].quantity == 1 and items["NLB"].quantity == 1
+    expected = 3 * IPV4 + ALB + hourly("nlb")
+    assert fixed_monthly_cost(stack, prices) == pytest.approx(expected)
+
+
+# --- prices file --------------------------------------------------------------------------------
+
+
+def test_override_file_replaces_only_its_keys(shipped: Any, tmp_path: Path) -> None:
+    override = tmp_path / "prices.toml"
+    override.write_text('region = "eu-central-1"\n[nat_gateway]\nper_hour = 0.052\n')
+
+    result = run_cost(shipped.config.path, shipped.outdir, ["prod"], prices_path=override)
+
+    assert result.exit_code == 0
+    (prod,) = result.data["environments"]
+    # 2 x 0.052 x 730 = 75.92 for the NATs, EIPs unchanged at 7.30.
+    assert prod["fixed_monthly"] == pytest.approx(2 * 0.052 * HOURS + 2 * IPV4)
+    assert result.data["prices"]["overridden"] == ["region", "nat_gateway.per_hour"]
+    # prod is in us-east-1, the prices now say eu-central-1: the user is told.
+    assert any("eu-central-1" in note for note in prod["notes"])
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        ("[nat_gateway]\nper_hour = -1\n", "nat_gateway.per_hour", "negative"),
+        ('[nat_gateway]\nper_gb = "cheap"\n', "nat_gateway.per_gb", "expected a number"),
+        ("[alb]\nper_hour = true\n", "alb.per_hour", "expected a number"),
+        ("[nat]\nper_hour = 1\n", "nat", "unknown key"),
+        ("[alb]\nper_day = 1\n", "alb.per_day", "unknown key"),
+        ("hours_per_month = 0\n", "hours_per_month", "> 0"),
+        ("public_ipv4 = 1\n", "public_ipv4", "expected a table"),
+    ],
+)
+def test_bad_override_is_one_line_naming_file_and_key(
+    tmp_path: Path, text: str, key: str, problem: str
+) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(text)
+
+    with pytest.raises(PricesError) as caught:
+        load_prices(path)
+
+    message = str(caught.value)
+    assert "\n" not in message
+    assert str(path) in message and f"'{key}'" in message and problem in message
+
+
+def test_a_shipped_table_missing_a_key_is_named(tmp_path: Path) -> None:
+    shipped = tmp_path / "prices.toml"
+    shipped.write_text(SHIPPED_PRICES.read_text().replace("per_gb = 0.015\n", ""))
+    with pytest.raises(PricesError, match=r"'global_accelerator\.per_gb': missing"):
+        load_prices(shipped=shipped)
+
+
+def test_unreadable_price_files(tmp_path: Path) -> None:
+    with pytest.raises(PricesError, match="not found"):
+        load_prices(tmp_path / "absent.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[nat_gateway\n")
+    with pytest.raises(PricesError, match="invalid TOML"):
+        load_prices(broken)
+
+
+# --- the command's input errors -----------------------------------------------------------------
+
+
+def test_input_errors_exit_2_with_one_line(shipped: Any, tmp_path: Path) -> None:
+    cases = [
+        run_cost(shipped.config.path, shipped.outdir, ["staging"]),
+        run_cost(shipped.config.path, tmp_path / "nowhere", ["dev"]),
+        run_cost(shipped.config.path, shipped.outdir, gb_per_month=-5),
+        run_cost(shipped.config.path, shipped.outdir, prices_path=tmp_path / "absent.toml"),
+    ]
+    for result, named in zip(
+        cases, ["'staging'", "make synth", "--gb-per-month", "absent.toml"], strict=True
+    ):
+        assert result.exit_code == 2
+        assert named in result.text and "\n" not in result.text
+        assert result.data == {"error": result.text}
+
+
+def test_without_traffic_the_at_column_is_left_out(shipped: Any) -> None:
+    result = run_cost(shipped.config.path, shipped.outdir, ["dev"])
+    header = result.text.splitlines()[0]
+    assert "FIXED USD/MONTH" in header and "AT " not in header
+    assert result.data["environments"][0]["at_traffic"] is None

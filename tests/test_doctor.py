@@ -1,0 +1,543 @@
+"""`staticip doctor`: egress environments against moto, Global Accelerator through botocore's
+Stubber (moto has no Global Accelerator) in front of a moto ALB."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from aws_fixtures import (
+    SHIPPED_CONFIG,
+    Deployment,
+    create_function,
+    deploy_eni_eip,
+    deploy_nat,
+    lambda_eni,
+    moto_function,
+    recycle_eni,
+    shipped_config,
+)
+from botocore.stub import Stubber
+from eni_fixtures import REGION, use_fake_aws
+from moto import mock_aws
+
+from staticip import doctor
+from staticip.doctor import DoctorClients, run_doctor
+from staticip.result import CommandResult
+
+PROJECT = "staticip"
+
+
+@dataclass
+class Aws:
+    ec2: Any
+    lambda_client: Any
+    iam: Any
+    elbv2: Any
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
+    use_fake_aws(monkeypatch)
+    with mock_aws(config={"lambda": {"use_docker": False}}):
+        yield Aws(
+            boto3.client("ec2", region_name=REGION),
+            boto3.client("lambda", region_name=REGION),
+            boto3.client("iam", region_name=REGION),
+            boto3.client("elbv2", region_name=REGION),
+        )
+
+
+@pytest.fixture
+def dev(aws: Aws) -> Deployment:
+    return deploy_eni_eip(aws.ec2, aws.lambda_client, aws.iam, PROJECT, "dev")
+
+
+@pytest.fixture
+def prod(aws: Aws) -> Deployment:
+    return deploy_nat(aws.ec2, aws.lambda_client, aws.iam, PROJECT, "prod")
+
+
+def findings(result: CommandResult, check: str | None = None) -> list[dict[str, Any]]:
+    return [f for f in result.data["findings"] if check is None or f["check"] == check]
+
+
+def problems(result: CommandResult) -> list[dict[str, Any]]:
+    return [f for f in result.data["findings"] if f["severity"] in ("warning", "error")]
+
+
+def about(result: CommandResult, subject: str) -> list[dict[str, Any]]:
+    return [f for f in result.data["findings"] if f["subject"] == subject]
+
+
+# --- eni-eip ------------------------------------------------------------------------------------
+
+
+def test_healthy_eni_eip_environment_exits_0_and_shows_each_eni_with_its_eip(
+    dev: Deployment,
+) -> None:
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+
+    assert result.exit_code == 0, result.text
+    assert problems(result) == []
+    assert result.data["healthy"] is True
+    for az, eni in dev.enis.items():
+        (finding,) = about(result, eni)
+        assert finding["severity"] == "ok"
+        assert dev.ip(az) in finding["what"] and az in finding["what"]
+    function = findings(result, "function")
+    assert [f["what"] for f in function] == ["Active"]
+    assert result.text.rstrip().endswith("dev: healthy")
+    # The human table and the JSON carry the same findings.
+    for finding in findings(result):
+        assert finding["subject"] in result.text
+
+
+def test_replaced_eni_without_eip_and_the_eip_left_unassociated(aws: Aws, dev: Deployment) -> None:
+    new_eni = recycle_eni(aws.ec2, dev, "us-east-1b")
+
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+
+    assert result.exit_code == 1
+    (eni_finding,) = about(result, new_eni)
+    assert eni_finding["severity"] == "error"
+    assert "no EIP" in eni_finding["what"]
+    assert "cdktf deploy dev" in eni_finding["fix"]
+    (eip_finding,) = about(result, dev.allocation("us-east-1b"))
+    assert eip_finding["severity"] == "error"
+    assert dev.ip("us-east-1b") in eip_finding["what"]
+    assert "not associated" in eip_finding["what"]
+    assert eip_finding["fix"] == "run `cdktf deploy dev` to re-associate"
+    # The other AZ is untouched.
+    assert [f["severity"] for f in about(result, dev.enis["us-east-1a"])] == ["ok"]
+    assert "2 error(s)" in result.text.splitlines()[-1]
+
+
+def test_spill_over_eni_without_eip_points_to_nat_gateway(aws: Aws, dev: Deployment) -> None:
+    extra = lambda_eni(
+        aws.ec2, dev.public_subnets["us-east-1a"], dev.security_group_id, "another-function"
+    )
+
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+
+    assert result.exit_code == 1
+    (finding,) = about(result, extra)
+    assert finding["severity"] == "error"
+    assert "65,000" in finding["what"]
+    assert "nat-gateway" in finding["fix"]
+    # The ENI that holds the EIP is still fine, and no EIP is reported astray.
+    assert [f["severity"] for f in about(result, dev.enis["us-east-1a"])] == ["ok"]
+    assert findings(result, "eip") == []
+
+
+def test_eip_removed_from_a_live_eni(aws: Aws, dev: Deployment) -> None:
+    address = aws.ec2.describe_addresses(AllocationIds=[dev.allocation("us-east-1a")])
+    aws.ec2.disassociate_address(AssociationId=address["Addresses"][0]["AssociationId"])
+
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+
+    assert result.exit_code == 1
+    assert [f["severity"] for f in about(result, dev.enis["us-east-1a"])] == ["error"]
+    (eip_finding,) = about(result, dev.allocation("us-east-1a"))
+    assert "cdktf deploy dev" in eip_finding["fix"]
+
+
+def test_inactive_function_whose_enis_lambda_reclaimed(aws: Aws, dev: Deployment) -> None:
+    moto_function(dev.env.function.name).state = "Inactive"
+    for az in list(dev.enis):
+        recycle_eni(aws.ec2, dev, az, replace=False)
+
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+
+    assert result.exit_code == 1
+    (state,) = findings(result, "function")
+    assert state["severity"] == "error"
+    assert state["what"].startswith("Inactive")
+    assert "staticip verify dev" in state["fix"] and "cdktf deploy dev" in state["fix"]
+    # No ENI is expected while Inactive: a warning per subnet, not an error on top.
+    missing = findings(result, "eni")
+    assert {f["subject"] for f in missing} == set(dev.public_subnets.values())
+    assert {f["severity"] for f in missing} == {"warning"}
+    unassociated = findings(result, "eip")
+    assert {f["subject"] for f in unassociated} == {dev.allocation(az) for az in dev.eips}
+
+
+def test_pending_function_is_a_warning(dev: Deployment) -> None:
+    moto_function(dev.env.function.name).state = "Pending"
+
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+
+    assert result.exit_code == 1
+    (state,) = findings(result, "function")
+    assert state["severity"] == "warning"
+    assert "Pending" in state["what"]
+
+
+def test_function_vpc_config_drifted_from_the_stack(aws: Aws, dev: Deployment) -> None:
+    # Someone moved the function by hand into a subnet the stack did not make.
+    foreign = aws.ec2.create_subnet(
+        VpcId=dev.vpc_id, CidrBlock="10.10.200.0/24", AvailabilityZone="us-east-1a"
+    )["Subnet"]["SubnetId"]
+    aws.lambda_client.update_function_configuration(
+        FunctionName=dev.env.function.name,
+        VpcConfig={
+            "SubnetIds": [foreign, dev.public_subnets["us-east-1b"]],
+            "SecurityGroupIds": [dev.security_group_id],
+        },
+    )
+
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+
+    assert result.exit_code == 1
+    drift = findings(result, "vpc-config")
+    assert {f["subject"] for f in drift} == {foreign, dev.public_subnets["us-east-1a"]}
+    assert all(f["severity"] == "error" and "drifted" in f["what"] for f in drift)
+    assert all("cdktf deploy dev" in f["fix"] for f in drift)
+
+
+def test_security_group_drift_is_named(aws: Aws, dev: Deployment) -> None:
+    other = aws.ec2.create_security_group(GroupName="hand-made", Description="x", VpcId=dev.vpc_id)[
+        "GroupId"
+    ]
+    aws.lambda_client.update_function_configuration(
+        FunctionName=dev.env.function.name,
+        VpcConfig={"SubnetIds": list(dev.public_subnets.values()), "SecurityGroupIds": [other]},
+    )
+
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+
+    (drift,) = findings(result, "vpc-config")
+    assert other in drift["what"] and dev.security_group_id in drift["what"]
+    # The ENIs of the new SG set do not exist yet: Lambda would be creating them.
+    assert {f["subject"] for f in findings(result, "eni")} == set(dev.public_subnets.values())
+
+
+def test_undeployed_environment_names_the_missing_function_and_eips(aws: Aws) -> None:
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+
+    assert result.exit_code == 1
+    (function,) = findings(result, "function")
+    assert "not found" in function["what"] and "cdktf deploy dev" in function["fix"]
+    assert {f["subject"] for f in findings(result, "eip")} == {"us-east-1a", "us-east-1b"}
+    # Without a function there is nothing to look for ENIs of.
+    assert findings(result, "eni") == []
+
+
+def test_one_listing_of_enis_for_all_subnets(aws: Aws, dev: Deployment) -> None:
+    clients = DoctorClients(aws.ec2, aws.lambda_client)
+    calls = doctor.count_calls(clients)
+
+    doctor.diagnose(clients, PROJECT, shipped_config().environment("dev"))
+
+    assert calls["ec2.DescribeNetworkInterfaces"] == 1
+    assert calls["ec2.DescribeAddresses"] == 1
+
+
+# --- nat-gateway --------------------------------------------------------------------------------
+
+
+def test_healthy_nat_environment_routes_each_subnet_through_its_azs_nat(prod: Deployment) -> None:
+    result = run_doctor(SHIPPED_CONFIG, "prod")
+
+    assert result.exit_code == 0, result.text
+    for az, nat in prod.nats.items():
+        (finding,) = about(result, nat)
+        assert finding["severity"] == "ok"
+        assert "available" in finding["what"] and prod.ip(az) in finding["what"]
+    for az, subnet in prod.private_subnets.items():
+        (route,) = about(result, subnet)
+        assert route["check"] == "route" and route["severity"] == "ok"
+        assert prod.nats[az] in route["what"] and prod.route_tables[az] in route["what"]
+
+
+def test_nat_without_route(aws: Aws, prod: Deployment) -> None:
+    aws.ec2.delete_route(
+        RouteTableId=prod.route_tables["us-east-1a"], DestinationCidrBlock="0.0.0.0/0"
+    )
+
+    result = run_doctor(SHIPPED_CONFIG, "prod")
+
+    assert result.exit_code == 1
+    (route,) = about(result, prod.private_subnets["us-east-1a"])
+    assert route["severity"] == "error"
+    assert prod.route_tables["us-east-1a"] in route["what"] and "0.0.0.0/0" in route["what"]
+    assert "cdktf deploy prod" in route["fix"]
+    assert [f["severity"] for f in about(result, prod.private_subnets["us-east-1b"])] == ["ok"]
+
+
+def test_subnet_without_its_own_route_table_falls_back_to_the_main_one(
+    aws: Aws, prod: Deployment
+) -> None:
+    subnet = prod.private_subnets["us-east-1b"]
+    (table,) = aws.ec2.describe_route_tables(RouteTableIds=[prod.route_tables["us-east-1b"]])[
+        "RouteTables"
+    ]
+    (assoc,) = [a for a in table["Associations"] if a.get("SubnetId") == subnet]
+    aws.ec2.disassociate_route_table(AssociationId=assoc["RouteTableAssociationId"])
+    (main,) = aws.ec2.describe_route_tables(
+        Filters=[
+            {"Name": "vpc-id", "Values": [prod.vpc_id]},
+            {"Name": "association.main", "Values": ["true"]},
+        ]
+    )["RouteTables"]
+
+    result = run_doctor(SHIPPED_CONFIG, "prod")
+
+    (route,) = about(result, subnet)
+    assert route["severity"] == "error"
+    assert route["what"].startswith(f"{main['RouteTableId']}: no 0.0.0.0/0 route")
+
+
+def test_route_through_the_internet_gateway_is_wrong_for_private_subnets(
+    aws: Aws, prod: Deployment
+) -> None:
+    aws.ec2.replace_route(
+        RouteTableId=prod.route_tables["us-east-1b"],
+        DestinationCidrBlock="0.0.0.0/0",
+        GatewayId=prod.igw_id,
+    )
+
+    result = run_doctor(SHIPPED_CONFIG, "prod")
+
+    (route,) = about(result, prod.private_subnets["us-east-1b"])
+    assert route["severity"] == "error"
+    assert prod.igw_id in route["what"] and "internet gateway" in route["what"]
+
+
+def test_deleted_nat_leaves_its_eip_idle_and_its_route_dangling(aws: Aws, prod: Deployment) -> None:
+    aws.ec2.delete_nat_gateway(NatGatewayId=prod.nats["us-east-1a"])
+
+    result = run_doctor(SHIPPED_CONFIG, "prod")
+
+    assert result.exit_code == 1
+    (eip,) = about(result, prod.allocation("us-east-1a"))
+    assert "not on an available NAT" in eip["what"]
+    (route,) = about(result, prod.private_subnets["us-east-1a"])
+    assert route["severity"] == "error" and prod.nats["us-east-1a"] in route["what"]
+    # The deleted NAT itself is history, not a finding.
+    assert about(result, prod.nats["us-east-1a"]) == []
+
+
+def test_unknown_environment_is_a_usage_error(aws: Aws) -> None:
+    result = run_doctor(SHIPPED_CONFIG, "staging")
+    assert result.exit_code == 2
+    assert "staging" in result.text and "dev, prod, ingress" in result.text
+
+
+def test_json_is_serialisable_and_matches_the_exit_code(dev: Deployment) -> None:
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+    assert json.loads(json.dumps(result.data)) == result.data
+    assert result.data["healthy"] == (result.exit_code == 0)
+
+
+# --- global-accelerator (Stubber) ---------------------------------------------------------------
+
+ACCOUNT = "123456789012"
+ACCELERATOR_ARN = (
+    f"arn:aws:globalaccelerator::{ACCOUNT}:accelerator/1234abcd-abcd-1234-abcd-1234abcdefgh"
+)
+LISTENER_ARN = f"{ACCELERATOR_ARN}/listener/0123vxyz"
+ENDPOINT_GROUP_ARN = f"{LISTENER_ARN}/endpoint-group/098765zyxwvu"
+GA_IPS = ["75.2.101.10", "99.83.202.20"]
+NOW = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
+
+
+@dataclass
+class Ingress:
+    alb_arn: str
+    target_group_arn: str
+    function_arn: str
+    ga: Any
+    stubber: Stubber
+    clients: DoctorClients
+
+
+@pytest.fixture
+def ingress(aws: Aws) -> Any:
+    """The ingress stack's ALB and Lambda target in moto; its accelerator stubbed."""
+    env = shipped_config().environment("ingress")
+    vpc = aws.ec2.create_vpc(CidrBlock=env.vpc_cidr)["Vpc"]["VpcId"]
+    subnets = [
+        aws.ec2.create_subnet(VpcId=vpc, CidrBlock=env.subnet_cidr(az), AvailabilityZone=az)[
+            "Subnet"
+        ]["SubnetId"]
+        for az in env.azs
+    ]
+    sg = aws.ec2.create_security_group(GroupName="alb", Description="alb", VpcId=vpc)["GroupId"]
+    function_arn = create_function(aws.lambda_client, aws.iam, env.function.name, [], [])
+    alb = aws.elbv2.create_load_balancer(
+        Name="staticip-ingress", Subnets=subnets, SecurityGroups=[sg], Type="application"
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = aws.elbv2.create_target_group(Name="staticip-ingress", TargetType="lambda")[
+        "TargetGroups"
+    ][0]["TargetGroupArn"]
+    aws.elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": function_arn}])
+    aws.elbv2.create_listener(
+        LoadBalancerArn=alb,
+        Port=80,
+        Protocol="HTTP",
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+    )
+    ga = boto3.client("globalaccelerator", region_name="us-west-2")
+    with Stubber(ga) as stubber:
+        clients = DoctorClients(aws.ec2, aws.lambda_client, aws.elbv2, ga)
+        yield Ingress(alb, tg, function_arn, ga, stubber, clients)
+
+
+def accelerator(**overrides: Any) -> dict[str, Any]:
+    """One ListAccelerators item as the GA API returns it."""
+    return {
+        "AcceleratorArn": ACCELERATOR_ARN,
+        "Name": "staticip-ingress",
+        "IpAddressType": "IPV4",
+        "Enabled": True,
+        "IpSets": [{"IpFamily": "IPv4", "IpAddresses": GA_IPS, "IpAddressFamily": "IPv4"}],
+        "DnsName": "a1234567890abcdef.awsglobalaccelerator.com",
+        "Status": "DEPLOYED",
+        "CreatedTime": NOW,
+        "LastModifiedTime": NOW,
+    } | overrides
+
+
+def stub_accelerator(
+    ing: Ingress,
+    acc: dict[str, Any] | None = None,
+    environment: str = "ingress",
+    health: str = "HEALTHY",
+    health_reason: str | None = None,
+) -> None:
+    s = ing.stubber
+    s.add_response("list_accelerators", {"Accelerators": [acc or accelerator()]}, {})
+    s.add_response(
+        "list_tags_for_resource",
+        {
+            "Tags": [
+                {"Key": "environment", "Value": environment},
+                {"Key": "project", "Value": PROJECT},
+                {"Key": "Name", "Value": "staticip-ingress"},
+            ]
+        },
+        {"ResourceArn": ACCELERATOR_ARN},
+    )
+    if environment != "ingress":
+        return
+    s.add_response(
+        "list_listeners",
+        {
+            "Listeners": [
+                {
+                    "ListenerArn": LISTENER_ARN,
+                    "PortRanges": [{"FromPort": 80, "ToPort": 80}],
+                    "Protocol": "TCP",
+                    "ClientAffinity": "NONE",
+                }
+            ]
+        },
+        {"AcceleratorArn": ACCELERATOR_ARN},
+    )
+    endpoint = {
+        "EndpointId": ing.alb_arn,
+        "Weight": 100,
+        "HealthState": health,
+        "ClientIPPreservationEnabled": True,
+    }
+    if health_reason:
+        endpoint["HealthReason"] = health_reason
+    s.add_response(
+        "list_endpoint_groups",
+        {
+            "EndpointGroups": [
+                {
+                    "EndpointGroupArn": ENDPOINT_GROUP_ARN,
+                    "EndpointGroupRegion": REGION,
+                    "EndpointDescriptions": [endpoint],
+                    "TrafficDialPercentage": 100.0,
+                    "HealthCheckPort": 80,
+                    "HealthCheckProtocol": "TCP",
+                    "HealthCheckIntervalSeconds": 30,
+                    "ThresholdCount": 3,
+                }
+            ]
+        },
+        {"ListenerArn": LISTENER_ARN},
+    )
+
+
+def test_healthy_accelerator_alb_and_lambda_target(ingress: Ingress) -> None:
+    stub_accelerator(ingress)
+
+    result = run_doctor(SHIPPED_CONFIG, "ingress", clients=ingress.clients)
+
+    assert result.exit_code == 0, result.text
+    ingress.stubber.assert_no_pending_responses()
+    (acc,) = findings(result, "accelerator")
+    assert acc["severity"] == "ok"
+    assert all(ip in acc["what"] for ip in GA_IPS) and "DEPLOYED" in acc["what"]
+    (listener,) = findings(result, "listener")
+    assert listener["what"] == "TCP 80"
+    (endpoint,) = findings(result, "endpoint")
+    assert "HEALTHY" in endpoint["what"]
+    assert [f["what"] for f in findings(result, "alb")] == ["active"]
+    (target,) = findings(result, "target")
+    assert target["severity"] == "ok" and ingress.function_arn.endswith(target["subject"])
+    assert [f["what"] for f in findings(result, "function")] == ["Active"]
+
+
+def test_unhealthy_endpoint_and_no_registered_target(aws: Aws, ingress: Ingress) -> None:
+    aws.elbv2.deregister_targets(
+        TargetGroupArn=ingress.target_group_arn, Targets=[{"Id": ingress.function_arn}]
+    )
+    stub_accelerator(ingress, health="UNHEALTHY", health_reason="Health checks failed")
+
+    result = run_doctor(SHIPPED_CONFIG, "ingress", clients=ingress.clients)
+
+    assert result.exit_code == 1
+    (endpoint,) = findings(result, "endpoint")
+    assert endpoint["severity"] == "error"
+    assert "UNHEALTHY" in endpoint["what"] and "Health checks failed" in endpoint["what"]
+    (target,) = findings(result, "target")
+    assert target["severity"] == "error"
+    assert "cdktf deploy ingress" in target["fix"]
+
+
+def test_disabled_accelerator_still_rolling_out(ingress: Ingress) -> None:
+    stub_accelerator(ingress, accelerator(Enabled=False, Status="IN_PROGRESS"))
+
+    result = run_doctor(SHIPPED_CONFIG, "ingress", clients=ingress.clients)
+
+    assert result.exit_code == 1
+    severities = sorted(f["severity"] for f in findings(result, "accelerator"))
+    assert severities == ["error", "warning"]
+    assert any("disabled" in f["what"] for f in findings(result, "accelerator"))
+
+
+def test_accelerator_of_another_environment_is_not_ours(ingress: Ingress) -> None:
+    stub_accelerator(ingress, environment="staging")
+
+    result = run_doctor(SHIPPED_CONFIG, "ingress", clients=ingress.clients)
+
+    assert result.exit_code == 1
+    ingress.stubber.assert_no_pending_responses()
+    (acc,) = findings(result, "accelerator")
+    assert "no accelerator tagged environment=ingress" in acc["what"]
+    assert findings(result, "alb") == []
+
+
+def test_access_denied_on_global_accelerator_is_a_finding_not_a_crash(ingress: Ingress) -> None:
+    ingress.stubber.add_client_error(
+        "list_accelerators",
+        service_error_code="AccessDeniedException",
+        service_message="not authorized to perform globalaccelerator:ListAccelerators",
+    )
+
+    result = run_doctor(SHIPPED_CONFIG, "ingress", clients=ingress.clients)
+
+    assert result.exit_code == 1
+    (acc,) = findings(result, "accelerator")
+    assert acc["what"].startswith("could not check: ListAccelerators: access denied")
+    # The function check ran all the same.
+    assert [f["what"] for f in findings(result, "function")] == ["Active"]

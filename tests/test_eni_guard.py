@@ -1,0 +1,738 @@
+"""The ENI guard Lambda (lambda_src/eni_guard/handler.py) against moto's EC2, Lambda, CloudWatch.
+
+moto 5.2.5 makes no Hyperplane ENIs, so the tests create them with ``create_lambda_eni`` where
+Lambda would. moto also reports every function as ``Active`` with ``LastUpdateStatus``
+``Successful``: the Pending case sets the ``state`` attribute of moto's function model, and the
+update-in-progress case wraps that model's ``get_configuration`` (see
+:func:`update_in_progress`), so the guard still reads the state through the real Lambda API.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import json
+import logging
+import sys
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from eni_fixtures import (
+    REGION,
+    FakeClock,
+    Network,
+    create_function,
+    create_lambda_eni,
+    create_role,
+    drop_filter,
+    make_network,
+    moto_eni,
+    record_calls,
+    use_fake_aws,
+)
+from moto import mock_aws
+
+from staticip import enis
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HANDLER = REPO_ROOT / "lambda_src" / "eni_guard" / "handler.py"
+ENVIRONMENT = "dev"
+PROJECT = "staticip"
+FUNCTION = "staticip-dev-egress"
+NAMESPACE = "staticip/eni-guard"
+T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+SCHEDULE_EVENT = {
+    "version": "0",
+    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "region": REGION,
+    "resources": ["arn:aws:events:us-east-1:123456789012:rule/staticip-dev-eni-guard"],
+    "detail": {},
+}
+
+
+def load_guard() -> types.ModuleType:
+    """Import the handler the way the Lambda package lays it out: staticip/ importable beside it."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    spec = importlib.util.spec_from_file_location("eni_guard_handler", HANDLER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    # dataclasses resolve string annotations through sys.modules, so register before running.
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def guard() -> types.ModuleType:
+    return load_guard()
+
+
+@dataclass
+class World:
+    """moto clients, the VPC and the egress function, as the dev stack leaves them."""
+
+    guard: types.ModuleType
+    ec2: Any
+    lambda_client: Any
+    cloudwatch: Any
+    net: Network
+    groups: tuple[str, ...]
+
+    @property
+    def settings(self) -> Any:
+        return self.guard.Settings(ENVIRONMENT, PROJECT, FUNCTION, NAMESPACE)
+
+    def run(self) -> dict[str, Any]:
+        return self.guard.reconcile(
+            self.settings,
+            lambda_client=self.lambda_client,
+            ec2=self.ec2,
+            cloudwatch=self.cloudwatch,
+        )
+
+    def eni(self, subnet: str, groups: tuple[str, ...] | None = None, **kwargs: Any) -> str:
+        return create_lambda_eni(self.ec2, subnet, groups or self.groups, FUNCTION, **kwargs)
+
+    def eip(self, az: str | None, **tags: str | None) -> str:
+        """Allocate an EIP tagged like the stack tags ``az``'s; ``tags`` add or change tags, and a
+        None value drops one. ``az=None`` leaves out ``staticip:az``."""
+        base: dict[str, str | None] = {
+            "environment": ENVIRONMENT,
+            "project": PROJECT,
+            "staticip:allow-listed": "true",
+        }
+        if az is not None:
+            base["staticip:az"] = az
+        base.update(tags)
+        return allocate(self.ec2, {k: v for k, v in base.items() if v is not None})
+
+    def where(self) -> dict[str, str | None]:
+        """Allocation id -> ENI it is on now, from DescribeAddresses (the authoritative side:
+        moto does not clear the old ENI's Association when an EIP is re-associated)."""
+        return {
+            a["AllocationId"]: a.get("NetworkInterfaceId") or None
+            for a in self.ec2.describe_addresses()["Addresses"]
+        }
+
+
+def allocate(ec2: Any, tags: dict[str, str]) -> str:
+    tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
+    spec = [{"ResourceType": "elastic-ip", "Tags": tag_list}] if tag_list else []
+    return ec2.allocate_address(Domain="vpc", TagSpecifications=spec)["AllocationId"]
+
+
+def build_world(guard: types.ModuleType, *, subnets: int = 2) -> World:
+    """A VPC with ``subnets`` public subnets and the egress function in all of them (inside an
+    active moto mock). The function has TWO security groups: ENIs are matched on the whole set."""
+    ec2 = boto3.client("ec2", region_name=REGION)
+    lambda_client = boto3.client("lambda", region_name=REGION)
+    net = make_network(ec2, subnets=subnets)
+    groups = net.security_group_ids[:2]
+    role = create_role(boto3.client("iam", region_name=REGION))
+    create_function(lambda_client, role, FUNCTION, net.subnet_ids, groups)
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    return World(guard, ec2, lambda_client, cloudwatch, net, groups)
+
+
+@pytest.fixture
+def world(guard: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    use_fake_aws(monkeypatch)
+    with mock_aws():
+        yield build_world(guard)
+
+
+def function_model(name: str = FUNCTION) -> Any:
+    """moto's in-memory model of the function, in whichever account moto filed it under."""
+    from moto.awslambda.models import lambda_backends
+
+    for account_id in list(lambda_backends.keys()):
+        backend = lambda_backends[account_id][REGION]
+        if any(fn.function_name == name for fn in backend.list_functions()):
+            return backend.get_function(name)
+    raise LookupError(f"moto has no function {name}")
+
+
+def update_in_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make GetFunctionConfiguration report ``LastUpdateStatus: InProgress``.
+
+    moto hard-codes ``Successful`` in the model's ``get_configuration``, so that method is
+    wrapped on this one function's model; the guard still reads it through the Lambda API.
+    """
+    model = function_model()
+    original = model.get_configuration
+
+    def in_progress(on_create: bool = False) -> dict[str, Any]:
+        return original(on_create) | {"LastUpdateStatus": "InProgress"}
+
+    monkeypatch.setattr(model, "get_configuration", in_progress)
+
+
+def record_operations(client: Any) -> list[str]:
+    """Names of every API call the client makes (one per page), via botocore's event hooks."""
+    operations: list[str] = []
+
+    def remember(model: Any, **_: Any) -> None:
+        operations.append(model.name)
+
+    client.meta.events.register(f"before-call.{client.meta.service_model.service_name}", remember)
+    return operations
+
+
+def published(calls: list[dict[str, Any]]) -> list[tuple[str, str, dict[str, str], float]]:
+    """(namespace, metric, dimensions, value) of each datum in recorded PutMetricData calls."""
+    return [
+        (
+            call["Namespace"],
+            datum["MetricName"],
+            {d["Name"]: d["Value"] for d in datum["Dimensions"]},
+            datum["Value"],
+        )
+        for call in calls
+        for datum in call["MetricData"]
+    ]
+
+
+def metric(value: float) -> tuple[str, str, dict[str, str], float]:
+    return (NAMESPACE, "EnisWithoutElasticIp", {"Environment": ENVIRONMENT}, value)
+
+
+def deny_association(ec2: Any, allocation_id: str) -> None:
+    """Make AssociateAddress fail for one EIP, as IAM does when its tag condition is not met."""
+
+    def deny(params: dict[str, Any], **_: Any) -> None:
+        if params.get("AllocationId") == allocation_id:
+            raise ClientError(
+                {"Error": {"Code": "UnauthorizedOperation", "Message": "not authorized"}},
+                "AssociateAddress",
+            )
+
+    ec2.meta.events.register("provide-client-params.ec2.AssociateAddress", deny)
+
+
+def terraform_choice(
+    world: World,
+    subnets: list[str] | tuple[str, ...],
+    allocation_ids: list[str],
+    groups: tuple[str, ...] | None = None,
+) -> dict[str, str]:
+    """What Terraform's external data source (staticip.enis) resolves right now."""
+    clock = FakeClock()
+    return enis.resolve_enis(
+        world.ec2,
+        subnets,
+        groups or world.groups,
+        allocation_ids=allocation_ids,
+        sleep=clock.sleep,
+        clock=clock.clock,
+        warn=lambda _message: None,
+    )
+
+
+# --- ENIs without an EIP ---------------------------------------------------------------------
+
+
+def test_an_eni_appearing_without_eip_gets_its_azs_eip(world: World) -> None:
+    (subnet_a, subnet_b), (az_a, az_b) = world.net.subnet_ids, world.net.availability_zones
+    held_eni = world.eni(subnet_a)
+    eip_a = world.eip(az_a)
+    world.ec2.associate_address(AllocationId=eip_a, NetworkInterfaceId=held_eni)
+    eip_b = world.eip(az_b)
+    new_eni = world.eni(subnet_b)
+    associations = record_calls(world.ec2, "AssociateAddress")
+
+    summary = world.run()
+
+    # Only the new ENI is touched, and it gets the EIP of ITS AZ, not the other one.
+    assert world.where() == {eip_a: held_eni, eip_b: new_eni}
+    assert [(c["AllocationId"], c["NetworkInterfaceId"]) for c in associations] == [
+        (eip_b, new_eni)
+    ]
+    assert associations[0]["AllowReassociation"] is True
+    assert summary["status"] == "reconciled"
+    assert [(a["eni_id"], a["previous_eni_id"]) for a in summary["associated"]] == [(new_eni, None)]
+    assert [u["eni_id"] for u in summary["unchanged"]] == [held_eni]
+    assert summary["enis_without_eip"] == []
+
+
+def test_eips_are_found_by_the_environments_tags(world: World) -> None:
+    world.eni(world.net.subnet_ids[0])
+    calls = record_calls(world.ec2, "DescribeAddresses")
+
+    world.run()
+
+    assert len(calls) == 1
+    filters = {f["Name"]: f["Values"] for f in calls[0]["Filters"]}
+    assert filters == {
+        "tag:environment": [ENVIRONMENT],
+        "tag:project": [PROJECT],
+        "tag:staticip:allow-listed": ["true"],
+    }
+
+
+# --- ENIs replaced ---------------------------------------------------------------------------
+
+
+def test_after_an_sg_change_the_eip_moves_only_once_the_update_completed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subnets, azs = world.net.subnet_ids, world.net.availability_zones
+    old = {subnet: world.eni(subnet) for subnet in subnets}
+    eips = {subnet: world.eip(az) for subnet, az in zip(subnets, azs, strict=True)}
+    for subnet in subnets:
+        world.ec2.associate_address(AllocationId=eips[subnet], NetworkInterfaceId=old[subnet])
+    # The function gets a third security group: Lambda creates ENIs for the new set and keeps
+    # invoking through the old ones until the update completes.
+    new_groups = world.net.security_group_ids
+    world.lambda_client.update_function_configuration(
+        FunctionName=FUNCTION,
+        VpcConfig={"SubnetIds": list(subnets), "SecurityGroupIds": list(new_groups)},
+    )
+    new = {subnet: world.eni(subnet, new_groups) for subnet in subnets}
+    associations = record_calls(world.ec2, "AssociateAddress")
+    metrics = record_calls(world.cloudwatch, "PutMetricData")
+
+    with monkeypatch.context() as patch:
+        update_in_progress(patch)
+        waiting = world.run()
+
+    assert waiting["status"] == "waiting"
+    assert waiting["last_update_status"] == "InProgress"
+    assert associations == []
+    assert world.where() == {eips[s]: old[s] for s in subnets}
+    assert sorted((w["eni_id"], w["previous_eni_id"]) for w in waiting["waiting"]) == sorted(
+        (new[s], old[s]) for s in subnets
+    )
+    # The new ENIs are about to get the EIPs: not an alarm, and the metric still goes out.
+    assert published(metrics) == [metric(0)]
+
+    done = world.run()
+
+    assert done["status"] == "reconciled"
+    assert world.where() == {eips[s]: new[s] for s in subnets}
+    assert sorted((c["AllocationId"], c["NetworkInterfaceId"]) for c in associations) == sorted(
+        (eips[s], new[s]) for s in subnets
+    )
+    assert sorted((a["eni_id"], a["previous_eni_id"]) for a in done["associated"]) == sorted(
+        (new[s], old[s]) for s in subnets
+    )
+    assert published(metrics) == [metric(0), metric(0)]
+    assert terraform_choice(world, subnets, list(eips.values()), new_groups) == new
+
+
+def test_a_pending_function_gets_no_eip_yet(world: World) -> None:
+    # First deployment: Lambda has created the ENIs but the function is still Pending.
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    eni = world.eni(subnet)
+    eip = world.eip(az)
+    function_model().state = "Pending"
+    metrics = record_calls(world.cloudwatch, "PutMetricData")
+
+    summary = world.run()
+
+    assert summary["status"] == "waiting"
+    assert world.where() == {eip: None}
+    assert [w["eni_id"] for w in summary["waiting"]] == [eni]
+    assert published(metrics) == [metric(0)]
+
+    function_model().state = "Active"
+    world.run()
+    assert world.where() == {eip: eni}
+
+
+def test_an_eni_lambda_recycled_hands_its_eip_to_the_new_one(world: World) -> None:
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    old = world.eni(subnet, attach_time=T0)
+    eip = world.eip(az)
+    world.ec2.associate_address(AllocationId=eip, NetworkInterfaceId=old)
+    # Lambda detached the old ENI (it deletes it within ~20 minutes) and serves from a new one.
+    moto_eni(old).status = "available"
+    new = world.eni(subnet, attach_time=T0 + datetime.timedelta(days=3))
+
+    summary = world.run()
+
+    assert world.where() == {eip: new}
+    assert [(a["eni_id"], a["previous_eni_id"]) for a in summary["associated"]] == [(new, old)]
+    # The detached ENI is not reported as missing an EIP: it carries no traffic.
+    assert summary["enis_without_eip"] == []
+    # Terraform's lookup resolves the same ENI, so the next plan converges instead of flapping.
+    assert terraform_choice(world, [subnet], [eip]) == {subnet: new}
+
+
+# --- more ENIs than EIPs ---------------------------------------------------------------------
+
+
+def test_a_spill_over_eni_is_counted_and_gets_no_eip(world: World) -> None:
+    subnets, azs = world.net.subnet_ids, world.net.availability_zones
+    first = {s: world.eni(s, attach_time=T0) for s in subnets}
+    eips = {s: world.eip(az) for s, az in zip(subnets, azs, strict=True)}
+    for s in subnets:
+        world.ec2.associate_address(AllocationId=eips[s], NetworkInterfaceId=first[s])
+    # Past 65,000 connections Lambda adds a second ENI in one subnet.
+    extra = world.eni(subnets[0], attach_time=T0 + datetime.timedelta(hours=1))
+    associations = record_calls(world.ec2, "AssociateAddress")
+    metrics = record_calls(world.cloudwatch, "PutMetricData")
+
+    summary = world.run()
+
+    assert associations == []
+    assert world.where() == {eips[s]: first[s] for s in subnets}
+    assert [(g["eni_id"], g["subnet_id"]) for g in summary["enis_without_eip"]] == [
+        (extra, subnets[0])
+    ]
+    assert published(metrics) == [metric(1)]
+    assert summary["metric"]["value"] == 1
+    # The data point reached CloudWatch under the namespace and dimension the alarm watches.
+    now = datetime.datetime.now(datetime.UTC)
+    stats = world.cloudwatch.get_metric_statistics(
+        Namespace=NAMESPACE,
+        MetricName="EnisWithoutElasticIp",
+        Dimensions=[{"Name": "Environment", "Value": ENVIRONMENT}],
+        StartTime=now - datetime.timedelta(hours=1),
+        EndTime=now + datetime.timedelta(hours=1),
+        Period=3600 * 2,
+        Statistics=["Maximum", "SampleCount"],
+    )["Datapoints"]
+    assert [(p["Maximum"], p["SampleCount"]) for p in stats] == [(1.0, 1.0)]
+    assert terraform_choice(world, subnets, list(eips.values())) == first
+
+
+def test_a_subnet_without_an_eip_for_its_az_is_counted_not_guessed(world: World) -> None:
+    (subnet_a, subnet_b), (az_a, _az_b) = world.net.subnet_ids, world.net.availability_zones
+    eni_a, eni_b = world.eni(subnet_a), world.eni(subnet_b)
+    eip_a = world.eip(az_a)
+    associations = record_calls(world.ec2, "AssociateAddress")
+    metrics = record_calls(world.cloudwatch, "PutMetricData")
+
+    summary = world.run()
+
+    # AZ a's EIP goes to subnet a only; subnet b's ENI is reported, never given a's EIP.
+    assert [c["NetworkInterfaceId"] for c in associations] == [eni_a]
+    assert world.where() == {eip_a: eni_a}
+    assert [g["eni_id"] for g in summary["enis_without_eip"]] == [eni_b]
+    assert published(metrics) == [metric(1)]
+
+
+def test_two_eips_tagged_for_one_az_are_not_guessed_between(world: World) -> None:
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    eni = world.eni(subnet)
+    first, second = world.eip(az), world.eip(az)
+    metrics = record_calls(world.cloudwatch, "PutMetricData")
+
+    summary = world.run()
+
+    assert world.where() == {first: None, second: None}
+    assert [g["eni_id"] for g in summary["enis_without_eip"]] == [eni]
+    assert published(metrics) == [metric(1)]
+
+
+# --- EIPs that are not the environment's -----------------------------------------------------
+
+
+def test_eips_without_the_environments_tags_are_never_touched(world: World) -> None:
+    (subnet_a, subnet_b), (az_a, az_b) = world.net.subnet_ids, world.net.availability_zones
+    eni_a, eni_b = world.eni(subnet_a), world.eni(subnet_b)
+    # Each of these lacks (or contradicts) one tag that makes an EIP this environment's; all
+    # claim AZ a, whose subnet has an ENI and no EIP of its own.
+    foreign = {
+        "untagged": allocate(world.ec2, {}),
+        "not allow-listed": world.eip(az_a, **{"staticip:allow-listed": None}),
+        "allow-listed false": world.eip(az_a, **{"staticip:allow-listed": "false"}),
+        "other environment": world.eip(az_a, environment="prod"),
+        "other project": world.eip(az_a, project="other"),
+    }
+    no_az = world.eip(None)
+    # A foreign EIP already on subnet b's ENI stays where it is, too.
+    elsewhere = allocate(world.ec2, {"Name": "someone-else"})
+    world.ec2.associate_address(AllocationId=elsewhere, NetworkInterfaceId=eni_b)
+    eip_b = world.eip(az_b)
+    associations = record_calls(world.ec2, "AssociateAddress")
+
+    summary = world.run()
+
+    assert [(c["AllocationId"], c["NetworkInterfaceId"]) for c in associations] == [(eip_b, eni_b)]
+    where = world.where()
+    assert {name: where[alloc] for name, alloc in foreign.items()} == dict.fromkeys(foreign)
+    assert where[no_az] is None
+    assert [e["allocation_id"] for e in summary["ignored_eips"]] == [no_az]
+    assert [g["eni_id"] for g in summary["enis_without_eip"]] == [eni_a]
+
+
+@pytest.mark.parametrize(
+    ("tags", "dropped_filter"),
+    [
+        ({"environment": "prod"}, "tag:environment"),
+        ({"project": "other"}, "tag:project"),
+        ({"staticip:allow-listed": None}, "tag:staticip:allow-listed"),
+    ],
+)
+def test_the_tags_are_checked_even_if_the_filter_let_an_eip_through(
+    world: World, tags: dict[str, str | None], dropped_filter: str
+) -> None:
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    world.eni(subnet)
+    foreign = world.eip(az, **tags)
+    drop_filter(world.ec2, "DescribeAddresses", dropped_filter)
+
+    summary = world.run()
+
+    assert world.where() == {foreign: None}
+    assert summary["metric"]["value"] == 1
+
+
+# --- idempotence, states, failures -----------------------------------------------------------
+
+
+def test_a_second_run_changes_nothing(world: World) -> None:
+    subnets, azs = world.net.subnet_ids, world.net.availability_zones
+    placed = {world.eip(az): world.eni(s) for s, az in zip(subnets, azs, strict=True)}
+    associations = record_calls(world.ec2, "AssociateAddress")
+    metrics = record_calls(world.cloudwatch, "PutMetricData")
+
+    first = world.run()
+    assert len(associations) == len(subnets)
+    assert world.where() == placed
+    second = world.run()
+
+    assert len(associations) == len(subnets)
+    assert second["associated"] == []
+    assert sorted(u["eni_id"] for u in second["unchanged"]) == sorted(placed.values())
+    assert world.where() == placed
+    assert len(first["associated"]) == len(subnets)
+    assert published(metrics) == [metric(0), metric(0)]
+
+
+def test_an_inactive_function_needs_no_ec2_calls(world: World) -> None:
+    eip = world.eip(world.net.availability_zones[0])
+    function_model().state = "Inactive"
+    ec2_operations = record_operations(world.ec2)
+    metrics = record_calls(world.cloudwatch, "PutMetricData")
+
+    summary = world.run()
+
+    assert summary["status"] == "inactive"
+    assert ec2_operations == []
+    assert world.where() == {eip: None}
+    assert published(metrics) == [metric(0)]
+
+
+def test_a_failed_association_is_counted_and_other_azs_still_get_theirs(world: World) -> None:
+    (subnet_a, subnet_b), (az_a, az_b) = world.net.subnet_ids, world.net.availability_zones
+    eni_a, eni_b = world.eni(subnet_a), world.eni(subnet_b)
+    eip_a, eip_b = world.eip(az_a), world.eip(az_b)
+    deny_association(world.ec2, eip_a)
+    metrics = record_calls(world.cloudwatch, "PutMetricData")
+
+    summary = world.run()
+
+    assert world.where() == {eip_a: None, eip_b: eni_b}
+    assert [(f["eni_id"], "access denied" in f["error"]) for f in summary["failed"]] == [
+        (eni_a, True)
+    ]
+    assert [g["eni_id"] for g in summary["enis_without_eip"]] == [eni_a]
+    assert published(metrics) == [metric(1)]
+
+
+def test_a_function_outside_a_vpc_is_an_error(guard: types.ModuleType, world: World) -> None:
+    world.lambda_client.update_function_configuration(
+        FunctionName=FUNCTION, VpcConfig={"SubnetIds": [], "SecurityGroupIds": []}
+    )
+    with pytest.raises(enis.EniInputError, match="not attached to a VPC"):
+        world.run()
+
+
+# --- the Lambda entry point ------------------------------------------------------------------
+
+
+def _sg_change(world: World) -> tuple[dict[str, str], dict[str, str]]:
+    """EIPs on the old ENIs, new ENIs for a new SG set: returns (eip -> old ENI, eip -> new)."""
+    subnets, azs = world.net.subnet_ids, world.net.availability_zones
+    old, new = {}, {}
+    for subnet, az in zip(subnets, azs, strict=True):
+        eip = world.eip(az)
+        old[eip] = world.eni(subnet)
+        world.ec2.associate_address(AllocationId=eip, NetworkInterfaceId=old[eip])
+        new[eip] = world.eni(subnet, world.net.security_group_ids)
+    world.lambda_client.update_function_configuration(
+        FunctionName=FUNCTION,
+        VpcConfig={
+            "SubnetIds": list(subnets),
+            "SecurityGroupIds": list(world.net.security_group_ids),
+        },
+    )
+    return old, new
+
+
+def test_a_run_with_time_to_spare_waits_out_the_update(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, new = _sg_change(world)
+    sleeps: list[float] = []
+    with monkeypatch.context() as patch:
+        update_in_progress(patch)
+
+        def sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+            patch.undo()  # Lambda finishes the update while the guard waits.
+
+        summary = world.guard.reconcile_until_settled(
+            world.settings,
+            lambda_client=world.lambda_client,
+            ec2=world.ec2,
+            cloudwatch=world.cloudwatch,
+            remaining_seconds=lambda: 170.0,
+            sleep=sleep,
+        )
+
+    assert summary["status"] == "reconciled"
+    assert sleeps == [world.guard.RECHECK_SECONDS]
+    assert world.where() == new
+
+
+def test_a_run_short_of_time_leaves_the_wait_to_the_schedule(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, _ = _sg_change(world)
+    sleeps: list[float] = []
+    reserve = world.guard.RECHECK_SECONDS + world.guard.TIME_RESERVE_SECONDS
+    with monkeypatch.context() as patch:
+        update_in_progress(patch)
+        summary = world.guard.reconcile_until_settled(
+            world.settings,
+            lambda_client=world.lambda_client,
+            ec2=world.ec2,
+            cloudwatch=world.cloudwatch,
+            remaining_seconds=lambda: reserve,
+            sleep=sleeps.append,
+        )
+
+    assert summary["status"] == "waiting"
+    assert sleeps == []
+    assert world.where() == old
+
+
+@pytest.fixture
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variables the stack sets on the guard function, plus the runtime's AWS_REGION."""
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("ENVIRONMENT", ENVIRONMENT)
+    monkeypatch.setenv("PROJECT", PROJECT)
+    monkeypatch.setenv("FUNCTION_NAME", FUNCTION)
+    monkeypatch.setenv("METRIC_NAMESPACE", NAMESPACE)
+
+
+def test_the_handler_reconciles_on_a_cloudtrail_event(
+    guard: types.ModuleType, world: World, lambda_env: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    subnets, azs = world.net.subnet_ids, world.net.availability_zones
+    placed = {world.eip(az): world.eni(s) for s, az in zip(subnets, azs, strict=True)}
+    new_eni = placed[next(iter(placed))]
+    event = {
+        "version": "0",
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.ec2",
+        "region": REGION,
+        "detail": {
+            "eventSource": "ec2.amazonaws.com",
+            "eventName": "CreateNetworkInterface",
+            "responseElements": {
+                "networkInterface": {"networkInterfaceId": new_eni, "subnetId": subnets[0]}
+            },
+        },
+    }
+    caplog.set_level(logging.INFO, logger="eni_guard")
+
+    summary = guard.handler(event, None)
+
+    assert world.where() == placed
+    assert json.loads(json.dumps(summary)) == summary
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("CreateNetworkInterface" in m and new_eni in m for m in messages)
+    for allocation, eni in placed.items():
+        lines = [m for m in messages if m.startswith("associated") and allocation in m]
+        assert len(lines) == 1 and eni in lines[0]
+
+
+def test_the_handler_raises_after_publishing_when_an_association_fails(
+    guard: types.ModuleType,
+    world: World,
+    lambda_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    eni = world.eni(world.net.subnet_ids[0])
+    eip = world.eip(world.net.availability_zones[0])
+    recorded: list[list[dict[str, Any]]] = []
+    real_client = guard.aws.client
+
+    def client(service: str, region: str | None, profile: str | None = None) -> Any:
+        # The handler builds its own clients; hook into them as they are made.
+        made = real_client(service, region, profile)
+        if service == "ec2":
+            deny_association(made, eip)
+        if service == "cloudwatch":
+            recorded.append(record_calls(made, "PutMetricData"))
+        return made
+
+    monkeypatch.setattr(guard.aws, "client", client)
+
+    with pytest.raises(guard.AssociationFailedError, match=eni):
+        guard.handler(SCHEDULE_EVENT, None)
+
+    assert [published(calls) for calls in recorded] == [[metric(1)]]
+    assert world.where() == {eip: None}
+
+
+def test_missing_settings_are_named(guard: types.ModuleType, lambda_env: None, monkeypatch) -> None:
+    monkeypatch.delenv("FUNCTION_NAME")
+    monkeypatch.setenv("METRIC_NAMESPACE", " ")
+    with pytest.raises(guard.GuardConfigError, match="FUNCTION_NAME, METRIC_NAMESPACE"):
+        guard.handler(SCHEDULE_EVENT, None)
+
+
+# --- cost of one run -------------------------------------------------------------------------
+
+
+def measure_ec2_calls(guard: types.ModuleType, subnets: int) -> tuple[list[str], list[str]]:
+    """EC2 operations of a first run (every EIP to place) and a steady-state second run."""
+    with mock_aws():
+        world = build_world(guard, subnets=subnets)
+        for subnet, az in zip(world.net.subnet_ids, world.net.availability_zones, strict=True):
+            world.eni(subnet)
+            world.eip(az)
+        operations = record_operations(world.ec2)
+        world.run()
+        first = list(operations)
+        operations.clear()
+        world.run()
+        return first, list(operations)
+
+
+def test_ec2_calls_per_run_do_not_grow_with_the_subnet_count(
+    guard: types.ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_fake_aws(monkeypatch)
+    runs = {n: measure_ec2_calls(guard, n) for n in (2, 6)}
+
+    reads = {
+        n: sorted(op for op in first if op != "AssociateAddress") for n, (first, _) in runs.items()
+    }
+    # Reads: one DescribeAddresses and one DescribeNetworkInterfaces listing for all subnets.
+    assert reads[2] == reads[6] == ["DescribeAddresses", "DescribeNetworkInterfaces"]
+    # Writes: one AssociateAddress per EIP that has to move, none once in place.
+    for n, (first, steady) in runs.items():
+        assert first.count("AssociateAddress") == n
+        assert sorted(steady) == reads[n]
+    print(
+        {
+            n: {"first_run": len(first), "steady_run": len(steady)}
+            for n, (first, steady) in runs.items()
+        }
+    )
