@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     headers = [f.name.replace("_", " ") for f in fields(StackSummary)]
-    print(render_table(headers, [astuple(r) for r in rows]))
+    cells = [[f"{v:.2f}" if isinstance(v, float) else v for v in astuple(r)] for r in rows]
+    print(render_table(headers, cells))
     print(
         f"synthesized {len(rows)} stack(s) into {args.outdir}/stacks in "
         f"{time.monotonic() - started:.1f} s"

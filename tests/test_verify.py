@@ -69,7 +69,7 @@ def seen(result: Any) -> dict[str, int]:
 
 
 def ok(ip: str) -> dict[str, Any]:
-    return {"ok": True, "ip": ip, "az": REGION}
+    return {"ok": True, "ip": ip, "region": REGION}
 
 
 # --- the command against moto -------------------------------------------------------------------
@@ -120,7 +120,7 @@ def test_an_ip_that_is_not_allow_listed_fails(dev: Deployment) -> None:
 
 def test_probe_errors_fail_and_are_counted(dev: Deployment) -> None:
     a = dev.ip("us-east-1a")
-    error = {"ok": False, "error": "TimeoutError: timed out", "az": REGION}
+    error = {"ok": False, "error": "TimeoutError: timed out", "region": REGION}
     queue(*[ok(a)] * 7, *[error] * 3)
 
     result = run_verify(SHIPPED_CONFIG, "dev")

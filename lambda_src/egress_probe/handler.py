@@ -27,10 +27,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         ip = fetch_public_ip()
     except OSError as exc:
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "az": _az()}
-    return {"ok": True, "ip": ip, "az": _az()}
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "region": _region()}
+    return {"ok": True, "ip": ip, "region": _region()}
 
 
-def _az() -> str | None:
-    # Lambda does not expose the AZ; the region is the closest fact it offers.
+def _region() -> str | None:
+    # Lambda does not tell a function its AZ; `staticip verify` maps IPs to AZs by EIP tags.
     return os.environ.get("AWS_REGION")
