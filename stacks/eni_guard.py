@@ -53,6 +53,8 @@ class EniGuardProps:
     alarm_topic_arn: str | None = None
     """SNS topic notified when ENIs are left without an EIP. Default: no action."""
     log_retention_days: int = 30
+    kms_key_arn: str | None = None
+    """Customer-managed key for the guard's environment variables. Default: AWS-managed."""
 
     @property
     def metric_namespace(self) -> str:
@@ -77,6 +79,7 @@ class EniGuard(Construct):
                 timeout_seconds=180,
                 memory_mb=128,
                 log_retention_days=props.log_retention_days,
+                kms_key_arn=props.kms_key_arn,
                 shared_modules=SHARED_MODULES,
                 environment={
                     "ENVIRONMENT": props.environment,

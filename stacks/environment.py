@@ -140,6 +140,7 @@ class EnvironmentStack(TerraformStack):
                     schedule=env.eni_guard.schedule,
                     alarm_topic_arn=env.eni_guard.alarm_topic_arn,
                     log_retention_days=env.function.log_retention_days,
+                    kms_key_arn=env.function.kms_key_arn,
                 ),
             )
         if env.egress == "eni-eip":

@@ -11,6 +11,8 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from stacks.iam import assume_role_policy
+
 
 @dataclass(frozen=True)
 class FlowLogsProps:
@@ -36,18 +38,7 @@ class VpcFlowLogs(Construct):
             self,
             "role",
             name=f"{props.name}-flow-logs",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": "sts:AssumeRole",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
         )
         IamRolePolicy(
             self,

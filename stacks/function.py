@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import json
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -21,24 +20,13 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 )
 from constructs import Construct
 
+from stacks.iam import assume_role_policy
+
 REPO = Path(__file__).resolve().parent.parent
 LAMBDA_SRC = REPO / "lambda_src"
 RUNTIME = "python3.12"
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
-
-_ASSUME_ROLE = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": "sts:AssumeRole",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-            }
-        ],
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -83,7 +71,10 @@ class Function(Construct):
         in_vpc = bool(props.subnet_ids)
 
         self.role = IamRole(
-            self, "role", name=f"{props.name}-role", assume_role_policy=_ASSUME_ROLE
+            self,
+            "role",
+            name=f"{props.name}-role",
+            assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
         )
         policies = [BASIC_EXECUTION_POLICY] + ([VPC_ACCESS_POLICY] if in_vpc else [])
         attachments = [

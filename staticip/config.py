@@ -179,25 +179,27 @@ class Config:
 
 
 _TOP_KEYS = {"project", "environments"}
-_ENV_KEYS = {
-    "region",
-    "vpc_cidr",
-    "az_count",
-    "azs",
-    "egress",
-    "ingress",
-    "nat",
-    "function",
-    "tags",
-    "backend",
-    "protect_ips",
-    "reuse_eip_allocation_ids",
-    "certificate_arn",
-    "alb_deletion_protection",
-    "alb_access_logs_bucket",
-    "flow_logs_retention_days",
-    "eni_guard",
-}
+ENVIRONMENT_KEYS = frozenset(
+    {
+        "region",
+        "vpc_cidr",
+        "az_count",
+        "azs",
+        "egress",
+        "ingress",
+        "nat",
+        "function",
+        "tags",
+        "backend",
+        "protect_ips",
+        "reuse_eip_allocation_ids",
+        "certificate_arn",
+        "alb_deletion_protection",
+        "alb_access_logs_bucket",
+        "flow_logs_retention_days",
+        "eni_guard",
+    }
+)
 _ENI_GUARD_KEYS = {"enabled", "schedule", "alarm_topic_arn"}
 _FUNCTION_KEYS = {
     "name",
@@ -221,7 +223,7 @@ class _Reader:
         where = f"environment '{self.env}', " if self.env else ""
         return ConfigError(f"{self.path}: {where}key '{self.prefix}{key}': {problem}")
 
-    def check_keys(self, allowed: set[str]) -> None:
+    def check_keys(self, allowed: set[str] | frozenset[str]) -> None:
         for key in self.table:
             if key not in allowed:
                 raise self.fail(key, f"unknown key; allowed: {', '.join(sorted(allowed))}")
@@ -310,7 +312,7 @@ def _parse_environment(
     path: Path, project: str, name: str, table: Mapping[str, Any]
 ) -> EnvironmentConfig:
     r = _Reader(path, name, table)
-    r.check_keys(_ENV_KEYS)
+    r.check_keys(ENVIRONMENT_KEYS)
 
     region = r.get("region", str, "us-east-1")
     if not _REGION.match(region):

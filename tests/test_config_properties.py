@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from staticip.config import ConfigError, load_config, parse_config
+from staticip.config import ENVIRONMENT_KEYS, ConfigError, load_config, parse_config
 from staticip.synth import main
 
 PATH = Path("env.toml")
@@ -29,24 +29,7 @@ VALID = {
         "ingress": {"ingress": "global-accelerator", "vpc_cidr": "10.30.0.0/16"},
     },
 }
-ENV_KEYS = [
-    "region",
-    "vpc_cidr",
-    "az_count",
-    "azs",
-    "egress",
-    "ingress",
-    "nat",
-    "function",
-    "tags",
-    "backend",
-    "protect_ips",
-    "reuse_eip_allocation_ids",
-    "certificate_arn",
-    "alb_deletion_protection",
-    "alb_access_logs_bucket",
-    "flow_logs_retention_days",
-]
+ENV_KEYS = sorted(ENVIRONMENT_KEYS)
 
 # Any value TOML can hold (no datetimes: they behave like strings for this loader).
 toml_values = st.recursive(

@@ -123,6 +123,8 @@ def test_optional_function_settings_reach_the_function(user):
     assert fn["tracing_config"] == {"mode": "Active"}
     assert fn["reserved_concurrent_executions"] == 5
     assert fn["kms_key_arn"] == function.kms_key_arn
+    _, guard = by_path(user.stack("dev3"), "aws_lambda_function", "/eni-guard/function/function")
+    assert guard["kms_key_arn"] == function.kms_key_arn
 
 
 def test_defaults_leave_optional_features_off(shipped):
