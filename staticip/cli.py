@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, ProfileNotFound
 
-from staticip import aws, cost, doctor, enis, verify
+from staticip import aws, cost, doctor, enis, review, verify
 from staticip.config import DEFAULT_CONFIG_FILE
 from staticip.result import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, CommandResult
 from staticip.table import render_table, to_json
@@ -219,9 +219,42 @@ def _add_doctor(subcommands: argparse._SubParsersAction) -> None:
     )
 
 
+# --- review --------------------------------------------------------------------------------------
+
+
+def _add_review(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "review",
+        help="what Terraform plans do to the allow-listed IPs (for pull requests)",
+        description="Review `terraform show -json` plans, one per environment (the name comes "
+        "from the file name, <env>.json or <env>.plan.json, or from ENV=PATH): counts, "
+        "resources, static-IP blockers and warnings, monthly cost before and after. Exits 1 "
+        "on a blocker (an IP released or replaced, a failed plan), 2 on unusable input.",
+    )
+    parser.add_argument("plans", nargs="+", metavar="PLAN_JSON", help="PATH or ENV=PATH")
+    parser.add_argument(
+        "--format", choices=review.FORMATS, default="markdown", help="output (default markdown)"
+    )
+    parser.add_argument(
+        "--allow-ip-change",
+        action="store_true",
+        help="acknowledge IP blockers (deliberate change): report them, exit 0",
+    )
+    parser.add_argument("--prices", metavar="FILE", help="TOML file overriding prices")
+    parser.set_defaults(run=_cmd_review)
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    result = review.run_review(
+        args.plans, args.format, allow_ip_change=args.allow_ip_change, prices_path=args.prices
+    )
+    return _emit("review", result, args.format == "json")
+
+
 _SUBCOMMANDS: Sequence[Callable[[argparse._SubParsersAction], None]] = (
     _add_enis,
     _add_cost,
     _add_verify,
     _add_doctor,
+    _add_review,
 )
