@@ -1,0 +1,488 @@
+"""The static-IP rules: which planned changes are blockers, warnings or notes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from staticip.review.model import (
+    BLOCKER,
+    CREATE,
+    DELETE,
+    FORGET,
+    NO_OP,
+    NOTE,
+    REPLACE,
+    UPDATE,
+    WARNING,
+    Finding,
+)
+from staticip.review.plans import PlanView, _first, _has_unknown, _path
+
+# --- the rules ----------------------------------------------------------------------------------
+
+
+def _eip_label(values: Mapping[str, Any]) -> str:
+    ip = values.get("public_ip") or "(address unknown)"
+    az = (values.get("tags") or {}).get("staticip:az")
+    return f"{ip} ({az})" if az else ip
+
+
+def _eip_findings(plan: PlanView) -> list[Finding]:
+    findings = []
+    for rc in plan.changes_of("aws_eip", REPLACE, DELETE):
+        before = plan.before(rc)
+        ip = before.get("public_ip")
+        label = _eip_label(before)
+        allocation = before.get("allocation_id") or before.get("id") or "?"
+        if plan.action(rc) == REPLACE:
+            why = _replace_why(rc)
+            message = (
+                f"Elastic IP {label}, {allocation}, is replaced{why}: the address is released "
+                "for good and a new one (known after apply) takes its place. Everything that "
+                f"allow-lists {ip or 'it'} stops accepting this environment's traffic."
+            )
+            code = "eip-replaced"
+        else:
+            message = (
+                f"Elastic IP {label}, {allocation}, is destroyed: the address is released for "
+                f"good. Everything that allow-lists {ip or 'it'} stops accepting this "
+                "environment's traffic, and no one can get the address back."
+            )
+            code = "eip-released"
+            if rc.get("action_reason") == "delete_because_no_resource_config":
+                # The lifecycle block left with the resource block: nothing stops the delete.
+                message += (
+                    " Its resource left the configuration, so prevent_destroy (protect_ips) "
+                    "no longer guards it."
+                )
+        if rc.get("deposed"):
+            message += " (a deposed object left by an earlier failed replacement)"
+        findings.append(Finding(BLOCKER, code, rc["address"], message, (ip,) if ip else ()))
+    for rc in plan.changes_of("aws_eip", CREATE):
+        findings.append(
+            Finding(
+                NOTE,
+                "eip-created",
+                rc["address"],
+                "A new Elastic IP (address known after apply): add it to the vendors' "
+                "allow-lists before traffic leaves from it.",
+            )
+        )
+    for rc in plan.changes_of("aws_eip", FORGET):
+        before = plan.before(rc)
+        findings.append(
+            Finding(
+                NOTE,
+                "eip-forgotten",
+                rc["address"],
+                f"Elastic IP {_eip_label(before)} leaves Terraform's state but stays allocated "
+                "in AWS (and billed).",
+                tuple(filter(None, [before.get("public_ip")])),
+            )
+        )
+    return findings
+
+
+def _ip_of_allocation(plan: PlanView, allocation: str | None) -> str | None:
+    for rc in plan.of_type("aws_eip"):
+        before = plan.before(rc)
+        if allocation and before.get("allocation_id") == allocation:
+            return before.get("public_ip")
+    return None
+
+
+def _association_findings(plan: PlanView) -> list[Finding]:
+    findings = []
+    # Whatever puts a known allocation on something after the apply takes an EIP over.
+    takers: dict[str, list[str]] = {}
+    for rtype in ("aws_eip_association", "aws_nat_gateway"):
+        for rc in plan.changes_of(rtype, CREATE, REPLACE, UPDATE, NO_OP):
+            allocation = plan.after(rc).get("allocation_id")
+            if allocation:
+                takers.setdefault(allocation, []).append(rc["address"])
+    redone = [rc["address"] for rc in plan.changes_of("aws_eip_association", REPLACE, CREATE)]
+    for rc in plan.of_type("aws_eip_association"):
+        action = plan.action(rc)
+        before = plan.before(rc)
+        allocation = before.get("allocation_id")
+        ip = before.get("public_ip") or _ip_of_allocation(plan, allocation)
+        ips = (ip,) if ip else ()
+        eni = before.get("network_interface_id") or "its ENI"
+        if action == DELETE:
+            others = [a for a in takers.get(allocation or "", []) if a != rc["address"]]
+            if others:
+                findings.append(
+                    Finding(
+                        NOTE,
+                        "eip-association-moved",
+                        rc["address"],
+                        f"The association of {ip or allocation} with {eni} is removed; "
+                        f"{', '.join(others)} takes the same EIP, so the address stays in use.",
+                        ips,
+                    )
+                )
+                continue
+            findings.append(
+                Finding(
+                    BLOCKER,
+                    "eip-association-removed",
+                    rc["address"],
+                    f"The association of {ip or allocation} with {eni} is removed and nothing "
+                    "in this plan takes that EIP over: the function's ENI in that subnet loses "
+                    "its static IP, so its egress stops (or leaves from another address).",
+                    ips,
+                )
+            )
+        elif action == REPLACE:
+            others = [a for a in redone if a != rc["address"]]
+            findings.append(
+                Finding(
+                    WARNING,
+                    "eip-association-replaced",
+                    rc["address"],
+                    f"{ip or 'The EIP'} is disassociated from {eni} and associated again"
+                    f"{_replace_why(rc)}: egress from that subnet has no static IP between the "
+                    "two steps of this apply"
+                    + (f" (also re-associated: {', '.join(others)})." if others else "."),
+                    ips,
+                )
+            )
+    return findings
+
+
+def _accelerator_ips(values: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(
+        ip
+        for ip_set in values.get("ip_sets") or []
+        if isinstance(ip_set, dict)
+        for ip in ip_set.get("ip_addresses") or []
+    )
+
+
+def _accelerator_findings(plan: PlanView) -> list[Finding]:
+    findings = []
+    for rc in plan.changes_of("aws_globalaccelerator_accelerator", REPLACE, DELETE):
+        before = plan.before(rc)
+        ips = _accelerator_ips(before)
+        shown = " and ".join(ips) or "its two static anycast IPs"
+        if plan.action(rc) == REPLACE:
+            message = (
+                f"Global Accelerator {before.get('name', '')} is replaced{_replace_why(rc)}: "
+                f"{shown} are released and the new accelerator gets two new addresses (known "
+                "after apply). Vendors that call your webhooks at the old IPs fail."
+            )
+            code = "accelerator-replaced"
+        else:
+            message = (
+                f"Global Accelerator {before.get('name', '')} is destroyed: {shown} are "
+                "released for good; webhooks sent to them fail."
+            )
+            code = "accelerator-destroyed"
+        findings.append(Finding(BLOCKER, code, rc["address"], message, ips))
+    for rc in plan.changes_of("aws_globalaccelerator_accelerator", CREATE):
+        findings.append(
+            Finding(
+                NOTE,
+                "accelerator-created",
+                rc["address"],
+                "A new Global Accelerator: its two static IPs are known after apply; give them "
+                "to the vendors that call your webhooks.",
+            )
+        )
+    return findings
+
+
+def _eni_rotation_findings(plan: PlanView) -> list[Finding]:
+    """eni-eip only: the EIPs sit on the function's Hyperplane ENIs, which Lambda replaces when
+    the function's subnets or security groups change."""
+    associations = plan.of_type("aws_eip_association")
+    if not associations:
+        return []
+    functions = [
+        rc
+        for rc in plan.of_type("aws_lambda_function")
+        if _first(plan.before(rc).get("vpc_config")).get("subnet_ids")
+    ]
+    findings = []
+    for rc in functions:
+        before = plan.before(rc)
+        name = before.get("function_name", "")
+        gap = _eni_gap(plan, associations, name)
+        action = plan.action(rc)
+        before_vpc = _first(before.get("vpc_config"))
+        after_vpc = _first(plan.after(rc).get("vpc_config"))
+        unknown_vpc = plan.unknown(rc).get("vpc_config")
+        changed = _has_unknown(unknown_vpc) or _comparable(before_vpc) != _comparable(after_vpc)
+        if action == REPLACE:
+            findings.append(
+                Finding(
+                    WARNING,
+                    "function-replaced",
+                    rc["address"],
+                    f"The eni-eip function {name} is replaced{_replace_why(rc)}: the new "
+                    "function may get new Hyperplane ENIs, which have no Elastic IP. " + gap,
+                )
+            )
+        elif action == UPDATE and changed:
+            detail = _vpc_config_detail(before_vpc, after_vpc, unknown_vpc)
+            effect, new_enis = _eni_effect(before_vpc, after_vpc, unknown_vpc)
+            findings.append(
+                Finding(
+                    WARNING,
+                    "function-vpc-config-changed",
+                    rc["address"],
+                    f"The eni-eip function {name} changes its vpc_config{detail}: {effect}"
+                    + (f" {gap}" if new_enis else ""),
+                )
+            )
+        elif action == DELETE:
+            findings.append(
+                Finding(
+                    WARNING,
+                    "function-destroyed",
+                    rc["address"],
+                    f"The eni-eip function {name} is destroyed; Lambda releases its ENIs "
+                    "(slowly), and the EIP associations on them with them.",
+                )
+            )
+        # Replacing these always changes the function's vpc_config too (new IDs), so the
+        # warning above carries the consequences; these name the cause.
+        see = f"see {rc['address']}"
+        groups = set(before_vpc.get("security_group_ids") or [])
+        subnets = set(before_vpc.get("subnet_ids") or [])
+        for dep in plan.changes_of("aws_security_group", REPLACE, DELETE):
+            dep_before = plan.before(dep)
+            if dep_before.get("id") in groups:
+                verb = "replaced" if plan.action(dep) == REPLACE else "destroyed"
+                findings.append(
+                    Finding(
+                        WARNING,
+                        "function-security-group-replaced",
+                        dep["address"],
+                        f"The eni-eip function's security group {dep_before.get('id')} is "
+                        f"{verb}{_replace_why(dep)}: Lambda shares ENIs per subnet and "
+                        f"security-group set, so new ones are made ({see}).",
+                    )
+                )
+        for dep in plan.changes_of("aws_subnet", REPLACE, DELETE):
+            dep_before = plan.before(dep)
+            if dep_before.get("id") in subnets:
+                verb = "replaced" if plan.action(dep) == REPLACE else "destroyed"
+                az = dep_before.get("availability_zone", "")
+                findings.append(
+                    Finding(
+                        WARNING,
+                        "function-subnet-replaced",
+                        dep["address"],
+                        f"The eni-eip function's subnet {dep_before.get('id')} ({az}) is "
+                        f"{verb}{_replace_why(dep)}: its ENI goes with it and the EIP on that ENI "
+                        f"is left unassociated ({see}).",
+                    )
+                )
+    return findings
+
+
+def _eni_gap(plan: PlanView, associations: Sequence[Mapping[str, Any]], function_name: str) -> str:
+    """What happens to egress between Lambda's new ENIs and the EIPs being put on them."""
+    redone = [rc["address"] for rc in associations if plan.action(rc) in (REPLACE, CREATE)]
+    staying = [rc for rc in associations if plan.action(rc) not in (DELETE, FORGET)]
+    if not staying:
+        return (
+            "Every EIP association goes in this plan (see the findings on them), so no static "
+            "IP stays on the function's ENIs."
+        )
+    if redone:
+        return (
+            "Expect an egress gap from the moment Lambda switches to the new ENIs until the "
+            f"EIP associations are redone later in this same apply ({', '.join(redone)})."
+        )
+    guard = any(
+        plan.action(rc) not in (DELETE, FORGET)
+        and _first(plan.after(rc).get("environment") or plan.before(rc).get("environment"))
+        .get("variables", {})
+        .get("FUNCTION_NAME")
+        == function_name
+        for rc in plan.of_type("aws_lambda_function")
+    )
+    fixer = (
+        "the ENI guard re-associates them or the next deploy does"
+        if guard
+        else ("the next deploy re-associates them (this environment has no ENI guard)")
+    )
+    return (
+        "This plan does not redo the EIP associations: the new ENIs have no EIP, so no egress, "
+        f"until {fixer}."
+    )
+
+
+def _eni_effect(
+    before: Mapping[str, Any], after: Mapping[str, Any], unknown: object
+) -> tuple[str, bool]:
+    """What a vpc_config change does to the Hyperplane ENIs, and whether new ones appear.
+
+    Lambda keeps one ENI per subnet + security-group set (shared by every function with that
+    set), so a subnet that stays with the same groups keeps its ENI, and its EIP.
+    """
+    unknown_keys = _first(unknown) if isinstance(unknown, list) else {}
+    old_groups, new_groups = (
+        set(before.get("security_group_ids") or []),
+        set(after.get("security_group_ids") or []),
+    )
+    old_subnets, new_subnets = (
+        set(before.get("subnet_ids") or []),
+        set(after.get("subnet_ids") or []),
+    )
+    if (
+        unknown_keys.get("security_group_ids")
+        or unknown_keys.get("subnet_ids")
+        or old_groups != new_groups
+    ):
+        return (
+            "Lambda moves every subnet to new Hyperplane ENIs (a new subnet and security-group "
+            "set), which have no Elastic IP.",
+            True,
+        )
+    added, removed = sorted(new_subnets - old_subnets), sorted(old_subnets - new_subnets)
+    if added:
+        return (
+            f"Lambda creates Hyperplane ENIs in {', '.join(added)}, which have no Elastic IP.",
+            True,
+        )
+    if removed:
+        return (
+            f"Lambda stops using its ENIs in {', '.join(removed)} (an EIP on them is left "
+            "unassociated); the other subnets keep their ENIs and EIPs.",
+            False,
+        )
+    return "Lambda may replace its Hyperplane ENIs, which would have no Elastic IP.", True
+
+
+def _comparable(vpc: Mapping[str, Any]) -> dict[str, Any]:
+    """vpc_config without what is derived from the rest (vpc_id), sets as sorted lists."""
+    return {
+        k: sorted(v) if isinstance(v, list) else v for k, v in vpc.items() if k not in ("vpc_id",)
+    }
+
+
+def _vpc_config_detail(before: Mapping[str, Any], after: Mapping[str, Any], unknown: object) -> str:
+    unknown_keys = _first(unknown) if isinstance(unknown, list) else {}
+    parts = []
+    for key, label in (("subnet_ids", "subnets"), ("security_group_ids", "security groups")):
+        old = sorted(before.get(key) or [])
+        if unknown_keys.get(key):
+            parts.append(f"{label} {', '.join(old)} -> (known after apply)")
+        elif sorted(after.get(key) or []) != old:
+            parts.append(f"{label} {', '.join(old)} -> {', '.join(sorted(after.get(key) or []))}")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _nat_findings(plan: PlanView) -> list[Finding]:
+    findings = []
+    for rc in plan.changes_of("aws_nat_gateway", REPLACE, DELETE):
+        before, after = plan.before(rc), plan.after(rc)
+        ip = before.get("public_ip")
+        name = (before.get("tags") or {}).get("Name") or before.get("id", "")
+        if plan.action(rc) == REPLACE:
+            if plan.unknown(rc).get("allocation_id") or (
+                after.get("allocation_id") != before.get("allocation_id")
+            ):
+                keeps = "its Elastic IP changes too (see the blockers)"
+            else:
+                keeps = f"the new one keeps the Elastic IP {ip}"
+            message = (
+                f"NAT Gateway {name} is replaced{_replace_why(rc)}: the private subnets routed "
+                f"through it have no egress between the delete and the new gateway becoming "
+                f"available (minutes); {keeps}."
+            )
+            code = "nat-gateway-replaced"
+        else:
+            message = (
+                f"NAT Gateway {name} is destroyed: the private subnets routed through it lose "
+                f"egress unless this plan routes them elsewhere; {ip or 'its EIP'} no longer "
+                "carries their traffic."
+            )
+            code = "nat-gateway-removed"
+        findings.append(Finding(WARNING, code, rc["address"], message, (ip,) if ip else ()))
+    return findings
+
+
+def _alb_findings(plan: PlanView) -> list[Finding]:
+    accelerators = plan.of_type("aws_globalaccelerator_accelerator")
+    if not accelerators:
+        return []
+    endpoints = {
+        c.get("endpoint_id")
+        for rc in plan.of_type("aws_globalaccelerator_endpoint_group")
+        for c in plan.before(rc).get("endpoint_configuration") or []
+        if isinstance(c, dict)
+    }
+    findings = []
+    for rc in plan.changes_of("aws_lb", REPLACE, DELETE):
+        before = plan.before(rc)
+        if endpoints and before.get("arn") not in endpoints:
+            continue
+        ips = tuple(ip for a in accelerators for ip in _accelerator_ips(plan.before(a)))
+        verb = "replaced" if plan.action(rc) == REPLACE else "destroyed"
+        message = (
+            f"ALB {before.get('name', '')} behind the accelerator is {verb}{_replace_why(rc)}: "
+            f"the accelerator's IPs ({', '.join(ips) or 'unchanged'}) stay, but webhooks fail "
+            "from the old ALB's deletion until the endpoint group points at a healthy new one."
+        )
+        if before.get("enable_deletion_protection"):
+            message += (
+                " Deletion protection is on: the apply fails at the delete until "
+                "alb_deletion_protection = false is deployed first."
+            )
+        findings.append(Finding(WARNING, f"alb-{verb}", rc["address"], message, ips))
+    return findings
+
+
+def _replace_why(rc: Mapping[str, Any]) -> str:
+    reason = rc.get("action_reason")
+    paths = [_path(p) for p in rc["change"].get("replace_paths", []) or []]
+    if reason == "replace_by_request":
+        return " (requested with -replace)"
+    if reason == "replace_because_tainted":
+        return " (tainted)"
+    if paths:
+        return f" (forced by {', '.join(paths)})"
+    return ""
+
+
+def _plan_findings(plan: PlanView) -> list[Finding]:
+    findings = []
+    if plan.document.get("errored"):
+        findings.append(
+            Finding(
+                BLOCKER,
+                "plan-errored",
+                "",
+                "Terraform could not finish this plan (errored): the changes listed are only "
+                "what it planned before the error. See the plan's log, fix it and plan again.",
+            )
+        )
+    elif plan.document.get("complete") is False:
+        findings.append(
+            Finding(
+                NOTE,
+                "plan-incomplete",
+                "",
+                "Terraform marked this plan incomplete (deferred changes): another plan and "
+                "apply will follow.",
+            )
+        )
+    return findings
+
+
+def findings(plan: PlanView) -> list[Finding]:
+    """Every finding of every rule for one plan, unsorted."""
+    return (
+        _plan_findings(plan)
+        + _eip_findings(plan)
+        + _association_findings(plan)
+        + _accelerator_findings(plan)
+        + _eni_rotation_findings(plan)
+        + _nat_findings(plan)
+        + _alb_findings(plan)
+    )
