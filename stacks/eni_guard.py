@@ -23,8 +23,8 @@ from constructs import Construct
 
 from stacks.function import Function, FunctionProps
 from staticip.eips import ALLOW_LISTED_TAG
+from staticip.guard import METRIC_DIMENSION, METRIC_NAME, alarm_name, metric_namespace
 
-METRIC_NAME = "EnisWithoutElasticIp"
 #: The guard imports the ENI matching rules and the EIP lookup from these modules, the same
 #: code the resolver and `doctor` run: one copy of the logic.
 SHARED_MODULES = (
@@ -32,6 +32,7 @@ SHARED_MODULES = (
     "staticip/aws.py",
     "staticip/eips.py",
     "staticip/enis.py",
+    "staticip/guard.py",
 )
 
 
@@ -58,7 +59,7 @@ class EniGuardProps:
 
     @property
     def metric_namespace(self) -> str:
-        return f"{self.project}/eni-guard"
+        return metric_namespace(self.project)
 
 
 class EniGuard(Construct):
@@ -140,13 +141,13 @@ class EniGuard(Construct):
         CloudwatchMetricAlarm(
             self,
             "alarm",
-            alarm_name=f"{props.name}-enis-without-eip",
+            alarm_name=alarm_name(props.project, props.environment),
             alarm_description="Lambda ENIs without an Elastic IP: their invocations have no "
             "egress (connection spill-over or a replacement). "
             "Run `staticip doctor " + props.environment + "`.",
             namespace=props.metric_namespace,
             metric_name=METRIC_NAME,
-            dimensions={"Environment": props.environment},
+            dimensions={METRIC_DIMENSION: props.environment},
             statistic="Maximum",
             period=300,
             evaluation_periods=1,

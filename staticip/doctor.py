@@ -34,11 +34,13 @@ from staticip.doctor_egress import (
     EIP,
     ENI,
     FUNCTION,
+    GUARD,
     NAT,
     ROUTE,
     VPC_CONFIG,
     FunctionFacts,
     check_eip_count,
+    check_eni_guard,
     check_enis,
     check_function,
     check_nat_gateways,
@@ -76,15 +78,18 @@ class DoctorClients:
     lambda_: BaseClient
     elbv2: BaseClient | None = None
     globalaccelerator: BaseClient | None = None
+    cloudwatch: BaseClient | None = None
 
     @classmethod
     def create(cls, region: str, profile: str | None, env: EnvironmentConfig) -> DoctorClients:
         """Clients through `aws.client`; the ingress ones only when the environment has ingress."""
         ingress = env.ingress == "global-accelerator"
+        guarded = env.egress == "eni-eip" and env.eni_guard.enabled
         return cls(
             ec2=aws.client("ec2", region, profile),
             lambda_=aws.client("lambda", region, profile),
             elbv2=aws.client("elbv2", region, profile) if ingress else None,
+            cloudwatch=aws.client("cloudwatch", region, profile) if guarded else None,
             globalaccelerator=aws.client(
                 "globalaccelerator", GLOBAL_ACCELERATOR_API_REGION, profile
             )
@@ -93,7 +98,8 @@ class DoctorClients:
         )
 
     def all(self) -> list[BaseClient]:
-        return [c for c in (self.ec2, self.lambda_, self.elbv2, self.globalaccelerator) if c]
+        clients = (self.ec2, self.lambda_, self.elbv2, self.globalaccelerator, self.cloudwatch)
+        return [c for c in clients if c]
 
 
 class _Collector:
@@ -144,6 +150,9 @@ def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> li
         if env.egress == "eni-eip":
             if fn.found:
                 c.findings += c.run(ENI, lambda: check_enis(ec2, env, fn, eips), [])
+            if env.eni_guard.enabled and clients.cloudwatch is not None:
+                cloudwatch = clients.cloudwatch
+                c.findings += c.run(GUARD, lambda: check_eni_guard(cloudwatch, project, env), [])
         else:
             found, nat_ips = c.run(
                 NAT, lambda: check_nat_gateways(ec2, project, env, eips, subnet_az), ([], {})

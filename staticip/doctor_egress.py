@@ -14,6 +14,7 @@ from staticip.config import EnvironmentConfig
 from staticip.eips import AllowListedEip, environment_tag_filters
 from staticip.enis import IN_USE, find_lambda_enis
 from staticip.findings import ERROR, INFO, OK, WARNING, Finding
+from staticip.guard import alarm_name
 
 FUNCTION = "function"
 VPC_CONFIG = "vpc-config"
@@ -21,6 +22,7 @@ ENI = "eni"
 EIP = "eip"
 NAT = "nat"
 ROUTE = "route"
+GUARD = "eni-guard"
 DEFAULT_ROUTE = "0.0.0.0/0"
 _ROUTE_TARGETS = (
     "GatewayId",
@@ -549,3 +551,49 @@ def _paginate(client: BaseClient, operation: str, key: str, **params: Any) -> li
         for page in client.get_paginator(operation).paginate(**params)
         for item in page.get(key, [])
     ]
+
+
+# --- the ENI guard ------------------------------------------------------------------------------
+
+
+def check_eni_guard(cloudwatch: BaseClient, project: str, env: EnvironmentConfig) -> list[Finding]:
+    """The alarm on the guard's `EnisWithoutElasticIp` metric: in ALARM, ENIs have no EIP (or
+    the guard stopped reporting, which the alarm also treats as breaching)."""
+    name = alarm_name(project, env.name)
+    alarms = cloudwatch.describe_alarms(AlarmNames=[name]).get("MetricAlarms", [])
+    if not alarms:
+        return [
+            Finding(
+                WARNING,
+                GUARD,
+                name,
+                "the ENI guard's alarm does not exist: the guard "
+                "is not deployed, so replaced ENIs stay without EIPs",
+                deploy_fix(env, " (eni_guard.enabled is on in the config)"),
+            )
+        ]
+    state = alarms[0].get("StateValue", "")
+    reason = alarms[0].get("StateReason", "")
+    if state == "ALARM":
+        return [
+            Finding(
+                ERROR,
+                GUARD,
+                name,
+                f"in ALARM: ENIs without an EIP, or the guard stopped reporting ({reason})",
+                f"see the guard's logs (/aws/lambda/{project}-{env.name}-eni-guard); "
+                "more ENIs than EIPs means connection spill-over: add capacity or "
+                "move to nat-gateway",
+            )
+        ]
+    if state == "INSUFFICIENT_DATA":
+        return [
+            Finding(
+                INFO,
+                GUARD,
+                name,
+                "no data yet: the guard has not run since it was "
+                "deployed (it runs on its schedule)",
+            )
+        ]
+    return [Finding(OK, GUARD, name, "OK: every ENI of the function holds an EIP")]

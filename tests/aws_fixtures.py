@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 from eni_fixtures import REGION, create_lambda_eni, create_role, moto_eni
 
 from staticip.config import Config, EnvironmentConfig, load_config
+from staticip.guard import METRIC_DIMENSION, METRIC_NAME, alarm_name, metric_namespace
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = REPO / "staticip.toml"
@@ -173,7 +175,31 @@ def deploy_eni_eip(ec2: Any, lambda_client: Any, iam: Any, project: str, env_nam
         eni = lambda_eni(ec2, dep.public_subnets[az], dep.security_group_id, env.function.name)
         dep.enis[az] = eni
         ec2.associate_address(AllocationId=dep.allocation(az), NetworkInterfaceId=eni)
+    guard_alarm(project, env_name, "OK")
     return dep
+
+
+def guard_alarm(project: str, env_name: str, state: str | None) -> None:
+    """The ENI guard's alarm as the stack creates it, in `state` (None: the guard was never
+    deployed). Real CloudWatch moves the state itself from the metric; moto needs it set."""
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    name = alarm_name(project, env_name)
+    if state is None:
+        cloudwatch.delete_alarms(AlarmNames=[name])
+        return
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace=metric_namespace(project),
+        MetricName=METRIC_NAME,
+        Dimensions=[{"Name": METRIC_DIMENSION, "Value": env_name}],
+        Statistic="Maximum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="breaching",
+    )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=f"test: {state}")
 
 
 def deploy_nat(ec2: Any, lambda_client: Any, iam: Any, project: str, env_name: str) -> Any:

@@ -16,6 +16,7 @@ from aws_fixtures import (
     create_function,
     deploy_eni_eip,
     deploy_nat,
+    guard_alarm,
     lambda_eni,
     moto_function,
     recycle_eni,
@@ -95,6 +96,26 @@ def test_healthy_eni_eip_environment_exits_0_and_shows_each_eni_with_its_eip(
     # The human table and the JSON carry the same findings.
     for finding in findings(result):
         assert finding["subject"] in result.text
+
+
+@pytest.mark.parametrize(
+    ("state", "severity", "words"),
+    [
+        ("ALARM", "error", "in ALARM"),
+        (None, "warning", "not deployed"),
+        ("INSUFFICIENT_DATA", "info", "no data yet"),
+    ],
+)
+def test_the_eni_guard_alarm_is_reported(dev: Deployment, state, severity, words) -> None:
+    guard_alarm(PROJECT, "dev", state)
+
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+
+    (finding,) = findings(result, "eni-guard")
+    assert finding["severity"] == severity
+    assert words in finding["what"]
+    assert (finding["fix"] is not None) == (severity != "info")
+    assert result.exit_code == (0 if severity == "info" else 1)
 
 
 def test_replaced_eni_without_eip_and_the_eip_left_unassociated(aws: Aws, dev: Deployment) -> None:

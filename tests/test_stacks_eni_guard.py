@@ -39,7 +39,13 @@ def test_guard_package_carries_the_shared_resolver_not_a_copy(guard, shipped):
     with zipfile.ZipFile(archive) as zf:
         names = set(zf.namelist())
         packaged = zf.read("staticip/enis.py")
-    assert {"handler.py", "staticip/__init__.py", "staticip/aws.py", "staticip/eips.py"} <= names
+    assert {
+        "handler.py",
+        "staticip/__init__.py",
+        "staticip/aws.py",
+        "staticip/eips.py",
+        "staticip/guard.py",
+    } <= names
     from staticip import enis
 
     with open(enis.__file__, "rb") as source:

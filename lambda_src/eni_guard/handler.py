@@ -10,7 +10,8 @@ It finds and ranks ENIs with :mod:`staticip.enis` (``find_lambda_enis`` + ``choo
 same code Terraform's ``external`` data source runs, so the guard and ``aws_eip_association``
 (``allow_reassociation = true``) always pick the same ENI and converge instead of flapping.
 
-Deployment package: this file as ``handler.py`` next to ``staticip/{__init__,aws,eips,enis}.py``.
+Deployment package: this file as ``handler.py`` next to
+``staticip/{__init__,aws,eips,enis,guard}.py``.
 AWS calls, and nothing else (the IAM policy allows only these):
 ``lambda:GetFunctionConfiguration``, ``ec2:DescribeNetworkInterfaces``,
 ``ec2:DescribeAddresses``, ``ec2:AssociateAddress``, ``cloudwatch:PutMetricData``.
@@ -32,9 +33,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from staticip import aws
 from staticip.eips import AZ_TAG, AllowListedEip, find_allow_listed_eips
 from staticip.enis import IN_USE, EniInputError, HyperplaneEni, choose_eni, find_lambda_enis
+from staticip.guard import METRIC_DIMENSION, METRIC_NAME
 
-METRIC_NAME = "EnisWithoutElasticIp"
-METRIC_DIMENSION = "Environment"
 ENV_VARIABLES = ("ENVIRONMENT", "PROJECT", "FUNCTION_NAME", "METRIC_NAMESPACE")
 # A CloudTrail CreateNetworkInterface event arrives while the function is still updating, when
 # nothing may move yet. Rather than leave egress down until the next scheduled run, the guard
