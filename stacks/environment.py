@@ -17,13 +17,13 @@ from stacks.eni_guard import EniGuard, EniGuardProps
 from stacks.flow_logs import FlowLogsProps, VpcFlowLogs
 from stacks.function import Function, FunctionProps
 from stacks.global_accelerator import (
-    GLOBAL_ACCELERATOR_REGION,
     GlobalAcceleratorIngress,
     GlobalAcceleratorProps,
 )
 from stacks.nat_gateway import NatGatewayEgress, NatGatewayProps
 from stacks.network import Network, NetworkProps
 from stacks.security_group import FunctionSecurityGroup
+from staticip.aws import GLOBAL_ACCELERATOR_REGION
 from staticip.config import EnvironmentConfig, FunctionConfig
 
 

@@ -31,8 +31,6 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
 )
 from constructs import Construct
 
-#: The Global Accelerator API lives in us-west-2, whatever region the endpoints are in.
-GLOBAL_ACCELERATOR_REGION = "us-west-2"
 #: TLS 1.2 and 1.3 only (AWS's recommended policy for new listeners).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HEALTH_CHECK_PATH = "/health"

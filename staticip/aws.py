@@ -7,6 +7,9 @@ are the same whichever command hit the problem.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
@@ -128,3 +131,21 @@ def _explain_client_error(exc: ClientError) -> str:
 def _one_line(text: str) -> str:
     # Terraform's external data source and the CLI both promise a single error line.
     return " ".join(text.split())
+
+
+#: The Global Accelerator API is served from us-west-2 only, whatever region the endpoints are in.
+GLOBAL_ACCELERATOR_REGION = "us-west-2"
+
+
+def paginate(client: BaseClient, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
+    """Every `key` item of every page of `operation`."""
+    return [
+        item
+        for page in client.get_paginator(operation).paginate(**params)
+        for item in page.get(key, [])
+    ]
+
+
+def tags(resource: Mapping[str, Any]) -> dict[str, str]:
+    """An EC2-style `Tags` list as a dict."""
+    return {tag["Key"]: tag["Value"] for tag in resource.get("Tags") or []}

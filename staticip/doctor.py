@@ -55,8 +55,6 @@ from staticip.table import render_table
 
 T = TypeVar("T")
 
-#: The Global Accelerator API is served from us-west-2 only.
-GLOBAL_ACCELERATOR_API_REGION = "us-west-2"
 
 # Failures that would make every check fail the same way: stop and report them once.
 _FATAL = (
@@ -91,7 +89,7 @@ class DoctorClients:
             elbv2=aws.client("elbv2", region, profile) if ingress else None,
             cloudwatch=aws.client("cloudwatch", region, profile) if guarded else None,
             globalaccelerator=aws.client(
-                "globalaccelerator", GLOBAL_ACCELERATOR_API_REGION, profile
+                "globalaccelerator", aws.GLOBAL_ACCELERATOR_REGION, profile
             )
             if ingress
             else None,

@@ -10,6 +10,7 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from staticip import aws
 from staticip.config import EnvironmentConfig
 from staticip.eips import AllowListedEip, environment_tag_filters
 from staticip.enis import IN_USE, find_lambda_enis
@@ -154,11 +155,11 @@ def check_vpc_config(
     """Compare the function's subnets and security groups with the ones the stack made for it
     (found by tags); return the findings and `{subnet_id: az}` of the environment's subnets."""
     tier = "public" if env.egress == "eni-eip" else "private"
-    subnets = _paginate(
+    subnets = aws.paginate(
         ec2, "describe_subnets", "Subnets", Filters=environment_tag_filters(project, env.name)
     )
     subnet_az = {s["SubnetId"]: s.get("AvailabilityZone", "") for s in subnets}
-    expected = {s["SubnetId"] for s in subnets if _tags(s).get("tier") == tier}
+    expected = {s["SubnetId"] for s in subnets if aws.tags(s).get("tier") == tier}
     if not fn.subnet_ids:
         return [
             Finding(
@@ -194,7 +195,7 @@ def check_vpc_config(
             )
         )
     group_name = f"{project}-{env.name}-function"
-    groups = _paginate(
+    groups = aws.paginate(
         ec2,
         "describe_security_groups",
         "SecurityGroups",
@@ -377,7 +378,7 @@ def check_nat_gateways(
     """Each NAT Gateway of the environment and its EIP; return `{nat_id: public_ip}` of the
     available ones that hold an allow-listed EIP."""
     ours = {eip.allocation_id: eip for eip in eips}
-    nats = _paginate(
+    nats = aws.paginate(
         ec2,
         "describe_nat_gateways",
         "NatGateways",
@@ -448,7 +449,7 @@ def check_routes(
     environment (`nat_ips`)."""
     if not fn.subnet_ids:
         return []
-    tables = _paginate(
+    tables = aws.paginate(
         ec2,
         "describe_route_tables",
         "RouteTables",
@@ -465,7 +466,7 @@ def check_routes(
     if unassociated:
         # A subnet without its own association uses the VPC's main route table.
         vpc_id = _vpc_of(ec2, unassociated[0])
-        mains = _paginate(
+        mains = aws.paginate(
             ec2,
             "describe_route_tables",
             "RouteTables",
@@ -539,18 +540,6 @@ def _vpc_of(ec2: BaseClient, subnet_id: str) -> str | None:
     # The subnet's own VPC by definition; only needed on this rare path, so asked for here.
     subnets = ec2.describe_subnets(SubnetIds=[subnet_id]).get("Subnets", [])
     return subnets[0].get("VpcId") if subnets else None
-
-
-def _tags(resource: Mapping[str, Any]) -> dict[str, str]:
-    return {tag["Key"]: tag["Value"] for tag in resource.get("Tags") or []}
-
-
-def _paginate(client: BaseClient, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
-    return [
-        item
-        for page in client.get_paginator(operation).paginate(**params)
-        for item in page.get(key, [])
-    ]
 
 
 # --- the ENI guard ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from staticip import aws
 from staticip.config import EnvironmentConfig
 from staticip.doctor_egress import deploy_fix
 from staticip.findings import ERROR, OK, WARNING, Finding
@@ -36,7 +37,7 @@ def check_global_accelerator(
     """Accelerator -> listeners -> endpoint groups -> ALB -> targets, each with its health."""
     accelerators = [
         acc
-        for acc in _paginate(ga, "list_accelerators", "Accelerators")
+        for acc in aws.paginate(ga, "list_accelerators", "Accelerators")
         if _is_ours(ga, acc["AcceleratorArn"], project, env.name)
     ]
     if not accelerators:
@@ -54,7 +55,7 @@ def check_global_accelerator(
     for acc in accelerators:
         findings += _accelerator_findings(env, acc)
         arn = acc["AcceleratorArn"]
-        listeners = _paginate(ga, "list_listeners", "Listeners", AcceleratorArn=arn)
+        listeners = aws.paginate(ga, "list_listeners", "Listeners", AcceleratorArn=arn)
         if not listeners:
             findings.append(
                 Finding(
@@ -67,7 +68,7 @@ def check_global_accelerator(
             )
         for listener in listeners:
             findings.append(_listener_finding(listener))
-            groups = _paginate(
+            groups = aws.paginate(
                 ga, "list_endpoint_groups", "EndpointGroups", ListenerArn=listener["ListenerArn"]
             )
             if not groups:
@@ -119,7 +120,7 @@ def check_alb(elbv2: BaseClient, env: EnvironmentConfig, alb_arn: str) -> list[F
         findings = [
             Finding(ERROR, ALB, name, f"{code}{': ' + reason if reason else ''}", deploy_fix(env))
         ]
-    groups = _paginate(elbv2, "describe_target_groups", "TargetGroups", LoadBalancerArn=alb_arn)
+    groups = aws.paginate(elbv2, "describe_target_groups", "TargetGroups", LoadBalancerArn=alb_arn)
     if not groups:
         findings.append(
             Finding(ERROR, TARGET, name, "the ALB has no target group", deploy_fix(env))
@@ -256,9 +257,7 @@ def _target_finding(env: EnvironmentConfig, description: Mapping[str, Any]) -> F
 
 
 def _is_ours(ga: BaseClient, arn: str, project: str, environment: str) -> bool:
-    tags = {
-        t["Key"]: t["Value"] for t in ga.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
-    }
+    tags = aws.tags(ga.list_tags_for_resource(ResourceArn=arn))
     return tags.get("environment") == environment and tags.get("project") == project
 
 
@@ -274,11 +273,3 @@ def _short(arn: str) -> str:
         # accelerator/<id>/listener/<id>[/endpoint-group/<id>]: the last pair names it.
         return "/".join(resource.split("/")[-2:])
     return resource
-
-
-def _paginate(client: BaseClient, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
-    return [
-        item
-        for page in client.get_paginator(operation).paginate(**params)
-        for item in page.get(key, [])
-    ]

@@ -16,6 +16,8 @@ from typing import Any
 
 from botocore.client import BaseClient
 
+from staticip.aws import tags
+
 ALLOW_LISTED_TAG = "staticip:allow-listed"
 AZ_TAG = "staticip:az"
 
@@ -64,7 +66,7 @@ def find_allow_listed_eips(
     found = {
         raw["AllocationId"]: _from_api(raw, None, reused=False)
         for raw in ec2.describe_addresses(Filters=filters).get("Addresses", [])
-        if all(_tags(raw).get(key) == value for key, value in wanted.items())
+        if all(tags(raw).get(key) == value for key, value in wanted.items())
     }
     reused_az = {alloc: az for az, alloc in (reused or {}).items()}
     if reused_az:
@@ -74,15 +76,11 @@ def find_allow_listed_eips(
     return sorted(found.values(), key=lambda eip: (eip.az or "", eip.public_ip))
 
 
-def _tags(raw: Mapping[str, Any]) -> dict[str, str]:
-    return {tag["Key"]: tag["Value"] for tag in raw.get("Tags") or []}
-
-
 def _from_api(raw: Mapping[str, Any], az: str | None, reused: bool) -> AllowListedEip:
     return AllowListedEip(
         allocation_id=raw["AllocationId"],
         public_ip=raw.get("PublicIp", ""),
-        az=az or _tags(raw).get(AZ_TAG) or None,
+        az=az or tags(raw).get(AZ_TAG) or None,
         association_id=raw.get("AssociationId") or None,
         # An unassociated address may come back with an empty string rather than no key.
         network_interface_id=raw.get("NetworkInterfaceId") or None,

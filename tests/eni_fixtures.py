@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 import pytest
 
 REGION = "us-east-1"
@@ -262,3 +263,14 @@ def drop_filter(client: Any, operation: str, filter_name: str) -> None:
 
 def _service(client: Any) -> str:
     return client.meta.service_model.service_name
+
+
+def endpoint_client(service: str, endpoint: str) -> Any:
+    """A boto3 client for moto's server at `endpoint`, with the fake credentials."""
+    return boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )

@@ -10,9 +10,8 @@ import json
 import re
 import subprocess
 
-import boto3
 import pytest
-from eni_fixtures import FAKE_CREDENTIALS, REGION, create_lambda_eni, isolated_aws_env, make_network
+from eni_fixtures import create_lambda_eni, endpoint_client, isolated_aws_env, make_network
 from tfjson import of_type
 
 REFERENCE = re.compile(r"([a-z_]+)\.([\w-]+)\.([a-z_]+)")
@@ -28,13 +27,7 @@ def fill(expression: str, ids: dict[str, str]) -> str:
 
 @pytest.fixture
 def ec2(moto_endpoint):
-    return boto3.client(
-        "ec2",
-        region_name=REGION,
-        endpoint_url=moto_endpoint,
-        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
+    return endpoint_client("ec2", moto_endpoint)
 
 
 def test_associations_resolve_to_the_eni_of_their_own_subnet(shipped, ec2, moto_endpoint):

@@ -25,11 +25,11 @@ from botocore.exceptions import (
 from botocore.stub import Stubber
 from eni_fixtures import (
     AWS_SETUP_VARIABLES,
-    FAKE_CREDENTIALS,
     REGION,
     Network,
     attach_eip,
     create_lambda_eni,
+    endpoint_client,
     isolated_aws_env,
     make_network,
 )
@@ -42,13 +42,7 @@ PREFIX = "staticip.enis: "
 
 @pytest.fixture
 def ec2(moto_endpoint: str) -> Any:
-    return boto3.client(
-        "ec2",
-        region_name=REGION,
-        endpoint_url=moto_endpoint,
-        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
+    return endpoint_client("ec2", moto_endpoint)
 
 
 @pytest.fixture

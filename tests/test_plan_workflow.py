@@ -125,40 +125,32 @@ def test_readme_documents_the_same_review_command() -> None:
     assert REVIEW_COMMAND in readme
 
 
-def test_workflow_matches_githubs_workflow_schema() -> None:
+def check_workflow_schema(path: Path) -> subprocess.CompletedProcess[str]:
     # check-jsonschema vendors SchemaStore's GitHub workflow schema: no network needed.
-    result = subprocess.run(
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "check_jsonschema",
             "--builtin-schema",
             "vendor.github-workflows",
-            str(WORKFLOW),
+            str(path),
         ],
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_workflow_matches_githubs_workflow_schema() -> None:
+    result = check_workflow_schema(WORKFLOW)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
     broken = tmp_path / "plan.yml"
     broken.write_text(WORKFLOW.read_text().replace("runs-on:", "run-on:", 1))
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "check_jsonschema",
-            "--builtin-schema",
-            "vendor.github-workflows",
-            str(broken),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = check_workflow_schema(broken)
     assert result.returncode == 1
 
 
