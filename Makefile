@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install synth test lint format scan clean
+.PHONY: install synth test e2e lint format scan clean
 
 install: $(STAMP)
 
@@ -24,8 +24,13 @@ $(STAMP): requirements.lock pyproject.toml
 synth: $(STAMP)
 	$(PY) main.py
 
+# The offline suite; what drives a real `terraform` binary is `make e2e`.
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not terraform"
+
+# Real terraform + the AWS provider from a local mirror (STATICIP_TF_PLUGIN_DIR) against moto.
+e2e: $(STAMP)
+	$(PY) -m pytest -m terraform
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
