@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cdktf import Fn
+from cdktf import AssetType, DataResource, Fn, TerraformAsset
 from cdktf_cdktf_provider_aws.eip_association import EipAssociation
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_external.data_external import DataExternal
 from constructs import Construct
 
-#: `python -m staticip.enis` with the interpreter that synthesizes the stack, so Terraform
-#: runs the resolver where boto3 and staticip are installed.
-DEFAULT_RESOLVER_COMMAND: tuple[str, ...] = (sys.executable, "-m", "staticip.enis")
+from stacks.packaging import stage_directory
+
 DEFAULT_RESOLVE_TIMEOUT_SECONDS = 300
+#: The launcher Terraform runs, and the modules of the resolver it starts (shipped beside it).
+RESOLVER_LAUNCHER = "staticip/resolve-enis.sh"
+RESOLVER_MODULES = ("staticip/__init__.py", "staticip/aws.py", "staticip/enis.py")
 
 
 @dataclass(frozen=True)
@@ -24,25 +26,40 @@ class EniEipProps:
 
     region: str
     function: LambdaFunction
-    """The deployed function; the lookup waits for it (depends_on)."""
+    """The deployed function. Only its ARN is read, through `terraform_data` (see below)."""
     function_name: str
+    environment: str
+    """Named in the resolver's errors (e.g. `staticip wake <environment>`)."""
     subnet_ids: Mapping[str, str]
     """AZ name -> public subnet ID the function sits in."""
     security_group_ids: Sequence[str]
     """The function's complete security-group set: ENIs are shared per subnet + SG set."""
     allocation_ids: Mapping[str, str]
     """AZ name -> EIP allocation ID; one per subnet."""
-    resolver_command: Sequence[str] = DEFAULT_RESOLVER_COMMAND
+    internet_gateway: InternetGateway
+    """The VPC's gateway: an EIP association needs it attached first (provider docs)."""
     resolve_timeout_seconds: int = DEFAULT_RESOLVE_TIMEOUT_SECONDS
-    """How long the resolver waits for ENIs of a function that is still Pending."""
+    """How long the resolver waits for ENIs of a function that is still Pending. Default 300."""
 
 
 class EniEipAssociations(Construct):
-    """`data.external` resolves `{subnet_id: eni_id}` after the function is deployed, and one
-    `aws_eip_association` per AZ puts that AZ's EIP on that subnet's ENI.
+    """Per AZ: a `data.external` lookup resolves `{subnet_id: eni_id}` for that AZ's subnet,
+    and an `aws_eip_association` puts that AZ's EIP on the ENI it found.
 
-    Terraform reads the data source on every plan, so an ENI that Lambda replaced shows up in
-    review as a changed association rather than as silent loss of egress.
+    **When the lookup is read.** Terraform defers a data source to apply time when a resource
+    it references directly (or through `depends_on`) has planned changes; every argument of
+    `aws_eip_association` forces replacement, so a deferred lookup means the EIP comes off the
+    ENI during the apply. The lookup therefore references one `terraform_data` per AZ and
+    nothing else. Its `input` is what decides which ENI Lambda uses: the function's ARN, that
+    AZ's subnet and the security-group set (and the AZ's allocation ID, which the resolver
+    prefers ENIs by). A code, memory, tag or environment change of the function leaves that
+    input as it was, so the lookup is read at plan time and the association stays; a new
+    subnet, another security group or a replaced function changes the input, and
+    `terraform_data` (which references the function) is updated after the function, so the
+    lookup is read after Lambda made the new ENIs. Adding an AZ defers only the new AZ's lookup.
+
+    **What runs.** `staticip/resolve-enis.sh` with `staticip/enis.py` beside it, shipped as an
+    asset in the stack directory, so the JSON names no path of the machine that synthesized it.
     """
 
     def __init__(self, scope: Construct, id_: str, props: EniEipProps) -> None:
@@ -51,29 +68,50 @@ class EniEipAssociations(Construct):
         missing = [az for az in azs if az not in props.allocation_ids]
         if missing:
             raise ValueError(f"no Elastic IP for AZ(s) {', '.join(missing)}")
-        self.lookup = DataExternal(
+        resolver = TerraformAsset(
             self,
-            "enis",
-            program=list(props.resolver_command),
-            query={
-                "region": props.region,
-                "function_name": props.function_name,
-                "subnet_ids": Fn.join(",", [props.subnet_ids[az] for az in azs]),
-                "security_group_ids": Fn.join(",", list(props.security_group_ids)),
-                "allocation_ids": Fn.join(",", [props.allocation_ids[az] for az in azs]),
-                "timeout_seconds": str(props.resolve_timeout_seconds),
-            },
-            depends_on=[props.function],
+            "resolver",
+            path=str(stage_directory("eni-resolver", None, (RESOLVER_LAUNCHER, *RESOLVER_MODULES))),
+            type=AssetType.DIRECTORY,
         )
-        self.associations = {
-            az: EipAssociation(
+        program = ["sh", f"{resolver.path}/{RESOLVER_LAUNCHER}"]
+        security_groups = Fn.join(",", list(props.security_group_ids))
+        self.inputs: dict[str, DataResource] = {}
+        self.lookups: dict[str, DataExternal] = {}
+        self.associations: dict[str, EipAssociation] = {}
+        for az in azs:
+            inputs = DataResource(
+                self,
+                f"inputs-{az}",
+                input={
+                    "function_arn": props.function.arn,
+                    "subnet_id": props.subnet_ids[az],
+                    "security_group_ids": security_groups,
+                    "allocation_id": props.allocation_ids[az],
+                },
+            )
+            lookup = DataExternal(
+                self,
+                f"enis-{az}",
+                program=program,
+                query={
+                    "region": props.region,
+                    "function_name": props.function_name,
+                    "environment": props.environment,
+                    "subnet_ids": Fn.lookup(inputs.output, "subnet_id"),
+                    "security_group_ids": Fn.lookup(inputs.output, "security_group_ids"),
+                    "allocation_ids": Fn.lookup(inputs.output, "allocation_id"),
+                    "timeout_seconds": str(props.resolve_timeout_seconds),
+                },
+            )
+            self.inputs[az], self.lookups[az] = inputs, lookup
+            self.associations[az] = EipAssociation(
                 self,
                 f"assoc-{az}",
                 allocation_id=props.allocation_ids[az],
-                network_interface_id=Fn.lookup(self.lookup.result, props.subnet_ids[az]),
+                network_interface_id=Fn.lookup(lookup.result, props.subnet_ids[az]),
                 # Lets the association converge when the ENI guard (or a person) already
                 # moved the EIP to this ENI, instead of failing with "already associated".
                 allow_reassociation=True,
+                depends_on=[props.internet_gateway],
             )
-            for az in azs
-        }

@@ -12,7 +12,7 @@ from constructs import Construct
 
 from stacks.backend import configure_backend
 from stacks.elastic_ips import ElasticIps, ElasticIpsProps
-from stacks.eni_eip import DEFAULT_RESOLVER_COMMAND, EniEipAssociations, EniEipProps
+from stacks.eni_eip import EniEipAssociations, EniEipProps
 from stacks.eni_guard import EniGuard, EniGuardProps
 from stacks.flow_logs import FlowLogsProps, VpcFlowLogs
 from stacks.function import Function, FunctionProps
@@ -31,8 +31,6 @@ from staticip.config import EnvironmentConfig, FunctionConfig
 class EnvironmentStackProps:
     project: str
     env: EnvironmentConfig
-    resolver_command: Sequence[str] = DEFAULT_RESOLVER_COMMAND
-    """Command Terraform runs to resolve Lambda ENIs (eni-eip mode)."""
 
 
 def function_props(
@@ -93,11 +91,11 @@ class EnvironmentStack(TerraformStack):
                 ),
             )
         if env.egress != "none":
-            self._egress(props.resolver_command)
+            self._egress()
         if env.ingress == "global-accelerator":
             self._ingress()
 
-    def _egress(self, resolver_command: Sequence[str]) -> None:
+    def _egress(self) -> None:
         env, network = self.env, self.network
         eips = ElasticIps(
             self,
@@ -152,10 +150,11 @@ class EnvironmentStack(TerraformStack):
                     region=env.region,
                     function=probe.function,
                     function_name=env.function.name,
+                    environment=env.name,
                     subnet_ids={az: s.id for az, s in subnets.items()},
                     security_group_ids=[sg.group.id],
                     allocation_ids=eips.allocation_ids,
-                    resolver_command=resolver_command,
+                    internet_gateway=network.igw,
                 ),
             )
         else:
@@ -167,6 +166,7 @@ class EnvironmentStack(TerraformStack):
                     public_subnets=network.public_subnets,
                     private_route_tables=network.private_route_tables,
                     allocation_ids=eips.allocation_ids,
+                    internet_gateway=network.igw,
                 ),
             )
         TerraformOutput(

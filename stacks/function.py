@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -21,8 +17,8 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 from constructs import Construct
 
 from stacks.iam import assume_role_policy
+from stacks.packaging import REPO, stage_directory
 
-REPO = Path(__file__).resolve().parent.parent
 LAMBDA_SRC = REPO / "lambda_src"
 RUNTIME = "python3.12"
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -89,9 +85,10 @@ class Function(Construct):
             name=f"/aws/lambda/{props.name}",
             retention_in_days=props.log_retention_days,
         )
-        asset = TerraformAsset(
-            self, "code", path=str(_package(source, props.shared_modules)), type=AssetType.ARCHIVE
-        )
+        # Packaged from a clean copy: bytecode or dot-files in lambda_src/ must not change the
+        # hash, or a plan would deploy a "new" function that is the same code.
+        package = stage_directory(props.source, source, props.shared_modules)
+        asset = TerraformAsset(self, "code", path=str(package), type=AssetType.ARCHIVE)
         self.function = LambdaFunction(
             self,
             "function",
@@ -116,21 +113,3 @@ class Function(Construct):
             # VPC policy must be attached first, or creating the ENIs fails.
             depends_on=[self.log_group, *attachments],
         )
-
-
-def _package(source: Path, shared_modules: Sequence[str]) -> Path:
-    """The directory to zip: `source` itself, or a staged copy with the shared modules added.
-    The asset hash covers file contents only, so staging never makes a plan show a change."""
-    if not shared_modules:
-        return source
-    staging = Path(tempfile.mkdtemp(prefix=f"staticip-{source.name}-"))
-    # TerraformAsset copies the directory when the app synthesizes, later than this returns.
-    atexit.register(shutil.rmtree, staging, ignore_errors=True)
-    shutil.copytree(
-        source, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
-    )
-    for module in shared_modules:
-        target = staging / module
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / module, target)
-    return staging

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
 from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
 from cdktf_cdktf_provider_aws.route import Route
 from cdktf_cdktf_provider_aws.route_table import RouteTable
@@ -25,6 +26,9 @@ class NatGatewayProps:
     """AZ name -> EIP allocation ID, one per NAT. Its keys are the AZs that get a NAT: every
     AZ for one NAT per AZ (default, survives an AZ outage), one AZ for a single shared NAT
     (~$32.85/month less per AZ, but an outage of that AZ stops all egress)."""
+    internet_gateway: InternetGateway
+    """The VPC's gateway. A public NAT Gateway created before it is attached can end up
+    `failed`; the provider documentation asks for this dependency."""
 
 
 class NatGatewayEgress(Construct):
@@ -41,6 +45,7 @@ class NatGatewayEgress(Construct):
                 allocation_id=allocation,
                 connectivity_type="public",
                 tags={"Name": f"{props.name}-{az}"},
+                depends_on=[props.internet_gateway],
             )
             for az, allocation in sorted(props.allocation_ids.items())
         }

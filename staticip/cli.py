@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, ProfileNotFound
 
-from staticip import aws, cost, doctor, enis, review, verify
+from staticip import aws, cost, doctor, enis, review, verify, wake
 from staticip.config import DEFAULT_CONFIG_FILE
 from staticip.result import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, CommandResult
 from staticip.table import render_table, to_json
@@ -219,6 +219,39 @@ def _add_doctor(subcommands: argparse._SubParsersAction) -> None:
     )
 
 
+def _add_wake(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "wake",
+        help="bring an idle eni-eip function back to Active (after 14 days without invocations)",
+        description="Invoke an Inactive eni-eip function once so Lambda recreates its ENIs, and "
+        "wait until it is Active. Exits 1 when it does not become Active in time.",
+    )
+    parser.add_argument("environment", metavar="ENV")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=wake.DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help=f"how long to wait for Active (default {wake.DEFAULT_TIMEOUT_SECONDS:g})",
+    )
+    _add_aws_options(parser)
+    _add_config_option(parser)
+    _add_json_option(parser)
+    parser.set_defaults(
+        run=lambda a: _emit(
+            "wake",
+            wake.run_wake(
+                a.config,
+                a.environment,
+                timeout_seconds=a.timeout,
+                region=a.region,
+                profile=a.profile,
+            ),
+            a.json,
+        )
+    )
+
+
 # --- review --------------------------------------------------------------------------------------
 
 
@@ -256,5 +289,6 @@ _SUBCOMMANDS: Sequence[Callable[[argparse._SubParsersAction], None]] = (
     _add_cost,
     _add_verify,
     _add_doctor,
+    _add_wake,
     _add_review,
 )

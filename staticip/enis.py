@@ -43,6 +43,10 @@ class EniTimeoutError(Exception):
     """Lambda had not created an ENI in every subnet when the wait ran out."""
 
 
+class FunctionStateError(Exception):
+    """The function is in a state in which waiting brings no ENIs (Inactive, Failed)."""
+
+
 @dataclass(frozen=True)
 class HyperplaneEni:
     """One Lambda Hyperplane ENI, reduced to the facts the static-IP tooling uses."""
@@ -150,12 +154,55 @@ def choose_eni(
     return ranked[0], ranked[1:]
 
 
+def check_function_state(
+    lambda_client: BaseClient, function_name: str, environment: str | None = None
+) -> str:
+    """Return the function's ``State`` (``Active`` or ``Pending``), one GetFunctionConfiguration.
+
+    Raises :class:`FunctionStateError` when waiting for ENIs cannot help: ``Inactive`` (Lambda
+    reclaimed the ENIs after about 14 days without invocations; only an invocation brings new
+    ones) or ``Failed`` (creating them failed); the message names the state, Lambda's reason and
+    the fix. Raises :class:`EniInputError` when the function does not exist.
+    """
+    try:
+        config = lambda_client.get_function_configuration(FunctionName=function_name)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            raise EniInputError(
+                f"Lambda function {function_name!r} not found in {_region(lambda_client)}: it "
+                "was deleted outside Terraform; deploy recreates it (to destroy the "
+                'environment instead, see README "Destroy")'
+            ) from exc
+        raise
+    state = config.get("State") or "Active"
+    reason = ": ".join(
+        str(config[key]) for key in ("StateReasonCode", "StateReason") if config.get(key)
+    )
+    because = f" ({reason})" if reason else ""
+    if state == "Inactive":
+        wake = f"`staticip wake {environment}`" if environment else "`staticip wake <env>`"
+        raise FunctionStateError(
+            f"Lambda function {function_name} is Inactive{because}: Lambda reclaimed its ENIs "
+            f"after about 14 days without invocations and makes new ones only when it is "
+            f"invoked; run {wake} (or invoke it once), then plan again"
+        )
+    if state == "Failed":
+        raise FunctionStateError(
+            f"Lambda function {function_name} is Failed{because}: Lambda could not create its "
+            "ENIs; fix the cause (free IP addresses in the subnets, the ENI quota, the role's "
+            "VPC permissions), deploy again, then plan"
+        )
+    return state
+
+
 def resolve_enis(
     ec2: BaseClient,
     subnet_ids: Sequence[str],
     security_group_ids: Sequence[str],
     *,
     function_name: str | None = None,
+    lambda_client: BaseClient | None = None,
+    environment: str | None = None,
     allocation_ids: Iterable[str] | None = None,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     sleep: Callable[[float], object] = time.sleep,
@@ -168,7 +215,12 @@ def resolve_enis(
     every subnet has an ENI or ``timeout_seconds`` have passed, then raises
     :class:`EniTimeoutError` naming each subnet still missing one and what it holds instead.
     Where a subnet has several, :func:`choose_eni` picks one and ``warn`` (default: stderr) is
-    told about the others, which get no static IP. ``function_name`` only labels messages.
+    told about the others, which get no static IP.
+
+    With ``function_name`` and ``lambda_client`` the function's state is read first and before
+    every further poll (:func:`check_function_state`): an ``Inactive`` or ``Failed`` function
+    raises :class:`FunctionStateError` at once instead of waiting out the timeout, while a
+    ``Pending`` one is waited for. ``environment`` only names the environment in that message.
     """
     subnets = _checked_ids(subnet_ids, "subnet-", "subnet IDs")
     groups = _checked_ids(security_group_ids, "sg-", "security group IDs")
@@ -178,6 +230,8 @@ def resolve_enis(
     deadline = clock() + timeout_seconds
     delay = INITIAL_POLL_DELAY
     while True:
+        if lambda_client is not None and function_name:
+            check_function_state(lambda_client, function_name, environment)
         found = find_lambda_enis(ec2, subnets, groups)
         missing = [subnet for subnet in subnets if not found[subnet]]
         if not missing:
@@ -374,7 +428,7 @@ def _warn_to_stderr(message: str) -> None:
 
 _PROG = "staticip.enis"
 _REQUIRED_KEYS = ("region", "subnet_ids", "security_group_ids")
-_OPTIONAL_KEYS = ("function_name", "timeout_seconds", "allocation_ids", "profile")
+_OPTIONAL_KEYS = ("function_name", "environment", "timeout_seconds", "allocation_ids", "profile")
 
 
 @dataclass(frozen=True)
@@ -385,6 +439,7 @@ class ExternalQuery:
     subnet_ids: tuple[str, ...]
     security_group_ids: tuple[str, ...]
     function_name: str | None = None
+    environment: str | None = None
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     allocation_ids: tuple[str, ...] = ()
     profile: str | None = None
@@ -449,6 +504,7 @@ def parse_query(text: str) -> ExternalQuery:
         subnet_ids=subnets,
         security_group_ids=groups,
         function_name=query.get("function_name", "").strip() or None,
+        environment=query.get("environment", "").strip() or None,
         timeout_seconds=timeout,
         allocation_ids=allocations,
         profile=query.get("profile", "").strip() or None,
@@ -479,17 +535,22 @@ def external_main(
     try:
         query = parse_query(stdin.read())
         ec2 = make_client("ec2", query.region, query.profile)
+        lambda_client = (
+            make_client("lambda", query.region, query.profile) if query.function_name else None
+        )
         result = resolve_enis(
             ec2,
             query.subnet_ids,
             query.security_group_ids,
             function_name=query.function_name,
+            lambda_client=lambda_client,
+            environment=query.environment,
             allocation_ids=query.allocation_ids,
             timeout_seconds=query.timeout_seconds,
             sleep=sleep,
             warn=warn,
         )
-    except (EniInputError, EniTimeoutError) as exc:
+    except (EniInputError, EniTimeoutError, FunctionStateError) as exc:
         return _fail(stderr, str(exc))
     except (ClientError, BotoCoreError, aws.AwsError) as exc:
         return _fail(stderr, aws.explain(exc))

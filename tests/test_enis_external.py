@@ -28,7 +28,9 @@ from eni_fixtures import (
     REGION,
     Network,
     attach_eip,
+    create_function,
     create_lambda_eni,
+    create_role,
     endpoint_client,
     isolated_aws_env,
     make_network,
@@ -102,6 +104,10 @@ def test_a_good_query_prints_the_subnet_to_eni_map(
     ec2: Any, net: Network, moto_endpoint: str, tmp_path: Path
 ) -> None:
     groups = net.security_group_ids[:2]
+    # With a function name the resolver reads the function's state first: it must exist.
+    role = create_role(endpoint_client("iam", moto_endpoint))
+    lambda_client = endpoint_client("lambda", moto_endpoint)
+    create_function(lambda_client, role, "billing", net.subnet_ids, groups)
     expected = {subnet: create_lambda_eni(ec2, subnet, groups) for subnet in net.subnet_ids}
 
     result = run_external(

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 from tfjson import of_type, ref
+
+REPO = Path(__file__).resolve().parent.parent
 
 ENVIRONMENTS = ("dev", "prod", "ingress")
 
@@ -21,9 +26,25 @@ def test_every_aws_provider_tags_environment_and_project(shipped, name):
     # Every resource goes through an aws provider that carries those default tags.
     aliases = {f"aws.{p['alias']}" for p in stack["provider"]["aws"] if "alias" in p}
     for rtype, resources in stack["resource"].items():
+        if rtype == "terraform_data":
+            continue  # Terraform's built-in, stored in state only: no AWS resource, no tags.
         for body in resources.values():
             assert rtype.startswith("aws_")
             assert body.get("provider", "aws") in aliases | {"aws"}
+
+
+@pytest.mark.parametrize("which", ["shipped", "user"])
+def test_no_path_of_this_machine_in_any_stack(request, which):
+    """The JSON runs wherever the repository is checked out: CI runners, containers, a
+    colleague's laptop. The venv's interpreter or the checkout's path must not be baked in."""
+    synthesized = request.getfixturevalue(which)
+    forbidden = {str(REPO), sys.executable, str(Path(sys.executable).resolve()), sys.prefix}
+    stacks = sorted((synthesized.outdir / "stacks").glob("*/cdk.tf.json"))
+    assert stacks
+    for path in stacks:
+        text = path.read_text()
+        found = [item for item in forbidden if item in text]
+        assert not found, f"{path.parent.name}: {found}"
 
 
 @pytest.mark.parametrize("name", ENVIRONMENTS)

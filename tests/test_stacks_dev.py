@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
+from pathlib import Path
 
 import pytest
 from tfjson import bare, by_path, of_type, path_of, ref
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -84,34 +89,70 @@ def test_one_protected_eip_per_az_keyed_by_az_name(dev, env):
         assert eip["lifecycle"]["prevent_destroy"] is True
 
 
-def test_eni_lookup_runs_after_the_function_with_its_subnets_and_sgs(dev):
+def test_each_az_lookup_reads_only_its_terraform_data(dev, env):
+    """Terraform defers a data source when something it references directly (or through
+    depends_on) has planned changes. The lookups must reference nothing but their
+    `terraform_data`, whose input changes only when the function's network does."""
     fn_id, fn = by_path(dev, "aws_lambda_function", "/egress-probe/function")
-    (lookup,) = of_type(dev, "external", "data").values()
-    assert lookup["depends_on"] == [bare("aws_lambda_function", fn_id)]
-    assert lookup["program"][-2:] == ["-m", "staticip.enis"]
-    query = lookup["query"]
-    assert query["region"] == "us-east-1"
-    assert query["function_name"] == fn["function_name"]
-    for subnet in fn["vpc_config"]["subnet_ids"]:
-        assert subnet.strip("${}") in query["subnet_ids"]
-    for sg in fn["vpc_config"]["security_group_ids"]:
-        assert sg.strip("${}") in query["security_group_ids"]
-    assert float(query["timeout_seconds"]) > 0
+    (sg_ref,) = fn["vpc_config"]["security_group_ids"]
+    for az in env.azs:
+        data_id, data = by_path(dev, "terraform_data", f"/inputs-{az}")
+        _, lookup = by_path(dev, "external", f"/enis-{az}", kind="data")
+        subnet_id, _ = by_path(dev, "aws_subnet", f"/public-{az}")
+        eip_id, _ = by_path(dev, "aws_eip", f"/eip-{az}")
+        assert "depends_on" not in lookup
+        references = set(re.findall(r"\b(?:data\.)?[a-z_]+\.[\w-]+(?=\.)", json.dumps(lookup)))
+        assert references == {bare("terraform_data", data_id)}, references
+        assert data["input"] == {
+            "function_arn": ref("aws_lambda_function", fn_id, "arn"),
+            "subnet_id": ref("aws_subnet", subnet_id, "id"),
+            "security_group_ids": f'${{join(",", [{sg_ref[2:-1]}])}}',
+            "allocation_id": ref("aws_eip", eip_id, "allocation_id"),
+        }
+        query = lookup["query"]
+        output = f"${{terraform_data.{data_id}.output"
+        assert query["subnet_ids"] == f"{output}.subnet_id}}"
+        assert query["security_group_ids"] == f"{output}.security_group_ids}}"
+        assert query["allocation_ids"] == f"{output}.allocation_id}}"
+        assert query["region"] == env.region and query["environment"] == env.name
+        assert query["function_name"] == fn["function_name"]
+        assert float(query["timeout_seconds"]) > 0
     assert "external" in dev["provider"]
 
 
+def test_the_lookup_runs_the_launcher_shipped_in_the_stack(dev, shipped):
+    programs = {tuple(lookup["program"]) for lookup in of_type(dev, "external", "data").values()}
+    ((shell, launcher),) = programs
+    assert shell == "sh"
+    # Relative to the stack directory, where Terraform runs it: no path of this machine.
+    assert not launcher.startswith("/")
+    shipped_dir = shipped.outdir / "stacks" / "dev" / launcher
+    assert shipped_dir.is_file()
+    package = shipped_dir.parent
+    assert sorted(p.name for p in package.iterdir()) == [
+        "__init__.py",
+        "aws.py",
+        "enis.py",
+        "resolve-enis.sh",
+    ]
+    assert (package / "enis.py").read_text() == (REPO / "staticip" / "enis.py").read_text()
+
+
 def test_each_association_puts_the_az_eip_on_that_subnet_eni(dev, env):
-    (lookup_id,) = of_type(dev, "external", "data")
     assocs = of_type(dev, "aws_eip_association")
     assert len(assocs) == len(env.azs)
+    igw_id, _ = by_path(dev, "aws_internet_gateway", "/igw")
     for az in env.azs:
         eip_id, _ = by_path(dev, "aws_eip", f"/eip-{az}")
         subnet_id, _ = by_path(dev, "aws_subnet", f"/public-{az}")
+        lookup_id, _ = by_path(dev, "external", f"/enis-{az}", kind="data")
         _, assoc = by_path(dev, "aws_eip_association", f"/assoc-{az}")
         assert assoc["allocation_id"] == ref("aws_eip", eip_id, "allocation_id")
         assert assoc["network_interface_id"] == (
             f"${{data.external.{lookup_id}.result[aws_subnet.{subnet_id}.id]}}"
         )
+        # The provider documentation: an EIP may need the IGW attached before association.
+        assert assoc["depends_on"] == [bare("aws_internet_gateway", igw_id)]
 
 
 def test_outputs_the_eips_as_egress_ips(dev, env):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tfjson import by_path, of_type, path_of, ref
+from tfjson import bare, by_path, of_type, path_of, ref
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,9 @@ def test_one_nat_per_az_in_its_public_subnet_with_its_eip(prod, env):
         assert nat["subnet_id"] == ref("aws_subnet", public_id, "id")
         assert nat["allocation_id"] == ref("aws_eip", eip_id, "allocation_id")
         assert eip["lifecycle"]["prevent_destroy"] is True
+        # A NAT Gateway created before the Internet Gateway is attached can end `failed`.
+        igw_id, _ = by_path(prod, "aws_internet_gateway", "/igw")
+        assert nat["depends_on"] == [bare("aws_internet_gateway", igw_id)]
 
 
 def test_private_routes_go_through_the_nat_of_their_az(prod, env):

@@ -1,0 +1,153 @@
+"""The resolver reads the function's state before it waits for ENIs (issue: an idle dev
+environment could not be planned, deployed or destroyed: the lookup waited out 300 s).
+
+moto reports every function `Active`; the tests set the `state` of moto's in-memory function
+model, as Lambda does after 14 idle days (`Inactive`, ENIs reclaimed), while it creates ENIs
+(`Pending`) or when it could not (`Failed`). The resolver still reads it through the Lambda API.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from eni_fixtures import (
+    REGION,
+    FakeClock,
+    Network,
+    create_function,
+    create_lambda_eni,
+    create_role,
+    make_network,
+    use_fake_aws,
+)
+from moto import mock_aws
+
+from staticip import enis
+
+FUNCTION = "staticip-dev-egress-probe"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    use_fake_aws(monkeypatch)
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name=REGION)
+        lambda_client = boto3.client("lambda", region_name=REGION)
+        net = make_network(ec2, subnets=2, security_groups=1)
+        role = create_role(boto3.client("iam", region_name=REGION))
+        create_function(lambda_client, role, FUNCTION, net.subnet_ids, net.security_group_ids)
+        yield {"ec2": ec2, "lambda": lambda_client, "net": net}
+
+
+def set_state(state: str, reason_code: str | None = None, reason: str | None = None) -> None:
+    from moto.awslambda.models import lambda_backends
+
+    model = lambda_backends["123456789012"][REGION].get_function(FUNCTION)
+    model.state = state
+    # moto's configuration has no StateReason: add it the way Lambda reports one.
+    original = model.get_configuration
+
+    def configuration(on_create: bool = False) -> dict[str, Any]:
+        config = original(on_create)
+        if reason_code:
+            config.update(StateReasonCode=reason_code, StateReason=reason)
+        return config
+
+    model.get_configuration = configuration
+
+
+def run_external(aws: dict[str, Any], clock: FakeClock) -> tuple[int, str, str]:
+    net: Network = aws["net"]
+    stdin = json.dumps(
+        {
+            "region": REGION,
+            "function_name": FUNCTION,
+            "environment": "dev",
+            "subnet_ids": ",".join(net.subnet_ids),
+            "security_group_ids": ",".join(net.security_group_ids),
+        }
+    )
+    out, err = io.StringIO(), io.StringIO()
+    code = enis.external_main(
+        io.StringIO(stdin),
+        out,
+        err,
+        make_client=lambda service, region, profile: aws[service],
+        sleep=clock.sleep,
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_an_inactive_function_fails_at_once_naming_the_state_and_the_fix(aws) -> None:
+    set_state("Inactive", "Idle", "The function is inactive.")
+    clock = FakeClock()
+
+    code, out, err = run_external(aws, clock)
+
+    assert code == 1 and out == ""
+    assert clock.sleeps == [], "must not wait for ENIs that only an invocation brings back"
+    (line,) = err.splitlines()
+    assert "Inactive" in line and "Idle" in line
+    assert "`staticip wake dev`" in line and "plan again" in line
+
+
+def test_a_failed_function_fails_at_once_with_lambdas_reason(aws) -> None:
+    set_state("Failed", "SubnetOutOfIPAddresses", "No free IP addresses in subnet.")
+    clock = FakeClock()
+
+    code, _, err = run_external(aws, clock)
+
+    assert code == 1 and clock.sleeps == []
+    (line,) = err.splitlines()
+    assert "Failed" in line and "SubnetOutOfIPAddresses" in line
+
+
+def test_a_pending_function_is_waited_for_until_its_enis_exist(aws) -> None:
+    net: Network = aws["net"]
+    set_state("Pending")
+    expected: dict[str, str] = {}
+
+    def lambda_finishes(sleeps: int) -> None:
+        if sleeps == 2:
+            set_state("Active")
+            for subnet in net.subnet_ids:
+                expected[subnet] = create_lambda_eni(
+                    aws["ec2"], subnet, net.security_group_ids, FUNCTION
+                )
+
+    clock = FakeClock(on_sleep=lambda_finishes)
+    code, out, err = run_external(aws, clock)
+
+    assert code == 0, err
+    assert len(clock.sleeps) == 2
+    assert json.loads(out) == expected
+
+
+def test_a_function_that_fails_while_pending_stops_the_wait(aws) -> None:
+    set_state("Pending")
+
+    def lambda_gives_up(sleeps: int) -> None:
+        if sleeps == 1:
+            set_state("Failed", "EniLimitExceeded", "ENI limit reached.")
+
+    clock = FakeClock(on_sleep=lambda_gives_up)
+    code, _, err = run_external(aws, clock)
+
+    assert code == 1
+    assert len(clock.sleeps) == 1
+    assert "EniLimitExceeded" in err
+
+
+def test_a_deleted_function_is_named_in_one_line(aws) -> None:
+    aws["lambda"].delete_function(FunctionName=FUNCTION)
+
+    code, _, err = run_external(aws, FakeClock())
+
+    assert code == 1
+    (line,) = err.splitlines()
+    assert FUNCTION in line and "not found" in line

@@ -1,0 +1,122 @@
+"""`staticip wake ENV`: an Inactive eni-eip function is invoked once and waited for until Active.
+
+moto keeps every function `Active` and never changes state on invoke. The tests set the state of
+moto's function model and play Lambda's part between polls (FakeClock.on_sleep): after the
+failed invocation of an Inactive function Lambda makes it `Pending`, creates ENIs, then `Active`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from eni_fixtures import REGION, FakeClock, create_function, create_role, use_fake_aws
+from moto import mock_aws
+
+from staticip import cli, wake
+
+FUNCTION = "staticip-dev-egress-probe"
+CONFIG = """
+project = "staticip"
+[environments.dev]
+egress = "eni-eip"
+vpc_cidr = "10.10.0.0/16"
+[environments.prod]
+egress = "nat-gateway"
+vpc_cidr = "10.20.0.0/16"
+"""
+
+
+@pytest.fixture
+def lambda_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    use_fake_aws(monkeypatch)
+    with mock_aws(config={"lambda": {"use_docker": False}}):
+        client = boto3.client("lambda", region_name=REGION)
+        create_function(client, create_role(boto3.client("iam", region_name=REGION)), FUNCTION)
+        yield client
+
+
+def model() -> Any:
+    # Docker-free mode files functions in moto's "simple" Lambda backend.
+    from moto.awslambda_simple.models import lambda_simple_backends
+
+    for account in list(lambda_simple_backends.keys()):
+        backend = lambda_simple_backends[account][REGION]
+        if any(fn.function_name == FUNCTION for fn in backend.list_functions()):
+            return backend.get_function(FUNCTION)
+    raise LookupError(FUNCTION)
+
+
+def test_an_inactive_function_is_invoked_once_and_waited_for(lambda_client) -> None:
+    model().state = "Inactive"
+    invokes = []
+    lambda_client.meta.events.register(
+        "provide-client-params.lambda.Invoke", lambda params, **_: invokes.append(params)
+    )
+
+    def lambda_rebuilds(sleeps: int) -> None:
+        model().state = "Pending" if sleeps < 3 else "Active"
+
+    clock = FakeClock(on_sleep=lambda_rebuilds)
+    said: list[str] = []
+    # After the invocation Lambda reports Pending; the first read after it sees that.
+    lambda_client.meta.events.register(
+        "after-call.lambda.Invoke", lambda **_: setattr(model(), "state", "Pending")
+    )
+
+    report = wake.wake_function(
+        lambda_client, FUNCTION, sleep=clock.sleep, clock=clock.clock, progress=said.append
+    )
+
+    assert [p["FunctionName"] for p in invokes] == [FUNCTION]
+    assert (report.state_before, report.state_after, report.invoked) == ("Inactive", "Active", True)
+    assert len(clock.sleeps) == 3
+    assert any("Pending" in line for line in said), "progress is shown while waiting"
+
+
+def test_an_active_function_is_left_alone(lambda_client) -> None:
+    invokes = []
+    lambda_client.meta.events.register(
+        "provide-client-params.lambda.Invoke", lambda params, **_: invokes.append(params)
+    )
+    report = wake.wake_function(lambda_client, FUNCTION, sleep=FakeClock().sleep)
+    assert invokes == [] and not report.invoked and report.state_after == "Active"
+
+
+def test_a_function_that_stays_pending_times_out(lambda_client) -> None:
+    model().state = "Pending"
+    clock = FakeClock()
+    with pytest.raises(wake.WakeError, match="still Pending"):
+        wake.wake_function(
+            lambda_client,
+            FUNCTION,
+            timeout_seconds=30,
+            sleep=clock.sleep,
+            clock=clock.clock,
+            progress=lambda _: None,
+        )
+    assert sum(clock.sleeps) >= 30
+
+
+def test_a_failed_function_is_reported(lambda_client) -> None:
+    model().state = "Failed"
+    with pytest.raises(wake.WakeError, match="Failed"):
+        wake.wake_function(lambda_client, FUNCTION, sleep=FakeClock().sleep)
+
+
+def test_cli_refuses_an_environment_without_eni_eip(tmp_path, capsys) -> None:
+    config = tmp_path / "staticip.toml"
+    config.write_text(CONFIG)
+    assert cli.main(["wake", "prod", "--config", str(config)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "prod" in line and "nothing to wake" in line
+
+
+def test_cli_wakes_the_configured_function(lambda_client, tmp_path, capsys) -> None:
+    config = tmp_path / "staticip.toml"
+    config.write_text(CONFIG)
+    assert cli.main(["wake", "dev", "--config", str(config), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert f'"function": "{FUNCTION}"' in out and '"state_after": "Active"' in out
