@@ -47,7 +47,6 @@ import argparse
 import copy
 import datetime
 import json
-import logging
 import os
 import re
 import shutil
@@ -66,12 +65,22 @@ sys.path.insert(0, str(REPO))
 # tests/eni_fixtures.py holds the one definition of "an ENI shaped like Lambda's"; reuse it.
 sys.path.insert(1, str(REPO / "tests"))
 
-DEFAULT_PLUGIN_DIR = Path(os.environ.get("STATICIP_TF_PLUGIN_DIR", "/opt/tf-plugins"))
+# The terraform/moto harness is shared with `make e2e` (tests/tfharness.py).
+from tfharness import (  # noqa: E402
+    DEFAULT_PLUGIN_DIR,
+    HarnessError,
+    Moto,
+    Terraform,
+    environment_toml,
+    mirrored_aws_version,
+    patch_for_moto,
+    state_resource,
+    terraform_version,
+)
+
 DEFAULT_OUT = REPO / "tests" / "fixtures" / "plans"
 #: moto's default account; the constructed Global Accelerator ARNs use it too.
 MOTO_ACCOUNT = "123456789012"
-#: Services the stacks call, each pointed at moto.
-ENDPOINT_SERVICES = ("ec2", "iam", "lambda", "logs", "sts", "elbv2", "cloudwatch", "events", "s3")
 #: The accelerator's two addresses in the constructed state: RFC 5737 documentation ranges, so
 #: nobody mistakes them for real anycast IPs.
 CONSTRUCTED_GA_IPS = ("192.0.2.10", "198.51.100.10")
@@ -80,7 +89,6 @@ GA_TYPES = (
     "aws_globalaccelerator_listener",
     "aws_globalaccelerator_endpoint_group",
 )
-TERRAFORM_TIMEOUT = 300
 
 Stack = dict[str, Any]
 
@@ -187,39 +195,6 @@ def log(message: str) -> None:
     print(f"make_plan_fixtures: {message}", file=sys.stderr, flush=True)
 
 
-class FixtureError(RuntimeError):
-    """A step failed; the message says which and why."""
-
-
-def toml_value(value: object) -> str:
-    """A TOML literal for the scalar and list values a staticip.toml holds."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        # JSON string escapes are valid TOML basic-string escapes.
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML literal for {type(value).__name__}")
-
-
-def environment_toml(project: str, name: str, table: Mapping[str, Any]) -> str:
-    """A config file with one environment (its logical IDs and tags do not depend on others)."""
-    lines = [f"project = {toml_value(project)}", "", f"[environments.{name}]"]
-    tables = []
-    for key, value in table.items():
-        if isinstance(value, dict):
-            tables.append((key, value))
-        else:
-            lines.append(f"{key} = {toml_value(value)}")
-    for key, sub in tables:
-        lines += ["", f"[environments.{name}.{key}]"]
-        lines += [f"{json.dumps(k)} = {toml_value(v)}" for k, v in sub.items()]
-    return "\n".join(lines) + "\n"
-
-
 def case_table(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     table = copy.deepcopy(dict(base))
     if "azs" in changes:
@@ -238,83 +213,14 @@ def by_path(stack: Stack, rtype: str, suffix: str) -> str:
         if body["//"]["metadata"]["path"].endswith(suffix)
     ]
     if len(found) != 1:
-        raise FixtureError(f"expected one {rtype} at '{suffix}', found {found}")
+        raise HarnessError(f"expected one {rtype} at '{suffix}', found {found}")
     return f"{rtype}.{found[0]}"
-
-
-def mirrored_aws_version(plugin_dir: Path) -> str:
-    base = plugin_dir / "registry.terraform.io" / "hashicorp" / "aws"
-    versions = sorted(p.name for p in base.iterdir()) if base.is_dir() else []
-    if not versions:
-        raise FixtureError(f"no hashicorp/aws provider in the mirror {plugin_dir}")
-    return max(versions, key=lambda v: tuple(int(x) for x in re.findall(r"\d+", v)))
-
-
-def terraform_version(terraform: str) -> str:
-    out = subprocess.run(
-        [terraform, "version", "-json"], capture_output=True, text=True, check=True, timeout=60
-    )
-    return json.loads(out.stdout)["terraform_version"]
 
 
 # --- moto -------------------------------------------------------------------------------------
 
 
-class Moto:
-    """moto's server in this process; its backends are the same objects this code edits."""
-
-    def __init__(self) -> None:
-        # Attaching the AWS-managed Lambda policies needs moto to know them; it reads this
-        # when the IAM backend is created, so it must be set before anything starts.
-        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        from moto.server import ThreadedMotoServer
-
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self.server.start()
-        host, port = self.server.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
-
-    def client(self, service: str, region: str) -> Any:
-        import boto3
-
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=self.endpoint,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
-    def stop(self) -> None:
-        self.server.stop()
-
-
 # --- patching the synthesized stack -----------------------------------------------------------
-
-
-def patch_for_moto(stack: Stack, endpoint: str, aws_version: str) -> list[str]:
-    """Point every AWS provider at moto, pin the mirrored provider, keep state in the work
-    directory. Returns what was patched, for the metadata."""
-    pinned = stack["terraform"]["required_providers"]["aws"]["version"]
-    stack["terraform"]["required_providers"]["aws"]["version"] = aws_version
-    stack["terraform"]["backend"] = {"local": {"path": "terraform.tfstate"}}
-    for provider in stack["provider"]["aws"]:
-        provider.update(
-            access_key="testing",
-            secret_key="testing",
-            skip_credentials_validation=True,
-            skip_requesting_account_id=True,
-            skip_metadata_api_check="true",
-            endpoints=[dict.fromkeys(ENDPOINT_SERVICES, endpoint)],
-        )
-    return [
-        f"terraform.required_providers.aws.version {pinned} -> {aws_version} (the mirror's)",
-        "terraform.backend -> local terraform.tfstate in the work directory",
-        "provider.aws[*]: access_key/secret_key 'testing', skip_credentials_validation, "
-        "skip_requesting_account_id, skip_metadata_api_check, endpoints "
-        f"{{{', '.join(ENDPOINT_SERVICES)}}} -> moto on 127.0.0.1",
-    ]
 
 
 _ENI_LOOKUP = re.compile(r"^\$\{data\.external\.[\w-]+\.result\[aws_subnet\.([\w-]+)\.id\]\}$")
@@ -340,7 +246,7 @@ def replace_eni_lookup(stack: Stack, eni_by_subnet_lid: Mapping[str, str] | None
     for body in associations.values():
         match = _ENI_LOOKUP.match(body["network_interface_id"])
         if not match:
-            raise FixtureError(f"unexpected network_interface_id {body['network_interface_id']}")
+            raise HarnessError(f"unexpected network_interface_id {body['network_interface_id']}")
         body["network_interface_id"] = literal[match.group(1)] = eni_by_subnet_lid[match.group(1)]
     return [
         "data.external ENI lookup removed (hashicorp/external is not in the mirror); "
@@ -363,72 +269,6 @@ def drop_global_accelerator(stack: Stack) -> None:
 
 
 # --- terraform --------------------------------------------------------------------------------
-
-
-class Terraform:
-    """Runs terraform in one work directory, one process at a time, offline."""
-
-    def __init__(self, binary: str, workdir: Path, plugin_dir: Path) -> None:
-        self.binary, self.workdir, self.plugin_dir = binary, workdir, plugin_dir
-        cli_config = workdir / "empty.terraformrc"
-        cli_config.write_text("")
-        # Nothing of the developer's AWS or Terraform setup may leak in.
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
-        self.env.update(
-            TF_CLI_CONFIG_FILE=str(cli_config),
-            CHECKPOINT_DISABLE="1",
-            TF_IN_AUTOMATION="1",
-            AWS_CONFIG_FILE="/nonexistent/staticip-fixtures/config",
-            AWS_SHARED_CREDENTIALS_FILE="/nonexistent/staticip-fixtures/credentials",
-            AWS_EC2_METADATA_DISABLED="true",
-            NO_PROXY="127.0.0.1,localhost",
-            no_proxy="127.0.0.1,localhost",
-        )
-        self.history: list[str] = []
-
-    def run(self, *args: str, ok: Sequence[int] = (0,)) -> subprocess.CompletedProcess[str]:
-        shown = "terraform " + " ".join(
-            a.replace(str(self.plugin_dir), "<plugin-dir>") for a in args
-        )
-        started = time.monotonic()
-        result = subprocess.run(
-            [self.binary, *args],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=TERRAFORM_TIMEOUT,
-        )
-        log(f"  {shown} -> exit {result.returncode} in {time.monotonic() - started:.1f} s")
-        if args[0] != "show":
-            # Kept with the work directory (--work) for a look at what Terraform said.
-            with (self.workdir / "terraform.log").open("a") as out:
-                out.write(f"$ {shown}\n{result.stdout}{result.stderr}\n")
-        if result.returncode not in ok:
-            tail = (result.stderr or result.stdout).strip().splitlines()[-25:]
-            raise FixtureError(f"{shown} exited {result.returncode}:\n" + "\n".join(tail))
-        if args[0] != "show":
-            self.history.append(shown)
-        return result
-
-    def note(self, text: str) -> None:
-        """Record a step this script took between terraform commands, for the metadata."""
-        self.history.append(f"(script) {text}")
-
-    def write_stack(self, stack: Stack, assets_from: Path) -> None:
-        (self.workdir / "cdk.tf.json").write_text(json.dumps(stack, indent=2))
-        if (assets_from / "assets").is_dir():
-            shutil.copytree(assets_from / "assets", self.workdir / "assets", dirs_exist_ok=True)
-
-    def state(self) -> dict[str, Any]:
-        return json.loads((self.workdir / "terraform.tfstate").read_text())
-
-
-def state_resource(state: Mapping[str, Any], rtype: str, name: str) -> dict[str, Any]:
-    for resource in state["resources"]:
-        if resource["mode"] == "managed" and resource["type"] == rtype and resource["name"] == name:
-            return resource["instances"][0]["attributes"]
-    raise FixtureError(f"{rtype}.{name} is not in the state")
 
 
 # --- one environment --------------------------------------------------------------------------
@@ -467,7 +307,7 @@ def run_environment(ctx: Context, name: str, cases: Sequence[Case]) -> list[Path
     base_table = ctx.tables[name]
     workdir = ctx.work / name
     workdir.mkdir(parents=True)
-    tf = Terraform(ctx.terraform_binary, workdir, ctx.plugin_dir)
+    tf = Terraform(ctx.terraform_binary, workdir, ctx.plugin_dir, log)
     base_stack, base_dir = ctx.synthesize(name, base_table)
     patches = patch_for_moto(base_stack, ctx.moto.endpoint, ctx.aws_version)
 
@@ -521,7 +361,7 @@ def run_environment(ctx: Context, name: str, cases: Sequence[Case]) -> list[Path
         tf.history.clear()
         result = tf.run(*args, ok=(case.exit_code,))
         if not (workdir / plan_file).is_file():
-            raise FixtureError(f"{case.name}: terraform wrote no plan file")
+            raise HarnessError(f"{case.name}: terraform wrote no plan file")
         shown = tf.run("show", "-json", "-no-color", plan_file)
         fixture = ctx.out / f"{case.name}.json"
         fixture.write_text(shown.stdout)
@@ -547,7 +387,7 @@ def create_and_resolve_enis(ctx: Context, tf: Terraform, stack: Stack) -> dict[s
     ]
     in_vpc = [(lid, attrs) for lid, attrs in functions if attrs.get("vpc_config")]
     if len(in_vpc) != 1:
-        raise FixtureError(f"expected one function in a VPC, found {[lid for lid, _ in in_vpc]}")
+        raise HarnessError(f"expected one function in a VPC, found {[lid for lid, _ in in_vpc]}")
     attrs = in_vpc[0][1]
     vpc_config = attrs["vpc_config"][0]
     region = attrs["arn"].split(":")[3]
@@ -716,7 +556,7 @@ def schema_filled(block: Mapping[str, Any], values: Mapping[str, Any]) -> dict[s
         filled[name] = values.get(name, default)
     unknown = set(values) - set(filled)
     if unknown:
-        raise FixtureError(f"values for attributes the schema lacks: {sorted(unknown)}")
+        raise HarnessError(f"values for attributes the schema lacks: {sorted(unknown)}")
     return filled
 
 
@@ -761,17 +601,17 @@ def metadata(
 def select(names: Sequence[str]) -> list[Case]:
     unknown = [n for n in names if n not in CASES_BY_NAME]
     if unknown:
-        raise FixtureError(f"unknown case(s) {', '.join(unknown)}; see --list")
+        raise HarnessError(f"unknown case(s) {', '.join(unknown)}; see --list")
     return [c for c in CASES if not names or c.name in names]
 
 
 def preflight(plugin_dir: Path) -> tuple[str, str, str]:
     terraform = shutil.which("terraform")
     if terraform is None:
-        raise FixtureError("no terraform binary on PATH")
+        raise HarnessError("no terraform binary on PATH")
     version = terraform_version(terraform)
     if tuple(int(x) for x in version.split(".")[:2]) < (1, 10):
-        raise FixtureError(f"terraform {version} is older than 1.10")
+        raise HarnessError(f"terraform {version} is older than 1.10")
     return terraform, version, mirrored_aws_version(plugin_dir)
 
 
@@ -781,7 +621,7 @@ def work_directory(requested: Path | None) -> tuple[Path, bool]:
         return Path(tempfile.mkdtemp(prefix="staticip-plan-fixtures-")), True
     requested.mkdir(parents=True, exist_ok=True)
     if any(requested.iterdir()):
-        raise FixtureError(f"--work {requested} is not empty")
+        raise HarnessError(f"--work {requested} is not empty")
     return requested.resolve(), False
 
 
@@ -830,7 +670,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             if remove:
                 shutil.rmtree(work, ignore_errors=True)
-    except (FixtureError, OSError, subprocess.SubprocessError) as exc:
+    except (HarnessError, OSError, subprocess.SubprocessError) as exc:
         log(f"error: {exc}")
         return 1
     finally:

@@ -148,7 +148,14 @@ def create_lambda_eni(
         Groups=list(security_group_ids),
         Description=f"AWS Lambda VPC ENI-{function_name}-{uuid.uuid4()}",
     )["NetworkInterface"]["NetworkInterfaceId"]
-    eni = moto_eni(eni_id, region)
+    shape_as_lambda_eni(moto_eni(eni_id, region), status=status, attach_time=attach_time)
+    return eni_id
+
+
+def shape_as_lambda_eni(
+    eni: Any, *, status: str = "in-use", attach_time: datetime.datetime | None = None
+) -> None:
+    """Edit moto's model of an ENI so the API shows it as Lambda shows a Hyperplane ENI."""
     eni.interface_type = "lambda"
     eni.requester_managed = True
     eni.status = status
@@ -157,8 +164,13 @@ def create_lambda_eni(
         eni.attach_time = attach_time or datetime.datetime.now(datetime.UTC)
         # moto renders an Attachment only for an ENI attached to an instance; this stand-in
         # carries the fields AWS shows for Lambda's own attachment.
-        eni.instance = types.SimpleNamespace(id=None, owner_id="amazon-aws", security_groups=[])
-    return eni_id
+        # moto reads `_state` on DisassociateAddress; this is no instance, so never "running".
+        eni.instance = types.SimpleNamespace(
+            id=None,
+            owner_id="amazon-aws",
+            security_groups=[],
+            _state=types.SimpleNamespace(name=""),
+        )
 
 
 def create_instance_eni(ec2: Any, subnet_id: str, security_group_ids: tuple[str, ...]) -> str:

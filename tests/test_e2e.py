@@ -1,0 +1,343 @@
+"""`make e2e`: the stacks under real Terraform, against moto on 127.0.0.1, with no network.
+
+Synthesized JSON is not a plan: when Terraform reads a data source, what it replaces and what
+`prevent_destroy` stops are Terraform's decisions, so they are asserted on what `terraform plan`
+and `terraform destroy` really do. Providers come only from the local mirror
+(`STATICIP_TF_PLUGIN_DIR`); the tests skip, saying why, where there is no `terraform` binary or
+no hashicorp/aws in the mirror.
+
+What is not real, and why:
+- The mirror has no hashicorp/external, so each dev ENI lookup is replaced by a
+  `data.aws_network_interface` that reads the same `terraform_data` outputs
+  (`tfharness.stand_in_eni_lookups`): Terraform decides when to read it exactly as it decides for
+  the real lookup, which `tests/test_dev_wiring.py` runs against the resolver.
+- moto makes no Hyperplane ENIs: `tfharness.lambda_creates_enis` has moto's Lambda create them
+  when a function is created or changes its VPC config, as Lambda does.
+- moto has no Global Accelerator: the `ingress` environment is not applied here (its plans are
+  covered by the constructed-state fixtures in `tests/fixtures/plans`).
+- The provider is the mirror's 5.100.0, not the 6.25.0 the stacks pin; every attribute the stacks
+  use exists in both.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tfharness import (
+    DEFAULT_PLUGIN_DIR,
+    Moto,
+    Terraform,
+    environment_toml,
+    lambda_creates_enis,
+    mirrored_aws_version,
+    missing_tools,
+    patch_for_moto,
+    stand_in_eni_lookups,
+)
+
+pytestmark = pytest.mark.terraform
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED = tomllib.loads((REPO / "staticip.toml").read_text())
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[Moto]:
+    reason = missing_tools()
+    if reason:
+        pytest.skip(reason)
+    server = Moto()
+    undo = lambda_creates_enis()
+    try:
+        yield server
+    finally:
+        undo()
+        server.stop()
+
+
+class Deployment:
+    """One environment synthesized from staticip.toml (with changes laid over its table),
+    patched for moto and planned, applied or destroyed by real Terraform in one work dir."""
+
+    def __init__(self, name: str, moto: Moto, root: Path) -> None:
+        self.name, self.moto, self.root = name, moto, root
+        self.workdir = root / "work"
+        self.workdir.mkdir(parents=True)
+        self.aws_version = mirrored_aws_version(DEFAULT_PLUGIN_DIR)
+        self.tf = Terraform(
+            shutil.which("terraform") or "terraform", self.workdir, DEFAULT_PLUGIN_DIR
+        )
+        self.synths = 0
+        self.stack: dict[str, Any] = {}
+
+    def synth(self, **changes: Any) -> dict[str, Any]:
+        """Synthesize the environment with `changes` laid over its table and make it the
+        configuration Terraform sees next."""
+        from staticip.synth import synthesize
+
+        table = _merged(SHIPPED["environments"][self.name], changes)
+        self.synths += 1
+        root = self.root / f"synth-{self.synths}"
+        root.mkdir()
+        config = root / "staticip.toml"
+        config.write_text(environment_toml(SHIPPED.get("project", "staticip"), self.name, table))
+        synthesize(config, root / "cdktf.out")
+        stack_dir = root / "cdktf.out" / "stacks" / self.name
+        stack = json.loads((stack_dir / "cdk.tf.json").read_text())
+        patch_for_moto(stack, self.moto.endpoint, self.aws_version)
+        if "external" in stack.get("data", {}):
+            stand_in_eni_lookups(stack)
+        # A fresh assets directory: the code of this synthesis, not of the one before.
+        shutil.rmtree(self.workdir / "assets", ignore_errors=True)
+        self.tf.write_stack(stack, stack_dir)
+        self.stack = stack
+        return stack
+
+    def init(self) -> None:
+        self.tf.run("init", f"-plugin-dir={DEFAULT_PLUGIN_DIR}", "-input=false", "-no-color")
+
+    def apply(self) -> None:
+        self.tf.run("apply", "-auto-approve", "-input=false", "-no-color")
+
+    def plan(self, *extra: str) -> tuple[int, dict[str, Any]]:
+        """`terraform plan -detailed-exitcode`: (0 no changes | 2 changes, the plan's JSON)."""
+        result = self.tf.run(
+            "plan",
+            "-out=e2e.tfplan",
+            "-input=false",
+            "-no-color",
+            "-detailed-exitcode",
+            *extra,
+            ok=(0, 2),
+        )
+        shown = self.tf.run("show", "-json", "-no-color", "e2e.tfplan")
+        return result.returncode, json.loads(shown.stdout)
+
+    def destroy(self, *extra: str, ok: tuple[int, ...] = (0,)) -> str:
+        result = self.tf.run("destroy", "-auto-approve", "-input=false", "-no-color", *extra, ok=ok)
+        return result.stdout + result.stderr
+
+    def state(self) -> dict[str, Any]:
+        path = self.workdir / "terraform.tfstate"
+        return json.loads(path.read_text()) if path.exists() else {"resources": []}
+
+    def ids(self, rtype: str) -> dict[str, str]:
+        """Logical ID -> `id` of each managed resource of `rtype` in the state."""
+        return {
+            r["name"]: r["instances"][0]["attributes"]["id"]
+            for r in self.state()["resources"]
+            if r["mode"] == "managed" and r["type"] == rtype and r["instances"]
+        }
+
+    def lid(self, rtype: str, suffix: str, kind: str = "resource") -> str:
+        """The logical ID of the one `rtype` whose construct path ends with `suffix`."""
+        (found,) = [
+            lid
+            for lid, body in self.stack.get(kind, {}).get(rtype, {}).items()
+            if body.get("//", {}).get("metadata", {}).get("path", "").endswith(suffix)
+        ]
+        return found
+
+
+def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    table = copy.deepcopy(dict(base))
+    if "azs" in changes:
+        table.pop("az_count", None)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(table.get(key), dict):
+            table[key] = {**table[key], **value}
+        else:
+            table[key] = value
+    return table
+
+
+def deferred_lookups(plan: Mapping[str, Any]) -> dict[str, str]:
+    """ENI lookups Terraform could not read while planning: address -> action_reason."""
+    return {
+        rc["address"]: rc.get("action_reason", "")
+        for rc in plan.get("resource_changes", [])
+        if rc["mode"] == "data"
+        and rc["type"] == "aws_network_interface"
+        and "read" in rc["change"]["actions"]
+    }
+
+
+def changes_of(plan: Mapping[str, Any], rtype: str) -> dict[str, list[str]]:
+    """Address -> planned actions of every managed `rtype` (no-ops included)."""
+    return {
+        rc["address"]: rc["change"]["actions"]
+        for rc in plan.get("resource_changes", [])
+        if rc["mode"] == "managed" and rc["type"] == rtype
+    }
+
+
+def allow_listed_addresses(moto: Moto, environment: str) -> list[dict[str, Any]]:
+    ec2 = moto.client("ec2", REGION)
+    return ec2.describe_addresses(
+        Filters=[
+            {"Name": "tag:environment", "Values": [environment]},
+            {"Name": "tag:staticip:allow-listed", "Values": ["true"]},
+        ]
+    )["Addresses"]
+
+
+def lambda_eni(moto: Moto, subnet_id: str) -> str:
+    ec2 = moto.client("ec2", REGION)
+    (eni,) = ec2.describe_network_interfaces(
+        Filters=[
+            {"Name": "subnet-id", "Values": [subnet_id]},
+            {"Name": "interface-type", "Values": ["lambda"]},
+        ]
+    )["NetworkInterfaces"]
+    return eni["NetworkInterfaceId"]
+
+
+def test_prod_apply_replan_protected_destroy(moto, tmp_path):
+    prod = Deployment("prod", moto, tmp_path)
+    prod.synth()
+    prod.init()
+    prod.apply()
+    assert len(allow_listed_addresses(moto, "prod")) == 2
+
+    code, plan = prod.plan()
+    assert code == 0, f"re-plan right after apply is not empty: {plan.get('resource_changes')}"
+
+    # prevent_destroy lives in the configuration: Terraform refuses before it touches anything.
+    output = prod.destroy(ok=(1,))
+    assert "Instance cannot be destroyed" in output
+    assert len(allow_listed_addresses(moto, "prod")) == 2
+
+    prod.synth(protect_ips=False)
+    prod.destroy()
+    assert allow_listed_addresses(moto, "prod") == []
+    assert prod.ids("aws_eip") == {}
+
+
+def test_dev_lifecycle(moto, tmp_path, monkeypatch):
+    dev = Deployment("dev", moto, tmp_path)
+    dev.synth()
+    dev.init()
+    dev.apply()
+    subnets = dev.ids("aws_subnet")
+    addresses = {a["AllocationId"]: a for a in allow_listed_addresses(moto, "dev")}
+    assert len(addresses) == 2
+    # Each EIP sits on the Lambda ENI of its own AZ's subnet.
+    for az in ("us-east-1a", "us-east-1b"):
+        subnet = subnets[dev.lid("aws_subnet", f"/public-{az}")]
+        (address,) = [
+            a for a in addresses.values() if a.get("NetworkInterfaceId") == lambda_eni(moto, subnet)
+        ]
+        assert {t["Key"]: t["Value"] for t in address["Tags"]}["staticip:az"] == az
+
+    code, plan = dev.plan()
+    assert code == 0, f"re-plan right after apply is not empty: {plan.get('resource_changes')}"
+
+    # --- 1. a deploy that is not a network change keeps every association --------------------
+    source = tmp_path / "lambda_src"
+    shutil.copytree(REPO / "lambda_src", source)
+    handler = source / "egress_probe" / "handler.py"
+    handler.write_text(handler.read_text() + "\n# a code change\n")
+    monkeypatch.setattr("stacks.function.LAMBDA_SRC", source)
+    dev.synth(
+        function={"memory_mb": 512, "timeout_seconds": 20},
+        tags={"owner": "platform", "cost-center": "42"},
+    )
+    code, plan = dev.plan()
+    assert code == 2
+    functions = changes_of(plan, "aws_lambda_function")
+    assert ["update"] in functions.values(), functions
+    # The tag reaches the EIPs and subnets too: in-place updates, nothing replaced.
+    assert set(map(tuple, changes_of(plan, "aws_eip").values())) == {("update",)}
+    assert deferred_lookups(plan) == {}, "the ENI lookups must be read while planning"
+    associations = changes_of(plan, "aws_eip_association")
+    assert len(associations) == 2
+    assert all(actions == ["no-op"] for actions in associations.values()), associations
+    dev.apply()
+    code, plan = dev.plan()
+    assert code == 0, plan.get("resource_changes")
+
+    # --- 2. a new AZ: only its lookup waits for the function to move ------------------------
+    dev.synth(
+        function={"memory_mb": 512, "timeout_seconds": 20},
+        tags={"owner": "platform", "cost-center": "42"},
+        az_count=3,
+    )
+    code, plan = dev.plan()
+    new = dev.lid("aws_network_interface", "/enis-us-east-1c", "data")
+    assert set(deferred_lookups(plan)) == {f"data.aws_network_interface.{new}"}
+    associations = changes_of(plan, "aws_eip_association")
+    assert sorted(map(tuple, associations.values())) == [("create",), ("no-op",), ("no-op",)]
+    dev.apply()
+    subnet_c = dev.ids("aws_subnet")[dev.lid("aws_subnet", "/public-us-east-1c")]
+    eni_c = lambda_eni(moto, subnet_c)
+    held = {
+        a["NetworkInterfaceId"]
+        for a in allow_listed_addresses(moto, "dev")
+        if a.get("NetworkInterfaceId")
+    }
+    assert eni_c in held, "the new AZ's EIP must land on the ENI Lambda made after the move"
+    changes_so_far = {
+        "function": {"memory_mb": 512, "timeout_seconds": 20},
+        "tags": {"owner": "platform", "cost-center": "42"},
+        "az_count": 3,
+    }
+
+    # --- 3. a network change defers every lookup until after the function moved ------------
+    dev.synth(**changes_so_far, vpc_cidr="10.11.0.0/16")
+    code, plan = dev.plan()
+    # Unknown until the new subnets exist and the function moved: terraform_data references the
+    # function, so it, and the lookups after it, wait for that update.
+    assert sorted(deferred_lookups(plan).values()) == ["read_because_config_unknown"] * 3
+    associations = changes_of(plan, "aws_eip_association")
+    assert len(associations) == 3
+    assert all(set(actions) == {"create", "delete"} for actions in associations.values())
+
+    # --- 4. protected, then an idle environment destroyed with the documented command -------
+    dev.synth(**changes_so_far)
+    output = dev.destroy(ok=(1,))
+    assert "Instance cannot be destroyed" in output
+    assert len(allow_listed_addresses(moto, "dev")) == 3
+
+    make_inactive(moto, "staticip-dev-egress-probe")
+    dev.synth(**changes_so_far, protect_ips=False)
+    # A plain destroy refreshes, which reads the lookups: with the ENIs gone it fails (the real
+    # resolver fails at once on an Inactive function, naming `staticip wake`).
+    dev.destroy(ok=(1,))
+    assert len(allow_listed_addresses(moto, "dev")) == 3
+    # README "Destroy": skip the refresh, and with it the lookups.
+    dev.destroy("-refresh=false")
+    assert allow_listed_addresses(moto, "dev") == []
+    assert dev.ids("aws_eip") == {} and dev.ids("aws_lambda_function") == {}
+
+
+def make_inactive(moto: Moto, function_name: str) -> None:
+    """What Lambda does after 14 idle days: the function goes Inactive and its Hyperplane ENIs
+    are reclaimed (their EIPs come off with them)."""
+    from moto.awslambda.models import lambda_backends
+    from moto.ec2.models import ec2_backends
+
+    ec2 = moto.client("ec2", REGION)
+    for account in list(lambda_backends.keys()):
+        backend = lambda_backends[account][REGION]
+        if any(fn.function_name == function_name for fn in backend.list_functions()):
+            backend.get_function(function_name).state = "Inactive"
+    lambda_enis = {
+        (account, eni_id)
+        for account in list(ec2_backends.keys())
+        for eni_id, eni in ec2_backends[account][REGION].enis.items()
+        if getattr(eni, "interface_type", "") == "lambda"
+    }
+    reclaimed = {eni_id for _, eni_id in lambda_enis}
+    for address in ec2.describe_addresses()["Addresses"]:
+        if address.get("NetworkInterfaceId") in reclaimed:
+            ec2.disassociate_address(AssociationId=address["AssociationId"])
+    for account, eni_id in lambda_enis:
+        del ec2_backends[account][REGION].enis[eni_id]

@@ -1,0 +1,328 @@
+"""Real `terraform` against moto, offline: the harness `make e2e` and
+`scripts/make_plan_fixtures.py` share.
+
+- :class:`Moto` runs moto's ThreadedMotoServer in this process on 127.0.0.1, so a test can edit
+  moto's models (play Lambda's part) while Terraform talks to it;
+- :func:`patch_for_moto` points a synthesized stack's AWS providers at it, pins the AWS provider
+  version the local mirror holds, and keeps state in the work directory;
+- :class:`Terraform` runs the binary in one work directory with nothing of the developer's AWS or
+  Terraform setup leaking in, providers only from the mirror (`STATICIP_TF_PLUGIN_DIR`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+#: The mirror with the providers; the default is this machine's.
+DEFAULT_PLUGIN_DIR = Path(os.environ.get("STATICIP_TF_PLUGIN_DIR", "/opt/tf-plugins"))
+#: Services the stacks call, each pointed at moto.
+ENDPOINT_SERVICES = ("ec2", "iam", "lambda", "logs", "sts", "elbv2", "cloudwatch", "events", "s3")
+TERRAFORM_TIMEOUT = 300
+
+Stack = dict[str, Any]
+
+
+class HarnessError(RuntimeError):
+    """A step failed; the message says which and why."""
+
+
+def missing_tools(plugin_dir: Path = DEFAULT_PLUGIN_DIR) -> str | None:
+    """Why real Terraform cannot run here (no binary, no AWS provider in the mirror), or None."""
+    if shutil.which("terraform") is None:
+        return "no terraform binary on PATH"
+    if not (plugin_dir / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+        return f"no hashicorp/aws provider in the mirror {plugin_dir} (set STATICIP_TF_PLUGIN_DIR)"
+    return None
+
+
+def toml_value(value: object) -> str:
+    """A TOML literal for the scalar and list values a staticip.toml holds."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        # JSON string escapes are valid TOML basic-string escapes.
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML literal for {type(value).__name__}")
+
+
+def environment_toml(project: str, name: str, table: Mapping[str, Any]) -> str:
+    """A config file with one environment (its logical IDs and tags do not depend on others)."""
+    lines = [f"project = {toml_value(project)}", "", f"[environments.{name}]"]
+    tables = []
+    for key, value in table.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            lines.append(f"{key} = {toml_value(value)}")
+    for key, sub in tables:
+        lines += ["", f"[environments.{name}.{key}]"]
+        lines += [f"{json.dumps(k)} = {toml_value(v)}" for k, v in sub.items()]
+    return "\n".join(lines) + "\n"
+
+
+def mirrored_aws_version(plugin_dir: Path) -> str:
+    base = plugin_dir / "registry.terraform.io" / "hashicorp" / "aws"
+    versions = sorted(p.name for p in base.iterdir()) if base.is_dir() else []
+    if not versions:
+        raise HarnessError(f"no hashicorp/aws provider in the mirror {plugin_dir}")
+    return max(versions, key=lambda v: tuple(int(x) for x in re.findall(r"\d+", v)))
+
+
+def terraform_version(terraform: str) -> str:
+    out = subprocess.run(
+        [terraform, "version", "-json"], capture_output=True, text=True, check=True, timeout=60
+    )
+    return json.loads(out.stdout)["terraform_version"]
+
+
+class Moto:
+    """moto's server in this process; its backends are the same objects this code edits."""
+
+    def __init__(self) -> None:
+        # Attaching the AWS-managed Lambda policies needs moto to know them; it reads this
+        # when the IAM backend is created, so it must be set before anything starts.
+        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        from moto.server import ThreadedMotoServer
+
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.server.start()
+        host, port = self.server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+
+    def client(self, service: str, region: str) -> Any:
+        import boto3
+
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def patch_for_moto(stack: Stack, endpoint: str, aws_version: str) -> list[str]:
+    """Point every AWS provider at moto, pin the mirrored provider, keep state in the work
+    directory. Returns what was patched, for the metadata."""
+    pinned = stack["terraform"]["required_providers"]["aws"]["version"]
+    stack["terraform"]["required_providers"]["aws"]["version"] = aws_version
+    stack["terraform"]["backend"] = {"local": {"path": "terraform.tfstate"}}
+    for provider in stack["provider"]["aws"]:
+        provider.update(
+            access_key="testing",
+            secret_key="testing",
+            skip_credentials_validation=True,
+            skip_requesting_account_id=True,
+            skip_metadata_api_check="true",
+            endpoints=[dict.fromkeys(ENDPOINT_SERVICES, endpoint)],
+        )
+    return [
+        f"terraform.required_providers.aws.version {pinned} -> {aws_version} (the mirror's)",
+        "terraform.backend -> local terraform.tfstate in the work directory",
+        "provider.aws[*]: access_key/secret_key 'testing', skip_credentials_validation, "
+        "skip_requesting_account_id, skip_metadata_api_check, endpoints "
+        f"{{{', '.join(ENDPOINT_SERVICES)}}} -> moto on 127.0.0.1",
+    ]
+
+
+class Terraform:
+    """Runs terraform in one work directory, one process at a time, offline."""
+
+    def __init__(
+        self,
+        binary: str,
+        workdir: Path,
+        plugin_dir: Path,
+        log: Callable[[str], object] = lambda _: None,
+    ) -> None:
+        self.binary, self.workdir, self.plugin_dir, self.log = binary, workdir, plugin_dir, log
+        cli_config = workdir / "empty.terraformrc"
+        cli_config.write_text("")
+        # Nothing of the developer's AWS or Terraform setup may leak in.
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
+        self.env.update(
+            TF_CLI_CONFIG_FILE=str(cli_config),
+            CHECKPOINT_DISABLE="1",
+            TF_IN_AUTOMATION="1",
+            AWS_CONFIG_FILE="/nonexistent/staticip-fixtures/config",
+            AWS_SHARED_CREDENTIALS_FILE="/nonexistent/staticip-fixtures/credentials",
+            AWS_EC2_METADATA_DISABLED="true",
+            NO_PROXY="127.0.0.1,localhost",
+            no_proxy="127.0.0.1,localhost",
+        )
+        self.history: list[str] = []
+
+    def run(self, *args: str, ok: Sequence[int] = (0,)) -> subprocess.CompletedProcess[str]:
+        shown = "terraform " + " ".join(
+            a.replace(str(self.plugin_dir), "<plugin-dir>") for a in args
+        )
+        started = time.monotonic()
+        result = subprocess.run(
+            [self.binary, *args],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=TERRAFORM_TIMEOUT,
+        )
+        self.log(f"  {shown} -> exit {result.returncode} in {time.monotonic() - started:.1f} s")
+        if args[0] != "show":
+            # Kept with the work directory (--work) for a look at what Terraform said.
+            with (self.workdir / "terraform.log").open("a") as out:
+                out.write(f"$ {shown}\n{result.stdout}{result.stderr}\n")
+        if result.returncode not in ok:
+            tail = (result.stderr or result.stdout).strip().splitlines()[-25:]
+            raise HarnessError(f"{shown} exited {result.returncode}:\n" + "\n".join(tail))
+        if args[0] != "show":
+            self.history.append(shown)
+        return result
+
+    def note(self, text: str) -> None:
+        """Record a step this script took between terraform commands, for the metadata."""
+        self.history.append(f"(script) {text}")
+
+    def write_stack(self, stack: Stack, assets_from: Path) -> None:
+        (self.workdir / "cdk.tf.json").write_text(json.dumps(stack, indent=2))
+        if (assets_from / "assets").is_dir():
+            shutil.copytree(assets_from / "assets", self.workdir / "assets", dirs_exist_ok=True)
+
+    def state(self) -> dict[str, Any]:
+        return json.loads((self.workdir / "terraform.tfstate").read_text())
+
+
+def state_resource(state: Mapping[str, Any], rtype: str, name: str) -> dict[str, Any]:
+    for resource in state["resources"]:
+        if resource["mode"] == "managed" and resource["type"] == rtype and resource["name"] == name:
+            return resource["instances"][0]["attributes"]
+    raise HarnessError(f"{rtype}.{name} is not in the state")
+
+
+def lambda_creates_enis() -> Callable[[], None]:
+    """Make moto's Lambda do what Lambda does for a VPC function: create one Hyperplane ENI per
+    (subnet, security-group set) that has none yet, when the function is created or its VPC
+    config changes, and delete those no function uses any more when a function is deleted.
+    moto 5.2 does neither. Real Lambda creates them asynchronously while the function is Pending
+    (the provider waits for Active) and deletes unused ones minutes to hours later (the provider
+    then waits when it deletes their subnet or security group); here both happen inside the API
+    call. Returns the undo function."""
+    import uuid
+
+    from eni_fixtures import shape_as_lambda_eni
+    from moto.awslambda.models import LambdaBackend
+    from moto.ec2.models import ec2_backends
+
+    def ensure_enis(backend: Any, name: str) -> None:
+        config = backend.get_function(name).get_configuration()
+        vpc = config.get("VpcConfig") or {}
+        groups = sorted(vpc.get("SecurityGroupIds") or [])
+        if not groups:
+            return
+        ec2 = ec2_backends[backend.account_id][backend.region_name]
+        for subnet_id in vpc.get("SubnetIds") or []:
+            exists = any(
+                eni.subnet.id == subnet_id
+                and getattr(eni, "interface_type", "") == "lambda"
+                and sorted(group.id for group in eni.group_set) == groups
+                for eni in ec2.enis.values()
+            )
+            if not exists:
+                eni = ec2.create_network_interface(
+                    ec2.get_subnet(subnet_id),
+                    None,
+                    group_ids=groups,
+                    description=f"AWS Lambda VPC ENI-{name}-{uuid.uuid4()}",
+                )
+                shape_as_lambda_eni(eni)
+
+    def drop_unused_enis(backend: Any) -> None:
+        # The provider waits, when it deletes a subnet or security group, for Lambda's ENIs in
+        # it to go; Lambda deletes them once no function uses their (subnet, SG set).
+        used = set()
+        for function in backend.list_functions():
+            vpc = function.get_configuration().get("VpcConfig") or {}
+            groups = tuple(sorted(vpc.get("SecurityGroupIds") or []))
+            used |= {(subnet, groups) for subnet in vpc.get("SubnetIds") or []}
+        ec2 = ec2_backends[backend.account_id][backend.region_name]
+        for eni_id, eni in list(ec2.enis.items()):
+            if getattr(eni, "interface_type", "") != "lambda":
+                continue
+            if (eni.subnet.id, tuple(sorted(g.id for g in eni.group_set))) not in used:
+                del ec2.enis[eni_id]
+
+    original_create = LambdaBackend.create_function
+    original_update = LambdaBackend.update_function_configuration
+    original_delete = LambdaBackend.delete_function
+
+    def create_function(self: Any, spec: dict[str, Any]) -> Any:
+        function = original_create(self, spec)
+        ensure_enis(self, spec["FunctionName"])
+        return function
+
+    def update_function_configuration(
+        self: Any, function_name: str, qualifier: str, body: dict[str, Any]
+    ) -> Any:
+        result = original_update(self, function_name, qualifier, body)
+        ensure_enis(self, function_name)
+        return result
+
+    def delete_function(self: Any, function_name: str, qualifier: str | None = None) -> None:
+        original_delete(self, function_name, qualifier)
+        drop_unused_enis(self)
+
+    LambdaBackend.create_function = create_function
+    LambdaBackend.update_function_configuration = update_function_configuration
+    LambdaBackend.delete_function = delete_function
+
+    def undo() -> None:
+        LambdaBackend.create_function = original_create
+        LambdaBackend.update_function_configuration = original_update
+        LambdaBackend.delete_function = original_delete
+
+    return undo
+
+
+def stand_in_eni_lookups(stack: Stack) -> list[str]:
+    """Replace each `data.external` ENI lookup (its provider, hashicorp/external, is not in the
+    mirror) with a `data.aws_network_interface` that reads the same `terraform_data` outputs,
+    so Terraform decides when to read it exactly as it decides for the real lookup, and point
+    the associations at it. Returns the replaced lookups' logical IDs."""
+    lookups = stack.get("data", {}).pop("external", {})
+    stack["provider"].pop("external", None)
+    stack["terraform"]["required_providers"].pop("external", None)
+    stand_ins = stack["data"].setdefault("aws_network_interface", {})
+    for logical_id, lookup in lookups.items():
+        query = lookup["query"]
+        groups = query["security_group_ids"][2:-1]
+        stand_ins[logical_id] = {
+            "//": lookup.get("//", {}),
+            "filter": [
+                {"name": "interface-type", "values": ["lambda"]},
+                {"name": "subnet-id", "values": [query["subnet_ids"]]},
+                {"name": "group-id", "values": f'${{split(",", {groups})}}'},
+            ],
+        }
+    for association in stack["resource"].get("aws_eip_association", {}).values():
+        match = re.fullmatch(
+            r"\$\{data\.external\.([\w-]+)\.result\[[^\]]+\]\}", association["network_interface_id"]
+        )
+        if match is None:
+            raise HarnessError(f"unexpected lookup {association['network_interface_id']}")
+        association["network_interface_id"] = f"${{data.aws_network_interface.{match[1]}.id}}"
+    return sorted(lookups)
