@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install synth test e2e lint format scan clean
+.PHONY: install synth test e2e bench lint format scan clean
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ test: $(STAMP)
 # and the lazy-vs-eager provider bindings comparison.
 e2e: $(STAMP)
 	$(PY) -m pytest -m "terraform or slow"
+
+# Bare provider import, `make synth` and `make test`, medians of 3 side by side (a few minutes).
+bench: $(STAMP)
+	$(PY) scripts/bench.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
