@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install synth test e2e lint format scan clean
+.PHONY: install synth test e2e bench lint format scan clean
 
 install: $(STAMP)
 
@@ -24,13 +24,19 @@ $(STAMP): requirements.lock pyproject.toml
 synth: $(STAMP)
 	$(PY) main.py
 
-# The offline suite; what drives a real `terraform` binary is `make e2e`.
+# The offline suite; what drives a real `terraform` binary, or costs a second eager synthesis
+# (marker `slow`), is `make e2e`. CI (.ci/run) runs both.
 test: $(STAMP)
-	$(PY) -m pytest -m "not terraform"
+	$(PY) -m pytest -m "not terraform and not slow"
 
-# Real terraform + the AWS provider from a local mirror (STATICIP_TF_PLUGIN_DIR) against moto.
+# Real terraform + the AWS provider from a local mirror (STATICIP_TF_PLUGIN_DIR) against moto,
+# and the lazy-vs-eager provider bindings comparison.
 e2e: $(STAMP)
-	$(PY) -m pytest -m terraform
+	$(PY) -m pytest -m "terraform or slow"
+
+# Bare provider import, `make synth` and `make test`, medians of 3 side by side (a few minutes).
+bench: $(STAMP)
+	$(PY) scripts/bench.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,7 @@ so each config below is synthesized once per session and tests only read the JSO
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 from collections.abc import Callable, Iterator
@@ -20,6 +21,26 @@ REPO = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = REPO / "staticip.toml"
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# moto otherwise loads its catalogue of AMIs each time an EC2 backend is (re)created, which is
+# every test that starts a mock (~1 s each here); nothing in this project reads an AMI.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_botocore_models() -> Iterator[None]:
+    """One botocore data loader for every session of the test run.
+
+    moto hands each mock a new boto3 session, and a new session parses the service models
+    (EC2's is 2 MB of JSON) again: 0.2-0.4 s per client, several clients per test. The loader
+    holds only those read-only model files, keyed by search path, never credentials, regions
+    or endpoints, so sharing it keeps tests as isolated as before."""
+    import botocore.session
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            botocore.session, "create_loader", functools.cache(botocore.session.create_loader)
+        )
+        yield
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,114 @@
+"""Load the AWS provider bindings one resource module at a time.
+
+`cdktf_cdktf_provider_aws/__init__.py` imports all 2,212 of its resource submodules, each
+defining jsii classes: about 13 s on a 2-core machine, although the stacks use a few dozen.
+Every submodule is self-contained (it imports the package's `_jsii` module, which loads the
+assembly into the jsii kernel, plus `cdktf` and `constructs`, and registers its own classes), so
+a package module that has the real `__path__` but runs none of the real `__init__` is enough for
+`from cdktf_cdktf_provider_aws.vpc import Vpc` to import just `vpc`. :func:`install` puts a
+meta-path finder in front that builds exactly that package module; nothing in site-packages is
+changed, and the stacks keep their plain imports.
+
+`STATICIP_EAGER_PROVIDER=1` leaves the import system alone (the package's own `__init__` runs,
+as without this module), for debugging and for the byte-for-byte comparison test.
+
+What the lazy path cannot do: when the jsii kernel hands Python an object whose type lives in a
+submodule nobody imported, jsii raises `ValueError: Unknown type: @cdktf/provider-aws.<module>
+.<Type>` instead of finding the class. It fails loudly, never with different output; import
+that module in the stack, or run with `STATICIP_EAGER_PROVIDER=1` to confirm.
+
+`cdktf_cdktf_provider_external` has the same kind of `__init__`, but it imports only its two
+submodules (`data_external` and `provider`), both of which the dev stack uses: there is nothing
+to skip, so it is left alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+
+from staticip.config import ConfigError
+
+#: Packages whose `__init__` is skipped.
+LAZY_PACKAGES = ("cdktf_cdktf_provider_aws",)
+
+#: The switch back to the package's own, eager `__init__`.
+EAGER_VARIABLE = "STATICIP_EAGER_PROVIDER"
+
+
+class ProviderSwitchError(ConfigError):
+    """A value of STATICIP_EAGER_PROVIDER that is neither 0 nor 1 (shown as one line)."""
+
+
+def eager_requested(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether STATICIP_EAGER_PROVIDER asks for the package's own `__init__`: `1` yes, `0` or
+    unset or empty no; anything else raises ProviderSwitchError rather than guessing."""
+    value = (os.environ if environ is None else environ).get(EAGER_VARIABLE, "").strip()
+    if value in ("", "0"):
+        return False
+    if value == "1":
+        return True
+    raise ProviderSwitchError(f"{EAGER_VARIABLE}: expected 1 or 0, got {value!r}")
+
+
+class _SkipInitLoader(importlib.abc.Loader):
+    """Makes the package module without executing its `__init__.py`."""
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return None  # the default module object, with __path__ and __file__ from the spec
+
+    def exec_module(self, module: ModuleType) -> None:
+        name = module.__name__
+
+        # PEP 562: `cdktf_cdktf_provider_aws.vpc` as an attribute (after a bare `import
+        # cdktf_cdktf_provider_aws`) still works, by importing that one submodule.
+        def __getattr__(attribute: str) -> ModuleType:
+            if attribute.startswith("__"):
+                raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
+            try:
+                return importlib.import_module(f"{name}.{attribute}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{name}.{attribute}":
+                    raise
+                raise AttributeError(f"module {name!r} has no attribute {attribute!r}") from None
+
+        module.__getattr__ = __getattr__  # type: ignore[method-assign]
+
+
+class SkipPackageInitFinder(importlib.abc.MetaPathFinder):
+    """Finds the packages in `packages` where the normal path finder would, and hands them
+    to a loader that skips their `__init__.py`; every other module is left to the rest of
+    sys.meta_path."""
+
+    def __init__(self, packages: Sequence[str]) -> None:
+        self.packages = frozenset(packages)
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in self.packages:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.submodule_search_locations is None:
+            return None  # not installed, or not a package: let the import fail or succeed as usual
+        spec.loader = _SkipInitLoader()
+        return spec
+
+
+def install(environ: Mapping[str, str] | None = None) -> bool:
+    """Put the finder in front of sys.meta_path unless STATICIP_EAGER_PROVIDER=1; returns
+    whether the lazy path is active. Idempotent. Must run before anything imports the provider
+    package (stacks/__init__.py calls it); afterwards it changes nothing for that process."""
+    if eager_requested(environ):
+        return False
+    if not any(isinstance(finder, SkipPackageInitFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, SkipPackageInitFinder(LAZY_PACKAGES))
+    return True
