@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.eip_association import EipAssociation
@@ -35,6 +35,8 @@ class EniEipProps:
     resolver_command: Sequence[str] = DEFAULT_RESOLVER_COMMAND
     resolve_timeout_seconds: int = DEFAULT_RESOLVE_TIMEOUT_SECONDS
     """How long the resolver waits for ENIs of a function that is still Pending."""
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    """`profile` and/or `assume_role_arn` for the resolver: the environment's account."""
 
 
 class EniEipAssociations(Construct):
@@ -62,6 +64,7 @@ class EniEipAssociations(Construct):
                 "security_group_ids": Fn.join(",", list(props.security_group_ids)),
                 "allocation_ids": Fn.join(",", [props.allocation_ids[az] for az in azs]),
                 "timeout_seconds": str(props.resolve_timeout_seconds),
+                **props.credentials,
             },
             depends_on=[props.function],
         )

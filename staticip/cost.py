@@ -167,6 +167,13 @@ def price_stack(stack: Stack, prices: Prices) -> list[LineItem]:
                     f"hourly only; capacity units (${per_lcu}/LCU-hour) not included",
                 )
             )
+
+    prefix_lists = len(res.get("aws_ec2_managed_prefix_list", {}))
+    if prefix_lists:
+        # Listed so that nobody has to wonder: AWS does not charge for managed prefix lists.
+        items.append(
+            LineItem("managed prefix list", prefix_lists, 0.0, 0.0, "no charge (AWS VPC pricing)")
+        )
     return items
 
 

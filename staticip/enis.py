@@ -374,7 +374,13 @@ def _warn_to_stderr(message: str) -> None:
 
 _PROG = "staticip.enis"
 _REQUIRED_KEYS = ("region", "subnet_ids", "security_group_ids")
-_OPTIONAL_KEYS = ("function_name", "timeout_seconds", "allocation_ids", "profile")
+_OPTIONAL_KEYS = (
+    "function_name",
+    "timeout_seconds",
+    "allocation_ids",
+    "profile",
+    "assume_role_arn",
+)
 
 
 @dataclass(frozen=True)
@@ -388,6 +394,8 @@ class ExternalQuery:
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     allocation_ids: tuple[str, ...] = ()
     profile: str | None = None
+    assume_role_arn: str | None = None
+    """Role in the environment's account to look the ENIs up with (`aws.client`'s role_arn)."""
 
 
 def parse_query(text: str) -> ExternalQuery:
@@ -452,6 +460,7 @@ def parse_query(text: str) -> ExternalQuery:
         timeout_seconds=timeout,
         allocation_ids=allocations,
         profile=query.get("profile", "").strip() or None,
+        assume_role_arn=query.get("assume_role_arn", "").strip() or None,
     )
 
 
@@ -460,7 +469,7 @@ def external_main(
     stdout: IO[str] | None = None,
     stderr: IO[str] | None = None,
     *,
-    make_client: Callable[[str, str | None, str | None], BaseClient] = aws.client,
+    make_client: Callable[..., BaseClient] = aws.client,
     sleep: Callable[[float], object] = time.sleep,
 ) -> int:
     """Run the ``external`` data source protocol; return the exit code.
@@ -478,7 +487,9 @@ def external_main(
 
     try:
         query = parse_query(stdin.read())
-        ec2 = make_client("ec2", query.region, query.profile)
+        # The role only when there is one, so a three-argument `make_client` still fits.
+        role = (query.assume_role_arn,) if query.assume_role_arn else ()
+        ec2 = make_client("ec2", query.region, query.profile, *role)
         result = resolve_enis(
             ec2,
             query.subnet_ids,
