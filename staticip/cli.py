@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, ProfileNotFound
 
-from staticip import aws, cost, doctor, enis, review, verify
+from staticip import aws, cost, doctor, enis, ips, review, verify
 from staticip.config import DEFAULT_CONFIG_FILE
 from staticip.result import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, CommandResult
 from staticip.table import render_table, to_json
@@ -219,6 +219,62 @@ def _add_doctor(subcommands: argparse._SubParsersAction) -> None:
     )
 
 
+# --- ips ---------------------------------------------------------------------------------------
+
+
+def _add_ips(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "ips",
+        help="the environment's allow-listed IPs (egress and ingress), to hand to a vendor",
+        description="Print the environment's static IPs: egress EIPs and ingress accelerator "
+        "addresses found in AWS by their tags, or read from Terraform outputs. Exits 1 when an "
+        "expected IP is missing, not associated or its accelerator disabled.",
+    )
+    parser.add_argument("environment", metavar="ENV")
+    parser.add_argument(
+        "--format",
+        choices=ips.FORMATS,
+        default="text",
+        help="text (table), json, csv, or cidr (one /32 per line)",
+    )
+    parser.add_argument("--json", action="store_true", help="the same as --format json")
+    parser.add_argument(
+        "--from-outputs",
+        nargs="?",
+        const=ips.FROM_STATE,
+        metavar="SOURCE",
+        help="read Terraform outputs instead of AWS: `-` for `terraform output -json` on "
+        "stdin, a file, or nothing for the local state file terraform.<ENV>.tfstate",
+    )
+    _add_aws_options(parser)
+    _add_config_option(parser)
+    parser.set_defaults(run=_cmd_ips)
+
+
+def _cmd_ips(args: argparse.Namespace) -> int:
+    fmt = "json" if args.json else args.format
+    result, report = ips.run_ips(
+        args.config,
+        args.environment,
+        fmt,
+        from_outputs_source=args.from_outputs,
+        region=args.region,
+        profile=args.profile,
+    )
+    if report is None:
+        _error("ips", result.text)
+        return result.exit_code
+    if result.text:
+        print(result.text)
+    # csv and cidr are pasted into forms as they are: problems go to stderr, not among the IPs.
+    if fmt in ("csv", "cidr"):
+        for problem in report.problems:
+            _error("ips", f"problem: {problem}")
+        for warning in report.warnings:
+            _error("ips", f"warning: {warning}")
+    return result.exit_code
+
+
 # --- review --------------------------------------------------------------------------------------
 
 
@@ -256,5 +312,6 @@ _SUBCOMMANDS: Sequence[Callable[[argparse._SubParsersAction], None]] = (
     _add_cost,
     _add_verify,
     _add_doctor,
+    _add_ips,
     _add_review,
 )
