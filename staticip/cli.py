@@ -152,13 +152,18 @@ def _add_cost(subcommands: argparse._SubParsersAction) -> None:
         help="traffic through the static IPs per month, in GB",
     )
     parser.add_argument("--prices", metavar="FILE", help="TOML file overriding prices")
+    parser.add_argument(
+        "--chart",
+        metavar="FILE.svg",
+        help="also draw cost against GB/month for every egress option as SVG (matplotlib)",
+    )
     parser.add_argument("--outdir", default="cdktf.out", help="synthesized stacks (cdktf.out)")
     _add_config_option(parser)
     _add_json_option(parser)
     parser.set_defaults(
         run=lambda a: _emit(
             "cost",
-            cost.run_cost(a.config, a.outdir, a.environments, a.gb_per_month, a.prices),
+            cost.run_cost(a.config, a.outdir, a.environments, a.gb_per_month, a.prices, a.chart),
             a.json,
         )
     )
