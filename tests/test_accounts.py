@@ -277,3 +277,18 @@ def test_the_resolver_finds_enis_in_the_roles_account(moto):
     del query["assume_role_arn"]
     out, err = io.StringIO(), io.StringIO()
     assert enis.external_main(io.StringIO(json.dumps(query)), out, err, sleep=lambda _: None) == 1
+
+
+@pytest.mark.terraform
+@pytest.mark.parametrize("name", ["dev", "prod", "ingress"])
+def test_the_pinned_stacks_are_valid_terraform(two_accounts, name, tmp_path):
+    # The same `terraform validate` as the shipped stacks get (skipped, with the reason,
+    # without a terraform binary and provider mirror).
+    import test_terraform_validate as tv
+
+    class Stacks:
+        @staticmethod
+        def stack(stack_name: str) -> dict[str, Any]:
+            return stack(two_accounts, stack_name)
+
+    tv.test_stack_is_valid_terraform(Stacks(), name, tmp_path)
