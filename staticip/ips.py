@@ -124,6 +124,14 @@ def from_aws(clients: IpsClients, project: str, env: EnvironmentConfig) -> IpsRe
         _ingress_from_aws(report, clients.globalaccelerator, project, env)
     if env.prefix_list:
         report.prefix_lists = _prefix_lists(clients.ec2, project, env)
+        expected = [EGRESS] * (env.egress != "none") + [INGRESS] * (env.ingress != "none")
+        for direction in expected:
+            if direction not in report.prefix_lists:
+                # The addresses still work without it: worth saying, not worth failing.
+                report.warnings.append(
+                    f"no managed prefix list {project}-{env.name}-{direction} tagged with the "
+                    f"environment: deploy it (`cdktf deploy {env.name}`) to share the IPs as one"
+                )
     return report
 
 

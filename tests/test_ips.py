@@ -72,6 +72,8 @@ def test_deployed_dev_lists_each_azs_eip_as_attached(moto, capsys):
         assert dep.ip(az) in row and f"{dep.ip(az)}/32" in row
         assert "attached" in row and dep.enis[az] in row
     assert "problem" not in out and err == ""
+    # The fixture deploys no prefix list: a warning, not a failure.
+    assert "warning: no managed prefix list staticip-dev-egress" in out
 
 
 def test_cidr_format_is_one_slash_32_per_line_sorted_by_az(moto, capsys):
@@ -161,6 +163,7 @@ def test_prod_nat_eips_and_the_egress_prefix_list(moto, capsys):
     data = json.loads(out)
     assert [i["ip"] for i in data["ips"]] == [dep.ip(az) for az in sorted(dep.env.azs)]
     assert data["prefix_lists"] == {"egress": pl}
+    assert data["warnings"] == []
     # A NAT Gateway holds its EIP through its own network interface.
     assert code == 0, err
     assert all(
