@@ -39,7 +39,15 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_aws_options(parser: argparse.ArgumentParser) -> None:
+def _add_aws_options(parser: argparse.ArgumentParser, per_environment: bool = True) -> None:
+    if per_environment:
+        parser.add_argument("--region", help="AWS region (default: the environment's)")
+        parser.add_argument(
+            "--profile",
+            help="AWS profile (default: the environment's `profile`, else AWS_PROFILE); the "
+            "environment's assume_role_arn is assumed with it",
+        )
+        return
     parser.add_argument("--region", help="AWS region (default: AWS_REGION or the profile's)")
     parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE)")
 
@@ -91,7 +99,7 @@ def _add_enis(subcommands: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--function", required=True, metavar="NAME", help="function name or ARN")
-    _add_aws_options(parser)
+    _add_aws_options(parser, per_environment=False)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(run=_cmd_enis)
 

@@ -124,8 +124,8 @@ def from_aws(clients: IpsClients, project: str, env: EnvironmentConfig) -> IpsRe
         _ingress_from_aws(report, clients.globalaccelerator, project, env)
     if env.prefix_list:
         report.prefix_lists = _prefix_lists(clients.ec2, project, env)
-        expected = [EGRESS] * (env.egress != "none") + [INGRESS] * (env.ingress != "none")
-        for direction in expected:
+        expected = {EGRESS: env.egress != "none", INGRESS: env.ingress != "none"}
+        for direction in (d for d, wanted in expected.items() if wanted):
             if direction not in report.prefix_lists:
                 # The addresses still work without it: worth saying, not worth failing.
                 report.warnings.append(
@@ -149,12 +149,8 @@ def _egress_from_aws(
             )
             continue
         attached = eip.association_id is not None
-        report.ips.append(
-            StaticIp(
-                EGRESS, eip.public_ip, az, ATTACHED if attached else UNATTACHED,
-                eip.network_interface_id,
-            )
-        )  # fmt: skip
+        status = ATTACHED if attached else UNATTACHED
+        report.ips.append(StaticIp(EGRESS, eip.public_ip, az, status, eip.network_interface_id))
         if not attached:
             report.problems.append(
                 f"{eip.public_ip} ({az}) is not associated: traffic does not leave from it; "
