@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import Fn, TerraformOutput, TerraformStack
+from cdktf import Fn, TerraformOutput, TerraformStack, TerraformVariable
 from cdktf_cdktf_provider_aws.provider import (
     AwsProvider,
     AwsProviderAssumeRole,
@@ -41,25 +41,30 @@ class EnvironmentStackProps:
     """Command Terraform runs to resolve Lambda ENIs (eni-eip mode)."""
 
 
-def provider_credentials(env: EnvironmentConfig) -> dict[str, Any]:
+#: The Terraform variable that holds the role to assume; `plan -var assume_role_arn=...` swaps
+#: in another role of the same account (the pull-request workflow's read-only plan role).
+ROLE_VARIABLE = "assume_role_arn"
+
+
+def provider_credentials(env: EnvironmentConfig, role_arn: str | None) -> dict[str, Any]:
     """AwsProvider arguments that pin the environment to its account: `allowed_account_ids`
     makes a plan with another account's credentials fail before it reads or changes anything;
-    `assume_role` and `profile` say how to reach the account."""
+    `assume_role` (`role_arn`, the variable's reference) and `profile` say how to reach it."""
     args: dict[str, Any] = {}
     if env.account_id:
         args["allowed_account_ids"] = [env.account_id]
-    if env.assume_role_arn:
+    if role_arn:
         args["assume_role"] = [
-            AwsProviderAssumeRole(role_arn=env.assume_role_arn, session_name=f"staticip-{env.name}")
+            AwsProviderAssumeRole(role_arn=role_arn, session_name=f"staticip-{env.name}")
         ]
     if env.profile:
         args["profile"] = env.profile
     return args
 
 
-def resolver_credentials(env: EnvironmentConfig) -> dict[str, str]:
+def resolver_credentials(env: EnvironmentConfig, role_arn: str | None) -> dict[str, str]:
     """The same account for the ENI resolver, as query keys of its `external` data source."""
-    keys = {"profile": env.profile, "assume_role_arn": env.assume_role_arn}
+    keys = {"profile": env.profile, "assume_role_arn": role_arn}
     return {key: value for key, value in keys.items() if value}
 
 
@@ -96,8 +101,23 @@ class EnvironmentStack(TerraformStack):
         # `verify` find an environment's resources by them.
         self.default_tags = {**env.tags, "project": props.project, "environment": env.name}
         self.tags = AwsProviderDefaultTags(tags=self.default_tags)
+        self.role_arn: str | None = None
+        if env.assume_role_arn:
+            self.role_arn = TerraformVariable(
+                self,
+                ROLE_VARIABLE,
+                type="string",
+                nullable=False,
+                default=env.assume_role_arn,
+                description=f"IAM role the AWS providers and the ENI lookup assume in {env.name}'s"
+                " account; a plan may pass a read-only role of that account with -var",
+            ).string_value
         AwsProvider(
-            self, "aws", region=env.region, default_tags=[self.tags], **provider_credentials(env)
+            self,
+            "aws",
+            region=env.region,
+            default_tags=[self.tags],
+            **provider_credentials(env, self.role_arn),
         )
         configure_backend(self, env)
 
@@ -186,7 +206,7 @@ class EnvironmentStack(TerraformStack):
                     security_group_ids=[sg.group.id],
                     allocation_ids=eips.allocation_ids,
                     resolver_command=resolver_command,
-                    credentials=resolver_credentials(env),
+                    credentials=resolver_credentials(env, self.role_arn),
                 ),
             )
         else:
@@ -230,7 +250,7 @@ class EnvironmentStack(TerraformStack):
             alias="global-accelerator",
             region=GLOBAL_ACCELERATOR_REGION,
             default_tags=[self.tags],
-            **provider_credentials(env),
+            **provider_credentials(env, self.role_arn),
         )
         # An environment with both modes keeps `function.name` for the egress probe.
         name = f"{self.name}-webhook" if env.egress != "none" else env.function.name

@@ -20,6 +20,7 @@ from staticip import aws, enis
 from staticip.cli import main
 from staticip.config import ConfigError, load_config
 
+REPO = Path(__file__).resolve().parent.parent
 MOTO_ACCOUNT = "123456789012"
 DEV_ACCOUNT = "111111111111"
 PROD_ACCOUNT = "222222222222"
@@ -128,35 +129,50 @@ def stack(outdir: Path, name: str) -> dict[str, Any]:
     return json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
 
 
-def test_every_provider_is_pinned_to_the_environments_account(two_accounts):
-    dev = stack(two_accounts, "dev")["provider"]["aws"]
-    assert len(dev) == 1
-    assert dev[0]["allowed_account_ids"] == [DEV_ACCOUNT]
-    assert dev[0]["assume_role"] == [{"role_arn": DEV_ROLE, "session_name": "staticip-dev"}]
-    assert dev[0]["profile"] == "tooling"
+ROLE_REF = "${var.assume_role_arn}"
 
-    prod = stack(two_accounts, "prod")["provider"]["aws"]
-    assert prod[0]["allowed_account_ids"] == [PROD_ACCOUNT]
-    assert "assume_role" not in prod[0] and "profile" not in prod[0]
+
+def test_every_provider_is_pinned_to_the_environments_account(two_accounts):
+    dev = stack(two_accounts, "dev")
+    (provider,) = dev["provider"]["aws"]
+    assert provider["allowed_account_ids"] == [DEV_ACCOUNT]
+    assert provider["assume_role"] == [{"role_arn": ROLE_REF, "session_name": "staticip-dev"}]
+    assert provider["profile"] == "tooling"
+    # The role is a variable whose default is the configured one, so a plan can pass another
+    # role of the same account (-var assume_role_arn=...); allowed_account_ids still applies.
+    assert dev["variable"]["assume_role_arn"] | {"description": ""} == {
+        "type": "string",
+        "nullable": False,
+        "default": DEV_ROLE,
+        "description": "",
+    }
+
+    prod = stack(two_accounts, "prod")
+    assert prod["provider"]["aws"][0]["allowed_account_ids"] == [PROD_ACCOUNT]
+    assert not {"assume_role", "profile"} & set(prod["provider"]["aws"][0])
+    assert "variable" not in prod
 
     # The accelerator's us-west-2 provider is pinned as well as the regional one.
-    ingress = stack(two_accounts, "ingress")["provider"]["aws"]
-    assert {p.get("alias") for p in ingress} == {None, "global-accelerator"}
-    for provider in ingress:
+    ingress = stack(two_accounts, "ingress")
+    assert {p.get("alias") for p in ingress["provider"]["aws"]} == {None, "global-accelerator"}
+    for provider in ingress["provider"]["aws"]:
         assert provider["allowed_account_ids"] == [PROD_ACCOUNT]
-        assert provider["assume_role"][0]["role_arn"].endswith(
-            f"{PROD_ACCOUNT}:role/staticip-deploy"
-        )
+        assert provider["assume_role"][0]["role_arn"] == ROLE_REF
+    assert ingress["variable"]["assume_role_arn"]["default"].endswith(
+        f"{PROD_ACCOUNT}:role/staticip-deploy"
+    )
 
 
 def test_the_eni_lookup_runs_in_the_environments_account(two_accounts):
     (lookup,) = of_type(stack(two_accounts, "dev"), "external", "data").values()
-    assert lookup["query"]["assume_role_arn"] == DEV_ROLE
+    # The same variable as the providers: a plan with a read-only role looks ENIs up with it.
+    assert lookup["query"]["assume_role_arn"] == ROLE_REF
     assert lookup["query"]["profile"] == "tooling"
 
 
 def test_without_account_settings_the_providers_are_unchanged(shipped):
     for name in ("dev", "prod", "ingress"):
+        assert "variable" not in shipped.stack(name)
         for provider in shipped.stack(name)["provider"]["aws"]:
             assert not {"allowed_account_ids", "assume_role", "profile"} & set(provider)
     (lookup,) = of_type(shipped.stack("dev"), "external", "data").values()
@@ -292,3 +308,48 @@ def test_the_pinned_stacks_are_valid_terraform(two_accounts, name, tmp_path):
             return stack(two_accounts, stack_name)
 
     tv.test_stack_is_valid_terraform(Stacks(), name, tmp_path)
+
+
+# --- the pull-request plan with a read-only role per account -------------------------------------
+
+
+def plan_role_arguments(plan_roles: str, env: str) -> list[str]:
+    """Run the workflow's own role-selection lines in bash and return the extra plan args."""
+    import shutil
+    import subprocess
+
+    import yaml
+
+    from stacks.environment import ROLE_VARIABLE
+
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "plan.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    (step,) = [s for s in job["steps"] if s.get("id") == "plan"]
+    assert step["env"]["PLAN_ROLES"] == "${{ vars.AWS_PLAN_ROLE_ARNS || '{}' }}"
+    script = step["run"]
+    assert '"${role_var[@]}"' in script.split("plan -input=false", 1)[1]
+    assert f'-var "{ROLE_VARIABLE}=$role"' in script
+    lines = [
+        line.strip()
+        for line in script.splitlines()
+        if line.strip().startswith(("role=", "role_var=", 'if [ -n "$role" ]'))
+    ]
+    assert len(lines) == 3, lines
+    bash = shutil.which("bash")
+    assert bash and shutil.which("jq"), "bash and jq run the workflow (ubuntu-latest has both)"
+    result = subprocess.run(
+        [bash, "-eo", "pipefail", "-c", "\n".join(lines) + '\nprintf "%s\\n" "${role_var[@]}"'],
+        env={"PATH": "/usr/bin:/bin", "PLAN_ROLES": plan_roles, "env": env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [line for line in result.stdout.splitlines() if line]
+
+
+def test_the_plan_workflow_swaps_in_the_read_only_role_of_a_listed_environment():
+    plan_role = f"arn:aws:iam::{DEV_ACCOUNT}:role/staticip-plan"
+    roles = json.dumps({"dev": plan_role})
+    assert plan_role_arguments(roles, "dev") == ["-var", f"assume_role_arn={plan_role}"]
+    assert plan_role_arguments(roles, "prod") == []
+    assert plan_role_arguments("{}", "dev") == []
