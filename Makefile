@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install synth test e2e bench lint format scan clean
+.PHONY: install synth test e2e bench lint format scan chart clean
 
 install: $(STAMP)
 
@@ -45,6 +45,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The cost chart README.md embeds, from staticip.toml and staticip/prices.toml.
+chart: synth
+	$(PY) -m staticip cost --chart docs/cost.svg > /dev/null
 
 # checkov pins an old boto3, so it gets a virtualenv of its own.
 $(SCAN_VENV)/bin/checkov:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktf import AssetType, DataResource, Fn, TerraformAsset
 from cdktf_cdktf_provider_aws.eip_association import EipAssociation
@@ -40,6 +40,8 @@ class EniEipProps:
     """The VPC's gateway: an EIP association needs it attached first (provider docs)."""
     resolve_timeout_seconds: int = DEFAULT_RESOLVE_TIMEOUT_SECONDS
     """How long the resolver waits for ENIs of a function that is still Pending. Default 300."""
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    """`profile` and/or `assume_role_arn` for the resolver: the environment's account."""
 
 
 class EniEipAssociations(Construct):
@@ -102,6 +104,7 @@ class EniEipAssociations(Construct):
                     "security_group_ids": Fn.lookup(inputs.output, "security_group_ids"),
                     "allocation_ids": Fn.lookup(inputs.output, "allocation_id"),
                     "timeout_seconds": str(props.resolve_timeout_seconds),
+                    **props.credentials,
                 },
             )
             self.inputs[az], self.lookups[az] = inputs, lookup

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from cdktf import TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from cdktf import Fn, TerraformOutput, TerraformStack, TerraformVariable
+from cdktf_cdktf_provider_aws.provider import (
+    AwsProvider,
+    AwsProviderAssumeRole,
+    AwsProviderDefaultTags,
+)
 from cdktf_cdktf_provider_external.provider import ExternalProvider
 from constructs import Construct
 
@@ -22,6 +27,7 @@ from stacks.global_accelerator import (
 )
 from stacks.nat_gateway import NatGatewayEgress, NatGatewayProps
 from stacks.network import Network, NetworkProps
+from stacks.prefix_list import AllowListPrefixList, PrefixListProps
 from stacks.security_group import FunctionSecurityGroup
 from staticip.aws import GLOBAL_ACCELERATOR_REGION
 from staticip.config import EnvironmentConfig, FunctionConfig
@@ -31,6 +37,33 @@ from staticip.config import EnvironmentConfig, FunctionConfig
 class EnvironmentStackProps:
     project: str
     env: EnvironmentConfig
+
+
+#: The Terraform variable that holds the role to assume; `plan -var assume_role_arn=...` swaps
+#: in another role of the same account (the pull-request workflow's read-only plan role).
+ROLE_VARIABLE = "assume_role_arn"
+
+
+def provider_credentials(env: EnvironmentConfig, role_arn: str | None) -> dict[str, Any]:
+    """AwsProvider arguments that pin the environment to its account: `allowed_account_ids`
+    makes a plan with another account's credentials fail before it reads or changes anything;
+    `assume_role` (`role_arn`, the variable's reference) and `profile` say how to reach it."""
+    args: dict[str, Any] = {}
+    if env.account_id:
+        args["allowed_account_ids"] = [env.account_id]
+    if role_arn:
+        args["assume_role"] = [
+            AwsProviderAssumeRole(role_arn=role_arn, session_name=f"staticip-{env.name}")
+        ]
+    if env.profile:
+        args["profile"] = env.profile
+    return args
+
+
+def resolver_credentials(env: EnvironmentConfig, role_arn: str | None) -> dict[str, str]:
+    """The same account for the ENI resolver, as query keys of its `external` data source."""
+    keys = {"profile": env.profile, "assume_role_arn": role_arn}
+    return {key: value for key, value in keys.items() if value}
 
 
 def function_props(
@@ -66,7 +99,24 @@ class EnvironmentStack(TerraformStack):
         # `verify` find an environment's resources by them.
         self.default_tags = {**env.tags, "project": props.project, "environment": env.name}
         self.tags = AwsProviderDefaultTags(tags=self.default_tags)
-        AwsProvider(self, "aws", region=env.region, default_tags=[self.tags])
+        self.role_arn: str | None = None
+        if env.assume_role_arn:
+            self.role_arn = TerraformVariable(
+                self,
+                ROLE_VARIABLE,
+                type="string",
+                nullable=False,
+                default=env.assume_role_arn,
+                description=f"IAM role the AWS providers and the ENI lookup assume in {env.name}'s"
+                " account; a plan may pass a read-only role of that account with -var",
+            ).string_value
+        AwsProvider(
+            self,
+            "aws",
+            region=env.region,
+            default_tags=[self.tags],
+            **provider_credentials(env, self.role_arn),
+        )
         configure_backend(self, env)
 
         self.network = Network(
@@ -155,6 +205,7 @@ class EnvironmentStack(TerraformStack):
                     security_group_ids=[sg.group.id],
                     allocation_ids=eips.allocation_ids,
                     internet_gateway=network.igw,
+                    credentials=resolver_credentials(env, self.role_arn),
                 ),
             )
         else:
@@ -182,6 +233,8 @@ class EnvironmentStack(TerraformStack):
             value=eips.public_ips,
             description="The same allow-listed IPs, by AZ name",
         )
+        if env.prefix_list:
+            self._prefix_list_output("egress", eips.public_ips)
         TerraformOutput(
             self,
             "function_name",
@@ -197,6 +250,7 @@ class EnvironmentStack(TerraformStack):
             alias="global-accelerator",
             region=GLOBAL_ACCELERATOR_REGION,
             default_tags=[self.tags],
+            **provider_credentials(env, self.role_arn),
         )
         # An environment with both modes keeps `function.name` for the egress probe.
         name = f"{self.name}-webhook" if env.egress != "none" else env.function.name
@@ -228,4 +282,25 @@ class EnvironmentStack(TerraformStack):
             "ingress_dns_name",
             value=ingress.accelerator.dns_name,
             description="The accelerator's DNS name (resolves to ingress_ips)",
+        )
+        if env.prefix_list:
+            # Global Accelerator always gives exactly two static IPv4 addresses.
+            self._prefix_list_output(
+                "ingress",
+                {f"accelerator-{i + 1}": Fn.element(ingress.ip_addresses, i) for i in range(2)},
+            )
+
+    def _prefix_list_output(self, direction: str, addresses: dict[str, str]) -> None:
+        """The direction's managed prefix list, and its ID as `<direction>_prefix_list_id`."""
+        prefix_list = AllowListPrefixList(
+            self,
+            f"{direction}-prefix-list",
+            PrefixListProps(name=f"{self.name}-{direction}", addresses=addresses),
+        )
+        TerraformOutput(
+            self,
+            f"{direction}_prefix_list_id",
+            value=prefix_list.prefix_list.id,
+            description=f"Managed prefix list of the {direction} IPs as /32s, to share with "
+            "partners (AWS RAM) instead of copying addresses",
         )

@@ -68,16 +68,67 @@ class AwsError(Exception):
     """An AWS call failed; ``str(exc)`` is one line naming what failed and how to fix it."""
 
 
-def client(service: str, region: str | None, profile: str | None = None) -> BaseClient:
+class WrongAccountError(AwsError):
+    """The credentials reach another account than the environment's ``account_id``."""
+
+
+def client(
+    service: str, region: str | None, profile: str | None = None, role_arn: str | None = None
+) -> BaseClient:
     """Return a boto3 client for ``service`` with standard-mode retries.
 
     ``region`` and ``profile`` fall back to boto3's usual sources (``AWS_REGION``,
-    ``AWS_DEFAULT_REGION``, ``AWS_PROFILE``, the config file) when None. ``AWS_ENDPOINT_URL`` and
-    the per-service ``AWS_ENDPOINT_URL_<SERVICE>`` variables are honoured by boto3 itself.
-    Raises botocore's ``ProfileNotFound`` or ``NoRegionError``; pass them to :func:`explain`.
+    ``AWS_DEFAULT_REGION``, ``AWS_PROFILE``, the config file) when None. With ``role_arn`` the
+    client uses that role's credentials, assumed through STS with the profile's (see
+    :func:`session`). ``AWS_ENDPOINT_URL`` and the per-service ``AWS_ENDPOINT_URL_<SERVICE>``
+    variables are honoured by boto3 itself. Raises botocore's ``ProfileNotFound`` or
+    ``NoRegionError``; pass them to :func:`explain`.
     """
-    session = boto3.Session(profile_name=profile, region_name=region)
-    return session.client(service, config=_RETRY_CONFIG)
+    return session(region, profile, role_arn).client(service, config=_RETRY_CONFIG)
+
+
+#: (profile, role ARN) -> the role's temporary credentials, so the several clients of one
+#: command make one AssumeRole call between them.
+_ASSUMED: dict[tuple[str | None, str], dict[str, Any]] = {}
+ROLE_SESSION_NAME = "staticip"
+
+
+def session(
+    region: str | None, profile: str | None = None, role_arn: str | None = None
+) -> boto3.Session:
+    """A boto3 session for ``profile``, or for ``role_arn`` assumed with the profile's
+    credentials. The role's credentials last STS's default hour: a command, or the ENI resolver
+    (at most its 300 s wait), finishes well within it, so they are not refreshed."""
+    base = boto3.Session(profile_name=profile, region_name=region)
+    if role_arn is None:
+        return base
+    key = (profile, role_arn)
+    if key not in _ASSUMED:
+        sts = base.client("sts", config=_RETRY_CONFIG)
+        _ASSUMED[key] = sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)[
+            "Credentials"
+        ]
+    creds = _ASSUMED[key]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=base.region_name,
+    )
+
+
+def check_account(sts: BaseClient, expected: str | None, environment: str) -> str:
+    """The account ``sts``'s credentials belong to (one GetCallerIdentity call); raises
+    :class:`WrongAccountError` when ``expected`` is given and differs, before anything else
+    reads or changes the wrong account."""
+    account = str(sts.get_caller_identity()["Account"])
+    if expected is not None and account != expected:
+        raise WrongAccountError(
+            f"the AWS credentials are for account {account}, but environment '{environment}' "
+            f"has account_id {expected}: use that account's profile (--profile, or `profile` / "
+            "`assume_role_arn` in the environment)"
+        )
+    return account
 
 
 def explain(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, ProfileNotFound
 
-from staticip import aws, cost, doctor, enis, review, verify, wake
+from staticip import aws, cost, doctor, enis, ips, review, verify, wake
 from staticip.config import DEFAULT_CONFIG_FILE
 from staticip.result import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, CommandResult
 from staticip.table import render_table, to_json
@@ -39,7 +39,15 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_aws_options(parser: argparse.ArgumentParser) -> None:
+def _add_aws_options(parser: argparse.ArgumentParser, per_environment: bool = True) -> None:
+    if per_environment:
+        parser.add_argument("--region", help="AWS region (default: the environment's)")
+        parser.add_argument(
+            "--profile",
+            help="AWS profile (default: the environment's `profile`, else AWS_PROFILE); the "
+            "environment's assume_role_arn is assumed with it",
+        )
+        return
     parser.add_argument("--region", help="AWS region (default: AWS_REGION or the profile's)")
     parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE)")
 
@@ -91,7 +99,7 @@ def _add_enis(subcommands: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--function", required=True, metavar="NAME", help="function name or ARN")
-    _add_aws_options(parser)
+    _add_aws_options(parser, per_environment=False)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(run=_cmd_enis)
 
@@ -152,13 +160,18 @@ def _add_cost(subcommands: argparse._SubParsersAction) -> None:
         help="traffic through the static IPs per month, in GB",
     )
     parser.add_argument("--prices", metavar="FILE", help="TOML file overriding prices")
+    parser.add_argument(
+        "--chart",
+        metavar="FILE.svg",
+        help="also draw cost against GB/month for every egress option as SVG (matplotlib)",
+    )
     parser.add_argument("--outdir", default="cdktf.out", help="synthesized stacks (cdktf.out)")
     _add_config_option(parser)
     _add_json_option(parser)
     parser.set_defaults(
         run=lambda a: _emit(
             "cost",
-            cost.run_cost(a.config, a.outdir, a.environments, a.gb_per_month, a.prices),
+            cost.run_cost(a.config, a.outdir, a.environments, a.gb_per_month, a.prices, a.chart),
             a.json,
         )
     )
@@ -252,6 +265,62 @@ def _add_wake(subcommands: argparse._SubParsersAction) -> None:
     )
 
 
+# --- ips ---------------------------------------------------------------------------------------
+
+
+def _add_ips(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "ips",
+        help="the environment's allow-listed IPs (egress and ingress), to hand to a vendor",
+        description="Print the environment's static IPs: egress EIPs and ingress accelerator "
+        "addresses found in AWS by their tags, or read from Terraform outputs. Exits 1 when an "
+        "expected IP is missing, not associated or its accelerator disabled.",
+    )
+    parser.add_argument("environment", metavar="ENV")
+    parser.add_argument(
+        "--format",
+        choices=ips.FORMATS,
+        default="text",
+        help="text (table), json, csv, or cidr (one /32 per line)",
+    )
+    parser.add_argument("--json", action="store_true", help="the same as --format json")
+    parser.add_argument(
+        "--from-outputs",
+        nargs="?",
+        const=ips.FROM_STATE,
+        metavar="SOURCE",
+        help="read Terraform outputs instead of AWS: `-` for `terraform output -json` on "
+        "stdin, a file, or nothing for the local state file terraform.<ENV>.tfstate",
+    )
+    _add_aws_options(parser)
+    _add_config_option(parser)
+    parser.set_defaults(run=_cmd_ips)
+
+
+def _cmd_ips(args: argparse.Namespace) -> int:
+    fmt = "json" if args.json else args.format
+    result, report = ips.run_ips(
+        args.config,
+        args.environment,
+        fmt,
+        from_outputs_source=args.from_outputs,
+        region=args.region,
+        profile=args.profile,
+    )
+    if report is None:
+        _error("ips", result.text)
+        return result.exit_code
+    if result.text:
+        print(result.text)
+    # csv and cidr are pasted into forms as they are: problems go to stderr, not among the IPs.
+    if fmt in ("csv", "cidr"):
+        for problem in report.problems:
+            _error("ips", f"problem: {problem}")
+        for warning in report.warnings:
+            _error("ips", f"warning: {warning}")
+    return result.exit_code
+
+
 # --- review --------------------------------------------------------------------------------------
 
 
@@ -290,5 +359,6 @@ _SUBCOMMANDS: Sequence[Callable[[argparse._SubParsersAction], None]] = (
     _add_verify,
     _add_doctor,
     _add_wake,
+    _add_ips,
     _add_review,
 )

@@ -40,6 +40,11 @@ _SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,25
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+# ASCII classes and fullmatch: `\d` and `\w` accept non-ASCII digits and letters, and `$`
+# accepts a trailing newline, none of which AWS does.
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# IAM role ARN: partition (aws, aws-cn, aws-us-gov, ...), account, optional path, role name.
+_ROLE_ARN = re.compile(r"arn:aws[-a-z]*:iam::([0-9]{12}):role/[A-Za-z0-9_+=,.@/-]{1,512}")
 # Lambda accepts these retention values only.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
 
@@ -129,6 +134,16 @@ class EnvironmentConfig:
     """VPC flow logs to CloudWatch Logs with this retention; default off (cost per GB)."""
     eni_guard: EniGuardConfig = field(default_factory=lambda: EniGuardConfig(enabled=False))
     """Defaults to enabled for `eni-eip` environments, disabled otherwise."""
+    prefix_list: bool = True
+    """A managed prefix list of the allow-listed /32s per direction (no charge); false: none."""
+    account_id: str | None = None
+    """The AWS account the environment lives in: the providers' `allowed_account_ids`, and
+    the account `staticip` commands insist their credentials are for."""
+    assume_role_arn: str | None = None
+    """IAM role the providers, the ENI resolver and `staticip` commands assume for this
+    environment; default: use the credentials as they are."""
+    profile: str | None = None
+    """AWS shared-config profile for this environment (providers, resolver, commands)."""
 
     @property
     def single_nat_az(self) -> str:
@@ -198,6 +213,10 @@ ENVIRONMENT_KEYS = frozenset(
         "alb_access_logs_bucket",
         "flow_logs_retention_days",
         "eni_guard",
+        "prefix_list",
+        "account_id",
+        "assume_role_arn",
+        "profile",
     }
 )
 _ENI_GUARD_KEYS = {"enabled", "schedule", "alarm_topic_arn"}
@@ -430,6 +449,7 @@ def _parse_environment(
             )
     flow_logs = _retention(r, "flow_logs_retention_days", None)
     eni_guard = _parse_eni_guard(r, egress)
+    account_id, assume_role_arn, profile = _parse_account(r)
 
     return EnvironmentConfig(
         name=name,
@@ -449,7 +469,43 @@ def _parse_environment(
         alb_access_logs_bucket=access_logs_bucket,
         flow_logs_retention_days=flow_logs,
         eni_guard=eni_guard,
+        prefix_list=r.get("prefix_list", bool, True),
+        account_id=account_id,
+        assume_role_arn=assume_role_arn,
+        profile=profile,
     )
+
+
+def _parse_account(r: _Reader) -> tuple[str | None, str | None, str | None]:
+    """`account_id`, `assume_role_arn` and `profile`: which credentials reach the account."""
+    account_id = r.table.get("account_id")
+    if account_id is not None and not isinstance(account_id, str):
+        # An unquoted number would lose leading zeros, so only a string is accepted.
+        raise r.fail(
+            "account_id", f"expected a string of 12 digits in quotes, got {_toml_type(account_id)}"
+        )
+    if account_id is not None and not _ACCOUNT_ID.fullmatch(account_id):
+        raise r.fail("account_id", f"'{account_id}' is not an AWS account ID (12 digits)")
+    role = r.get("assume_role_arn", str)
+    if role is not None:
+        match = _ROLE_ARN.fullmatch(role)
+        if not match:
+            raise r.fail(
+                "assume_role_arn",
+                f"'{role}' is not an IAM role ARN 'arn:aws:iam::<12-digit account>:role/<name>'",
+            )
+        if account_id is not None and match.group(1) != account_id:
+            raise r.fail(
+                "assume_role_arn",
+                f"the role is in account {match.group(1)} but account_id is {account_id}; "
+                "use a role in the environment's account",
+            )
+    profile = r.get("profile", str)
+    if profile is not None and (
+        not profile.strip() or profile != profile.strip() or not profile.isprintable()
+    ):
+        raise r.fail("profile", "expected a profile name (non-empty, no surrounding spaces)")
+    return account_id, role, profile
 
 
 def _parse_eni_guard(r: _Reader, egress: str) -> EniGuardConfig:

@@ -167,6 +167,13 @@ def price_stack(stack: Stack, prices: Prices) -> list[LineItem]:
                     f"hourly only; capacity units (${per_lcu}/LCU-hour) not included",
                 )
             )
+
+    prefix_lists = len(res.get("aws_ec2_managed_prefix_list", {}))
+    if prefix_lists:
+        # Listed so that nobody has to wonder: AWS does not charge for managed prefix lists.
+        items.append(
+            LineItem("managed prefix list", prefix_lists, 0.0, 0.0, "no charge (AWS VPC pricing)")
+        )
     return items
 
 
@@ -329,12 +336,15 @@ def run_cost(
     environments: Sequence[str] = (),
     gb_per_month: float | None = None,
     prices_path: str | Path | None = None,
+    chart_path: str | Path | None = None,
 ) -> CommandResult:
-    """`staticip cost [environment ...] [--gb-per-month N] [--prices FILE]`.
+    """`staticip cost [environment ...] [--gb-per-month N] [--prices FILE] [--chart FILE]`.
 
     Prices the named environments (all of the config file's when none) from their synthesized
-    stacks under `outdir`. Exit 0, or 2 with a one-line message for a bad config or price file,
-    an unknown environment, a stack not synthesized yet, or a negative traffic.
+    stacks under `outdir`; with `chart_path`, also draws the egress alternatives there as SVG
+    (`staticip.cost_chart`). Exit 0, or 2 with a one-line message for a bad config or price
+    file, an unknown environment, a stack not synthesized yet, a negative traffic, or a chart
+    that cannot be drawn (no egress environment, matplotlib missing, unwritable file).
     """
     if gb_per_month is not None and not gb_per_month >= 0:
         return usage_error(f"--gb-per-month must be a number >= 0, got {gb_per_month}")
@@ -357,13 +367,25 @@ def run_cost(
             return usage_error(f"{outdir}/stacks/{env.name}/cdk.tf.json: unreadable ({exc})")
         costs.append(cost_environment(env, stack, prices, gb_per_month))
     blocks = alternatives_for(envs, prices)
+    if chart_path is not None:
+        # Imported here: it is the only user of the optional matplotlib.
+        from staticip.cost_chart import ChartError, draw_cost_chart
+
+        try:
+            draw_cost_chart(blocks, prices, chart_path)
+        except ChartError as exc:
+            return usage_error(str(exc))
     data = {
         "prices": _prices_json(prices),
         "gb_per_month": gb_per_month,
         "environments": [asdict(c) for c in costs],
         "egress_alternatives": [_alternatives_json(b, gb_per_month) for b in blocks],
+        "chart": None if chart_path is None else str(chart_path),
     }
-    return CommandResult(EXIT_OK, render_cost(costs, blocks, prices, gb_per_month), data)
+    text = render_cost(costs, blocks, prices, gb_per_month)
+    if chart_path is not None:
+        text += f"\n\nChart: {chart_path}"
+    return CommandResult(EXIT_OK, text, data)
 
 
 def _select(config: Config, names: Sequence[str]) -> list[EnvironmentConfig]:

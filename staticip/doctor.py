@@ -83,13 +83,14 @@ class DoctorClients:
         """Clients through `aws.client`; the ingress ones only when the environment has ingress."""
         ingress = env.ingress == "global-accelerator"
         guarded = env.egress == "eni-eip" and env.eni_guard.enabled
+        role = env.assume_role_arn
         return cls(
-            ec2=aws.client("ec2", region, profile),
-            lambda_=aws.client("lambda", region, profile),
-            elbv2=aws.client("elbv2", region, profile) if ingress else None,
-            cloudwatch=aws.client("cloudwatch", region, profile) if guarded else None,
+            ec2=aws.client("ec2", region, profile, role),
+            lambda_=aws.client("lambda", region, profile, role),
+            elbv2=aws.client("elbv2", region, profile, role) if ingress else None,
+            cloudwatch=aws.client("cloudwatch", region, profile, role) if guarded else None,
             globalaccelerator=aws.client(
-                "globalaccelerator", aws.GLOBAL_ACCELERATOR_REGION, profile
+                "globalaccelerator", aws.GLOBAL_ACCELERATOR_REGION, profile, role
             )
             if ingress
             else None,
@@ -201,9 +202,10 @@ def run_doctor(
 ) -> CommandResult:
     """`staticip doctor <environment> [--region R] [--profile P]`.
 
-    Region defaults to the environment's. Exit 0 when healthy, 1 when any finding is a
-    warning or an error (or AWS failed), 2 for an unknown environment, a bad config file or a
-    missing region/profile. `clients` replaces the ones built from region and profile.
+    Region and profile default to the environment's, and its `assume_role_arn` is assumed.
+    Exit 0 when healthy, 1 when any finding is a warning or an error (or AWS failed), 2 for an
+    unknown environment, a bad config file, a missing region/profile or credentials of another
+    account than `account_id`. `clients` replaces the ones built from region and profile.
     """
     try:
         config = load_config(config_path)
@@ -211,11 +213,16 @@ def run_doctor(
     except ConfigError as exc:
         return usage_error(str(exc))
     region = region or env.region
+    profile = profile or env.profile
     try:
-        clients = clients or DoctorClients.create(region, profile, env)
+        if clients is None:
+            clients = DoctorClients.create(region, profile, env)
+            if env.account_id:
+                sts = aws.client("sts", region, profile, env.assume_role_arn)
+                aws.check_account(sts, env.account_id, env.name)
         calls = count_calls(clients)
         findings = diagnose(clients, config.project, env)
-    except (NoRegionError, ProfileNotFound) as exc:
+    except (NoRegionError, ProfileNotFound, aws.WrongAccountError) as exc:
         return usage_error(aws.explain(exc))
     except _FATAL as exc:
         message = f"doctor {env.name}: {aws.explain(exc)}"

@@ -428,7 +428,14 @@ def _warn_to_stderr(message: str) -> None:
 
 _PROG = "staticip.enis"
 _REQUIRED_KEYS = ("region", "subnet_ids", "security_group_ids")
-_OPTIONAL_KEYS = ("function_name", "environment", "timeout_seconds", "allocation_ids", "profile")
+_OPTIONAL_KEYS = (
+    "function_name",
+    "environment",
+    "timeout_seconds",
+    "allocation_ids",
+    "profile",
+    "assume_role_arn",
+)
 
 
 @dataclass(frozen=True)
@@ -443,6 +450,8 @@ class ExternalQuery:
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     allocation_ids: tuple[str, ...] = ()
     profile: str | None = None
+    assume_role_arn: str | None = None
+    """Role in the environment's account to look the ENIs up with (`aws.client`'s role_arn)."""
 
 
 def parse_query(text: str) -> ExternalQuery:
@@ -508,6 +517,7 @@ def parse_query(text: str) -> ExternalQuery:
         timeout_seconds=timeout,
         allocation_ids=allocations,
         profile=query.get("profile", "").strip() or None,
+        assume_role_arn=query.get("assume_role_arn", "").strip() or None,
     )
 
 
@@ -516,7 +526,7 @@ def external_main(
     stdout: IO[str] | None = None,
     stderr: IO[str] | None = None,
     *,
-    make_client: Callable[[str, str | None, str | None], BaseClient] = aws.client,
+    make_client: Callable[..., BaseClient] = aws.client,
     sleep: Callable[[float], object] = time.sleep,
 ) -> int:
     """Run the ``external`` data source protocol; return the exit code.
@@ -534,9 +544,13 @@ def external_main(
 
     try:
         query = parse_query(stdin.read())
-        ec2 = make_client("ec2", query.region, query.profile)
+        # The role only when there is one, so a three-argument `make_client` still fits.
+        role = (query.assume_role_arn,) if query.assume_role_arn else ()
+        ec2 = make_client("ec2", query.region, query.profile, *role)
         lambda_client = (
-            make_client("lambda", query.region, query.profile) if query.function_name else None
+            make_client("lambda", query.region, query.profile, *role)
+            if query.function_name
+            else None
         )
         result = resolve_enis(
             ec2,

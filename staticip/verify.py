@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.client import BaseClient
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, ProfileNotFound
@@ -76,7 +75,11 @@ class VerifyReport:
 
 
 def probe_client(
-    region: str | None, profile: str | None, function_timeout: int, pool_size: int
+    region: str | None,
+    profile: str | None,
+    function_timeout: int,
+    pool_size: int,
+    role_arn: str | None = None,
 ) -> BaseClient:
     """A Lambda client for probe invocations.
 
@@ -84,7 +87,7 @@ def probe_client(
     and a read timeout there would be retried up to 10 times, invoking again each time. This one
     waits for the function's own timeout and keeps one connection per concurrent call.
     """
-    session = boto3.Session(profile_name=profile, region_name=region)
+    session = aws.session(region, profile, role_arn)
     config = BotoConfig(
         read_timeout=function_timeout + 15,
         retries={"mode": "standard", "max_attempts": 3},
@@ -227,9 +230,10 @@ def run_verify(
 ) -> CommandResult:
     """`staticip verify <environment> [--count N] [--concurrency N] [--region R] [--profile P]`.
 
-    Region defaults to the environment's. Exit 0 when every invocation answered from an
-    allow-listed IP, 1 when one did not, failed or timed out (or AWS failed), 2 for an unknown
-    environment, an environment without egress, a bad count or a missing region/profile.
+    Region and profile default to the environment's, and its `assume_role_arn` is assumed.
+    Exit 0 when every invocation answered from an allow-listed IP, 1 when one did not, failed
+    or timed out (or AWS failed), 2 for an unknown environment, an environment without egress,
+    a bad count, a missing region/profile or credentials of another account than `account_id`.
     """
     if not 1 <= count <= MAX_INVOCATIONS:
         return usage_error(f"--count must be 1 to {MAX_INVOCATIONS}, got {count}")
@@ -245,12 +249,15 @@ def run_verify(
             f"environment '{env.name}' has no egress (egress = 'none'): nothing to verify"
         )
     region = region or env.region
+    profile, role = profile or env.profile, env.assume_role_arn
     try:
-        ec2 = aws.client("ec2", region, profile)
+        if env.account_id:
+            aws.check_account(aws.client("sts", region, profile, role), env.account_id, env.name)
+        ec2 = aws.client("ec2", region, profile, role)
         workers = min(count, concurrency or count)
-        lambda_client = probe_client(region, profile, env.function.timeout_seconds, workers)
+        lambda_client = probe_client(region, profile, env.function.timeout_seconds, workers, role)
         report = verify_environment(ec2, lambda_client, config.project, env, count, concurrency)
-    except (NoRegionError, ProfileNotFound) as exc:
+    except (NoRegionError, ProfileNotFound, aws.WrongAccountError) as exc:
         return usage_error(aws.explain(exc))
     except (ClientError, BotoCoreError, aws.AwsError) as exc:
         message = f"verify {env.name}: {aws.explain(exc)}"

@@ -65,16 +65,26 @@ def test_line_items_count_what_the_stacks_create(shipped: Any) -> None:
             for i in price_stack(shipped.stack(name), prices)
         }
 
-    assert items("dev") == {"public IPv4: EIP": (2, round(2 * IPV4, 6))}
-    assert items("prod") == {
-        "public IPv4: EIP": (2, round(2 * IPV4, 6)),
-        "NAT Gateway": (2, round(2 * NAT, 6)),
-    }
-    assert items("ingress") == {
-        "public IPv4: load balancer": (2, round(2 * IPV4, 6)),
-        "Global Accelerator": (1, round(GA, 6)),
-        "ALB": (1, round(ALB, 6)),
-    }
+    # Each environment's managed prefix list is listed at its real price: nothing.
+    free_list = {"managed prefix list": (1, 0.0)}
+    assert items("dev") == {"public IPv4: EIP": (2, round(2 * IPV4, 6))} | free_list
+    assert (
+        items("prod")
+        == {
+            "public IPv4: EIP": (2, round(2 * IPV4, 6)),
+            "NAT Gateway": (2, round(2 * NAT, 6)),
+        }
+        | free_list
+    )
+    assert (
+        items("ingress")
+        == {
+            "public IPv4: load balancer": (2, round(2 * IPV4, 6)),
+            "Global Accelerator": (1, round(GA, 6)),
+            "ALB": (1, round(ALB, 6)),
+        }
+        | free_list
+    )
 
 
 def test_cost_at_the_given_traffic(shipped: Any) -> None:

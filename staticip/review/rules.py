@@ -438,6 +438,36 @@ def _alb_findings(plan: PlanView) -> list[Finding]:
     return findings
 
 
+def _prefix_list_findings(plan: PlanView) -> list[Finding]:
+    """A managed prefix list replaced or destroyed: its addresses may stay, but partners
+    reference the list by its ID (security group rules, routes, a RAM share), and the ID goes."""
+    findings = []
+    for rc in plan.changes_of("aws_ec2_managed_prefix_list", REPLACE, DELETE):
+        before = plan.before(rc)
+        name, list_id = before.get("name", ""), before.get("id", "")
+        cidrs = tuple(
+            str(e["cidr"]).removesuffix("/32")
+            for e in before.get("entry") or []
+            if isinstance(e, dict) and e.get("cidr")
+        )
+        if plan.action(rc) == REPLACE:
+            code = "prefix-list-replaced"
+            message = (
+                f"Managed prefix list {name} ({list_id}) is replaced{_replace_why(rc)}: the new "
+                "list gets a new ID, so partners' references to the old one (security group "
+                "rules, routes) and its AWS RAM share stop working; share the new list and "
+                "send them its ID (output *_prefix_list_id)."
+            )
+        else:
+            code = "prefix-list-removed"
+            message = (
+                f"Managed prefix list {name} ({list_id}) is destroyed: partners that reference "
+                "it lose these addresses from their rules; the IPs themselves are unaffected."
+            )
+        findings.append(Finding(WARNING, code, rc["address"], message, cidrs))
+    return findings
+
+
 def _replace_why(rc: Mapping[str, Any]) -> str:
     reason = rc.get("action_reason")
     paths = [_path(p) for p in rc["change"].get("replace_paths", []) or []]
@@ -485,4 +515,5 @@ def findings(plan: PlanView) -> list[Finding]:
         + _eni_rotation_findings(plan)
         + _nat_findings(plan)
         + _alb_findings(plan)
+        + _prefix_list_findings(plan)
     )
