@@ -37,10 +37,11 @@ def test_webhook_answers_the_alb_health_check(webhook):
 
 
 def test_webhook_acknowledges_with_the_callers_ip(webhook):
+    # A caller that sends no X-Forwarded-For: the ALB writes the one address it saw.
     event = {
         "path": "/hooks/vendor",
         "httpMethod": "POST",
-        "headers": {"X-Forwarded-For": "203.0.113.9, 10.30.0.12"},
+        "headers": {"X-Forwarded-For": "203.0.113.9"},
         "body": "{}",
     }
     response = webhook.handler(event, None)
@@ -58,6 +59,42 @@ def test_webhook_acknowledges_with_the_callers_ip(webhook):
 def test_webhook_without_forwarded_header(webhook):
     response = webhook.handler({"path": "/x", "httpMethod": "GET"}, None)
     assert json.loads(response["body"])["caller_ip"] is None
+
+
+def test_webhook_reports_the_address_the_alb_saw_not_a_spoofed_one(webhook):
+    # The caller sent `X-Forwarded-For: 6.6.6.6`; the ALB appended the address it really saw.
+    event = {
+        "path": "/hooks/vendor",
+        "httpMethod": "POST",
+        "headers": {"x-forwarded-for": "6.6.6.6, 203.0.113.7"},
+    }
+    response = webhook.handler(event, None)
+    assert json.loads(response["body"])["caller_ip"] == "203.0.113.7"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("  203.0.113.7  ", "203.0.113.7"),
+        ("6.6.6.6,203.0.113.7", "203.0.113.7"),
+        ("10.0.0.1, 6.6.6.6 ,  203.0.113.7 ", "203.0.113.7"),
+        ("2001:db8::1, 2001:db8::7", "2001:db8::7"),
+        # No address where the ALB's should be: nothing trustworthy, so no guess from the left.
+        ("203.0.113.7, ", None),
+        ("", None),
+        (" ", None),
+        (",", None),
+    ],
+)
+def test_caller_ip_takes_the_rightmost_entry_trimmed(webhook, header, expected):
+    assert webhook.caller_ip({"X-Forwarded-For": header}) == expected
+    assert webhook.caller_ip({"X-FORWARDED-FOR": header}) == expected
+
+
+def test_caller_ip_without_the_header(webhook):
+    assert webhook.caller_ip({}) is None
+    assert webhook.caller_ip({"X-Real-IP": "203.0.113.7"}) is None
 
 
 @pytest.fixture

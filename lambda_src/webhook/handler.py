@@ -1,8 +1,8 @@
 """Webhook receiver behind the ALB (and Global Accelerator) of the ingress environment.
 
 Answers the ALB health check, and acknowledges any other request with a JSON body that names
-the caller's IP as the ALB saw it. Global Accelerator preserves the client IP, so
-`X-Forwarded-For` carries the vendor's address, the one to compare with their documentation.
+the caller's IP as the ALB saw it. Global Accelerator preserves the client IP, so the address the
+ALB appends to `X-Forwarded-For` is the vendor's, the one to compare with their documentation.
 """
 
 from __future__ import annotations
@@ -15,11 +15,17 @@ HEALTH_PATH = os.environ.get("HEALTH_PATH", "/health")
 
 
 def caller_ip(headers: dict[str, str]) -> str | None:
-    """The client address: the first hop in X-Forwarded-For (the ALB appends the rest)."""
+    """The address the ALB received the connection from: the rightmost X-Forwarded-For entry.
+
+    The ALB appends that address to whatever X-Forwarded-For the caller sent (ELB docs, "HTTP
+    headers and your Application Load Balancer"), so every entry to its left is whatever the
+    caller chose to write and proves nothing. None when the header is missing or holds no
+    address (empty, or only commas and spaces).
+    """
     forwarded = {k.lower(): v for k, v in headers.items()}.get("x-forwarded-for")
     if not forwarded:
         return None
-    return forwarded.split(",")[0].strip() or None
+    return forwarded.split(",")[-1].strip() or None
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
