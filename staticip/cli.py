@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, ProfileNotFound
 
-from staticip import aws, cost, doctor, enis, ips, review, verify, wake
+from staticip import aws, cost, doctor, enis, ga_cleanup, ips, review, verify, wake
 from staticip.config import DEFAULT_CONFIG_FILE
 from staticip.result import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, CommandResult
 from staticip.table import render_table, to_json
@@ -265,6 +265,41 @@ def _add_wake(subcommands: argparse._SubParsersAction) -> None:
     )
 
 
+def _add_ga_cleanup(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "ga-cleanup",
+        help="wait for Global Accelerator's ENIs to leave the VPC, then delete its security group",
+        description="For `cdktf destroy` of a global-accelerator environment: wait, printing "
+        "progress, until the ENIs Global Accelerator created in the environment's VPC are gone, "
+        "then delete the security group it named `GlobalAccelerator` there (in no other VPC). "
+        "Exits 0 when nothing of it is left, 1 when something could not be removed in time.",
+    )
+    parser.add_argument("environment", metavar="ENV")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=ga_cleanup.DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help=f"how long to wait for the ENIs (default {ga_cleanup.DEFAULT_TIMEOUT_SECONDS:g})",
+    )
+    _add_aws_options(parser)
+    _add_config_option(parser)
+    _add_json_option(parser)
+    parser.set_defaults(
+        run=lambda a: _emit(
+            "ga-cleanup",
+            ga_cleanup.run_ga_cleanup(
+                a.config,
+                a.environment,
+                timeout_seconds=a.timeout,
+                region=a.region,
+                profile=a.profile,
+            ),
+            a.json,
+        )
+    )
+
+
 # --- ips ---------------------------------------------------------------------------------------
 
 
@@ -359,6 +394,7 @@ _SUBCOMMANDS: Sequence[Callable[[argparse._SubParsersAction], None]] = (
     _add_verify,
     _add_doctor,
     _add_wake,
+    _add_ga_cleanup,
     _add_ips,
     _add_review,
 )
