@@ -161,12 +161,16 @@ def clean_vpc(
                 report.seconds = round(clock() - started, 1)
                 return report
         elapsed = clock() - started
-        waiting_for = _describe_enis(enis) if enis else f"security group {', '.join(in_use)}"
+        waiting_for = (
+            f"{_describe_enis(enis)} to go"
+            if enis
+            else f"security group {', '.join(in_use)} to be free (DependencyViolation)"
+        )
         if elapsed >= timeout_seconds:
             raise CleanupError(_timeout_message(vpc_id, enis, in_use, elapsed))
         pause = min(delay, timeout_seconds - elapsed)
         say(
-            f"{vpc_id}: waiting for {waiting_for} to go ({elapsed:.0f} s so far, "
+            f"{vpc_id}: waiting for {waiting_for} ({elapsed:.0f} s so far, "
             f"next check in {pause:.0f} s)"
         )
         sleep(pause)

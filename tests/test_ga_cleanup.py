@@ -186,6 +186,16 @@ def test_waits_for_the_enis_to_go_then_deletes_the_group(ec2) -> None:
     assert all(eni_id in said[0] for eni_id in leftovers.eni_ids), said[0]
 
 
+def test_progress_goes_to_stderr_by_default(ec2, capsys) -> None:
+    leftovers = create_ga_leftovers(ec2, tagged_vpc(ec2, "ingress"))
+    clock = FakeClock(on_sleep=ga_removes_its_enis(ec2, leftovers, after_sleeps=1))
+    ga_cleanup.clean_vpc(ec2, leftovers.vpc_id, sleep=clock.sleep, clock=clock.clock)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith("staticip ga-cleanup: ") and leftovers.eni_ids[0] in line
+
+
 def test_backoff_stops_growing_at_a_minute(ec2) -> None:
     leftovers = create_ga_leftovers(ec2, tagged_vpc(ec2, "ingress"))
     clock = FakeClock(on_sleep=ga_removes_its_enis(ec2, leftovers, after_sleeps=7))
