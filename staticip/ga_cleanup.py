@@ -150,8 +150,8 @@ def clean_vpc(
                 report.enis_waited_for.append(eni["NetworkInterfaceId"])
         in_use: list[str] = []
         if not enis:
-            # Only now: deleting the group earlier fails in AWS anyway, and would leave
-            # Global Accelerator's ENIs without the group it manages them with.
+            # Only now: AWS refuses to delete a group that an ENI still holds
+            # (DependencyViolation), so an earlier attempt could only fail.
             for group in groups:
                 if _delete_group(ec2, group["GroupId"]):
                     report.security_groups_deleted.append(group["GroupId"])
