@@ -91,9 +91,9 @@ class EniGuard(Construct):
     Teardown order: every resource here depends on the stack's EIP associations, so
     `terraform destroy` removes the guard's triggers, permissions and function before it
     disassociates and releases an EIP. Removing an AZ is subtler: the guard's function is then
-    UPDATED (the AZ's allocation ID leaves `ALLOCATION_IDS`), and Terraform's documented order
-    for "destroy a former dependency, update its dependent" is destroy first
-    (docs/destroying.md in hashicorp/terraform; only recent releases try the update first).
+    UPDATED (the AZ's allocation ID leaves `ALLOCATION_IDS`), and Terraform destroys a former
+    dependency before it updates the dependent (docs/destroying.md in hashicorp/terraform;
+    measured with Terraform 1.11.4; only recent releases may try the update first).
     So the permission to associate each EIP is a resource of its own per AZ
     (`associate-<az>`) that depends on that AZ's association: it is DESTROYED, hence gone
     before the association in every Terraform version, and from then on AWS refuses the guard
