@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 
 import pytest
@@ -89,10 +90,28 @@ def test_rules_fire_on_lambda_eni_creation_in_the_subnets_and_every_5_minutes(de
     assert schedule["schedule_expression"] == "rate(5 minutes)"
 
 
-def test_failed_and_dry_run_calls_do_not_trigger_the_guard(dev):
-    # Both carry an errorCode (a dry run: Client.DryRunOperation); only successful creates do not.
+@pytest.mark.parametrize(
+    ("error_code", "fires"),
+    [(None, True), ("Client.DryRunOperation", False), ("Client.UnauthorizedOperation", False)],
+)
+def test_failed_and_dry_run_calls_do_not_trigger_the_guard(dev, error_code, fires):
+    # Both carry an errorCode (a dry run: Client.DryRunOperation); a successful create does not.
+    # The synthesized pattern is matched by moto's implementation of EventBridge patterns.
+    from moto.events.models import EventPattern
+
     rule, _, _ = _rule_target(dev, "/on-eni-created")
-    assert jsonencoded(rule["event_pattern"])["detail"]["errorCode"] == [{"exists": False}]
+    pattern = jsonencoded(rule["event_pattern"])
+    assert pattern["detail"]["errorCode"] == [{"exists": False}]
+    subnet = pattern["detail"]["requestParameters"]["subnetId"][0]
+    detail = {
+        "eventSource": "ec2.amazonaws.com",
+        "eventName": "CreateNetworkInterface",
+        "requestParameters": {"subnetId": subnet},
+    }
+    if error_code:
+        detail["errorCode"] = error_code
+    event = {"source": "aws.ec2", "detail-type": "AWS API Call via CloudTrail", "detail": detail}
+    assert EventPattern.load(json.dumps(pattern)).matches_event(event) is fires
 
 
 def _associations(dev):
