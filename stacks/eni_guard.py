@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cdktf import Fn
+from cdktf import Fn, TerraformResource
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
+    CloudwatchMetricAlarm,
+    CloudwatchMetricAlarmMetricQuery,
+    CloudwatchMetricAlarmMetricQueryMetric,
+)
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -16,6 +20,7 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatementCondition,
 )
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.eip_association import EipAssociation
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
@@ -23,7 +28,18 @@ from constructs import Construct
 
 from stacks.function import Function, FunctionProps
 from staticip.eips import ALLOW_LISTED_TAG
-from staticip.guard import METRIC_DIMENSION, METRIC_NAME, alarm_name, metric_namespace
+from staticip.guard import (
+    ALLOCATION_IDS_VARIABLE,
+    METRIC_DIMENSION,
+    METRIC_NAME,
+    UPDATE_FAILED_METRIC,
+    alarm_name,
+    alarm_period_seconds,
+    errors_alarm_name,
+    guard_function_name,
+    metric_namespace,
+    silence_alarm_name,
+)
 
 #: The guard imports the ENI matching rules and the EIP lookup from these modules, the same
 #: code the resolver and `doctor` run: one copy of the logic.
@@ -47,8 +63,11 @@ class EniGuardProps:
     vpc_id: str
     function: LambdaFunction
     """The egress function whose ENIs carry the EIPs."""
-    subnet_ids: Sequence[str]
-    """The function's subnets; only ENIs created there trigger the guard."""
+    subnet_ids: Mapping[str, str]
+    """AZ name -> the function's subnet there; only ENIs created there trigger the guard."""
+    associations: Mapping[str, EipAssociation]
+    """AZ name -> the stack's `aws_eip_association` there (`EniEipAssociations.associations`).
+    Every guard resource depends on them, so Terraform removes the guard before them."""
     schedule: str = "rate(5 minutes)"
     """Periodic check, for replacements whose CloudTrail event was missed."""
     alarm_topic_arn: str | None = None
@@ -64,17 +83,34 @@ class EniGuardProps:
 
 class EniGuard(Construct):
     """A function outside the VPC (so it always reaches the EC2 API), run by EventBridge on
-    Lambda's `CreateNetworkInterface` in the function's subnets and on a schedule, with
-    permission to move only this environment's tagged EIPs; and an alarm on ENIs it could not
-    give an EIP (it never guesses which ENI should lose one)."""
+    Lambda's `CreateNetworkInterface` in the function's subnets and on a schedule, one run at a
+    time, with permission to move only the EIPs the stack associates, each onto interfaces in
+    its own AZ's subnet; and alarms on ENIs left without an EIP, on a silent guard and on its
+    errors (it never guesses which ENI should lose an EIP).
+
+    Teardown order: every resource here depends on the stack's EIP associations, so
+    `terraform destroy` removes the guard's triggers, permissions and function before it
+    disassociates and releases an EIP. Removing an AZ is subtler: the guard's function is then
+    UPDATED (the AZ's allocation ID leaves `ALLOCATION_IDS`), and Terraform destroys a former
+    dependency before it updates the dependent (docs/destroying.md in hashicorp/terraform;
+    measured with Terraform 1.11.4; only recent releases may try the update first).
+    So the permission to associate each EIP is a resource of its own per AZ
+    (`associate-<az>`) that depends on that AZ's association: it is DESTROYED, hence gone
+    before the association in every Terraform version, and from then on AWS refuses the guard
+    that EIP whatever its environment variable still says.
+    """
 
     def __init__(self, scope: Construct, id_: str, props: EniGuardProps) -> None:
         super().__init__(scope, id_)
+        missing = sorted(set(props.subnet_ids) - set(props.associations))
+        if missing:
+            raise ValueError(f"the ENI guard needs an EIP association in AZ(s) {missing}")
+        associations = [props.associations[az] for az in sorted(props.associations)]
         self.guard = Function(
             self,
             "function",
             FunctionProps(
-                name=f"{props.name}-eni-guard",
+                name=guard_function_name(props.project, props.environment),
                 source="eni_guard",
                 # Room to wait out a function update it was triggered in the middle of.
                 timeout_seconds=180,
@@ -82,21 +118,44 @@ class EniGuard(Construct):
                 log_retention_days=props.log_retention_days,
                 kms_key_arn=props.kms_key_arn,
                 shared_modules=SHARED_MODULES,
+                # One run at a time: a VPC change fires one event per subnet on top of the
+                # schedule and Lambda's async retries, and two runs acting on their own snapshots
+                # can move an EIP onto an ENI the other already saw replaced. Throttled async
+                # events go back to Lambda's queue (retried for up to 6 hours), so none is lost.
+                reserved_concurrency=1,
                 environment={
                     "ENVIRONMENT": props.environment,
                     "PROJECT": props.project,
                     "FUNCTION_NAME": props.function.function_name,
                     "METRIC_NAMESPACE": props.metric_namespace,
+                    # The EIPs the stack associates, read from the associations themselves: the
+                    # guard moves only these, and ranks ENIs with exactly the allocation IDs
+                    # the resolver is given.
+                    ALLOCATION_IDS_VARIABLE: Fn.join(",", [a.allocation_id for a in associations]),
                 },
             ),
         )
-        IamRolePolicy(
-            self,
-            "permissions",
-            name="eni-guard",
-            role=self.guard.role.id,
-            policy=self._policy(props),
+        ec2_arn = self._ec2_arn(props)
+        guarded: list[TerraformResource] = [self.guard.function]
+        guarded.append(
+            IamRolePolicy(
+                self,
+                "permissions",
+                name="eni-guard",
+                role=self.guard.role.id,
+                policy=self._read_policy(props),
+            )
         )
+        for az in sorted(props.associations):
+            IamRolePolicy(
+                self,
+                f"associate-{az}",
+                name=f"eni-guard-associate-{az}",
+                role=self.guard.role.id,
+                policy=self._associate_policy(props, az, ec2_arn),
+                # Its own AZ's association: removing the AZ destroys this policy first.
+                depends_on=[props.associations[az]],
+            )
 
         rules = {
             "on-eni-created": CloudwatchEventRule(
@@ -111,7 +170,14 @@ class EniGuard(Construct):
                         "detail": {
                             "eventSource": ["ec2.amazonaws.com"],
                             "eventName": ["CreateNetworkInterface"],
-                            "requestParameters": {"subnetId": list(props.subnet_ids)},
+                            "requestParameters": {
+                                "subnetId": [
+                                    props.subnet_ids[az] for az in sorted(props.subnet_ids)
+                                ]
+                            },
+                            # Only calls that created something: failed and dry-run calls carry
+                            # an errorCode (e.g. Client.DryRunOperation).
+                            "errorCode": [{"exists": False}],
                         },
                     }
                 ),
@@ -125,99 +191,209 @@ class EniGuard(Construct):
             ),
         }
         for key, rule in rules.items():
-            CloudwatchEventTarget(
-                self, f"{key}-target", rule=rule.name, arn=self.guard.function.arn
+            guarded.append(rule)
+            guarded.append(
+                CloudwatchEventTarget(
+                    self, f"{key}-target", rule=rule.name, arn=self.guard.function.arn
+                )
             )
-            LambdaPermission(
-                self,
-                f"{key}-invoke",
-                statement_id=f"AllowEventBridge-{key}",
-                action="lambda:InvokeFunction",
-                function_name=self.guard.function.function_name,
-                principal="events.amazonaws.com",
-                source_arn=rule.arn,
+            guarded.append(
+                LambdaPermission(
+                    self,
+                    f"{key}-invoke",
+                    statement_id=f"AllowEventBridge-{key}",
+                    action="lambda:InvokeFunction",
+                    function_name=self.guard.function.function_name,
+                    principal="events.amazonaws.com",
+                    source_arn=rule.arn,
+                )
+            )
+        # Destroy removes dependents first: the guard goes before any association does. (The
+        # per-AZ policies depend on their own AZ's association already.)
+        every_association = [
+            f"{a.terraform_resource_type}.{a.friendly_unique_id}" for a in associations
+        ]
+        for resource in guarded:
+            if not (resource.depends_on or []):
+                resource.depends_on = every_association
+            elif resource is self.guard.function:
+                resource.depends_on = [*resource.depends_on, *every_association]
+        self._alarms(props)
+
+    def _alarms(self, props: EniGuardProps) -> None:
+        """Three alarms, none of which fires on one late run or one transient state.
+
+        - ENIs without an EIP: every run of two consecutive periods (statistic Minimum) saw an
+          in-use ENI of the function without an EIP, or the function's last update Failed. A
+          recycle (new ENI in use while the old one still holds the EIP until Lambda detaches it)
+          or an ENI deleted mid-run lasts less than that and does not count.
+        - Silent: no data point at all for two consecutive periods: the guard stopped running.
+        - Errors: the guard's Lambda `Errors` metric, any failed invocation.
+        """
+        period = alarm_period_seconds(props.schedule)
+        actions = [props.alarm_topic_arn] if props.alarm_topic_arn else None
+        dimensions = {METRIC_DIMENSION: props.environment}
+        doctor = f"Run `staticip doctor {props.environment}`."
+
+        def guard_metric(name: str, stat: str) -> CloudwatchMetricAlarmMetricQueryMetric:
+            return CloudwatchMetricAlarmMetricQueryMetric(
+                namespace=props.metric_namespace,
+                metric_name=name,
+                dimensions=dimensions,
+                period=period,
+                stat=stat,
             )
 
         CloudwatchMetricAlarm(
             self,
             "alarm",
             alarm_name=alarm_name(props.project, props.environment),
-            alarm_description="Lambda ENIs without an Elastic IP: their invocations have no "
-            "egress (connection spill-over or a replacement). "
-            "Run `staticip doctor " + props.environment + "`.",
+            alarm_description="Lambda ENIs stayed without an Elastic IP for two guard periods "
+            "(their invocations have no egress: connection spill-over, an EIP held by something "
+            "else, or no EIP for the AZ), or the egress function's last update failed. " + doctor,
+            metric_query=[
+                CloudwatchMetricAlarmMetricQuery(
+                    id="gaps", metric=guard_metric(METRIC_NAME, "Minimum"), return_data=False
+                ),
+                CloudwatchMetricAlarmMetricQuery(
+                    id="failed",
+                    metric=guard_metric(UPDATE_FAILED_METRIC, "Minimum"),
+                    return_data=False,
+                ),
+                CloudwatchMetricAlarmMetricQuery(
+                    id="problems",
+                    expression="gaps + failed",
+                    label="ENIs without EIP + failed update",
+                    return_data=True,
+                ),
+            ],
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            threshold=0,
+            comparison_operator="GreaterThanThreshold",
+            # A guard that stopped publishing is the silence alarm's business.
+            treat_missing_data="ignore",
+            alarm_actions=actions,
+            ok_actions=actions,
+        )
+        CloudwatchMetricAlarm(
+            self,
+            "silent",
+            alarm_name=silence_alarm_name(props.project, props.environment),
+            alarm_description="The ENI guard published no data for two schedule periods: it "
+            "stopped running (rules disabled, function throttled or deleted), so replaced ENIs "
+            "stay without EIPs. " + doctor,
             namespace=props.metric_namespace,
             metric_name=METRIC_NAME,
-            dimensions={METRIC_DIMENSION: props.environment},
-            statistic="Maximum",
-            period=300,
+            dimensions=dimensions,
+            statistic="SampleCount",
+            period=period,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            threshold=1,
+            comparison_operator="LessThanThreshold",
+            treat_missing_data="breaching",
+            alarm_actions=actions,
+            ok_actions=actions,
+        )
+        CloudwatchMetricAlarm(
+            self,
+            "errors",
+            alarm_name=errors_alarm_name(props.project, props.environment),
+            alarm_description="ENI guard invocations failed (an AWS call failed, an association "
+            "was refused, or its settings are wrong): see its log group. " + doctor,
+            namespace="AWS/Lambda",
+            metric_name="Errors",
+            dimensions={"FunctionName": self.guard.function.function_name},
+            statistic="Sum",
+            period=period,
             evaluation_periods=1,
             threshold=0,
             comparison_operator="GreaterThanThreshold",
-            # No data means the guard itself stopped running: that needs a look too.
-            treat_missing_data="breaching",
-            alarm_actions=[props.alarm_topic_arn] if props.alarm_topic_arn else None,
-            ok_actions=[props.alarm_topic_arn] if props.alarm_topic_arn else None,
+            treat_missing_data="notBreaching",
+            alarm_actions=actions,
+            ok_actions=actions,
         )
 
-    def _policy(self, props: EniGuardProps) -> str:
+    def _ec2_arn(self, props: EniGuardProps) -> str:
         partition = DataAwsPartition(self, "partition").partition
         account = DataAwsCallerIdentity(self, "account").account_id
-        ec2_arn = f"arn:{partition}:ec2:{props.region}:{account}"
+        return f"arn:{partition}:ec2:{props.region}:{account}"
 
-        def allow(
-            sid: str, actions: list[str], resource: str, conditions: dict[str, str] | None = None
-        ) -> DataAwsIamPolicyDocumentStatement:
-            return DataAwsIamPolicyDocumentStatement(
-                sid=sid,
-                effect="Allow",
-                actions=actions,
-                resources=[resource],
-                condition=[
-                    DataAwsIamPolicyDocumentStatementCondition(
-                        test="StringEquals", variable=key, values=[value]
-                    )
-                    for key, value in (conditions or {}).items()
-                ]
-                or None,
-            )
-
+    def _read_policy(self, props: EniGuardProps) -> str:
         document = DataAwsIamPolicyDocument(
             self,
             "policy",
             statement=[
                 # Describe calls support no resource-level permissions.
-                allow(
+                _allow(
                     "ReadNetworkState",
                     ["ec2:DescribeNetworkInterfaces", "ec2:DescribeAddresses"],
-                    "*",
+                    ["*"],
                 ),
-                allow(
-                    "ReadTheEgressFunction", ["lambda:GetFunctionConfiguration"], props.function.arn
+                _allow(
+                    "ReadTheEgressFunction",
+                    ["lambda:GetFunctionConfiguration"],
+                    [props.function.arn],
                 ),
-                # AssociateAddress authorizes the EIP and the interface separately: the EIP must
-                # be one of this environment's allow-listed ones, the interface in its VPC.
-                allow(
-                    "MoveOnlyThisEnvironmentsEips",
-                    ["ec2:AssociateAddress"],
-                    f"{ec2_arn}:elastic-ip/*",
-                    {
-                        "aws:ResourceTag/environment": props.environment,
-                        "aws:ResourceTag/project": props.project,
-                        f"aws:ResourceTag/{ALLOW_LISTED_TAG}": "true",
-                    },
-                ),
-                allow(
-                    "OntoInterfacesInThisVpc",
-                    ["ec2:AssociateAddress"],
-                    f"{ec2_arn}:network-interface/*",
-                    {"ec2:Vpc": f"{ec2_arn}:vpc/{props.vpc_id}"},
-                ),
-                allow(
+                _allow(
                     "OwnMetricNamespaceOnly",
                     ["cloudwatch:PutMetricData"],
-                    "*",
-                    {"cloudwatch:namespace": props.metric_namespace},
+                    ["*"],
+                    {"cloudwatch:namespace": [props.metric_namespace]},
                 ),
             ],
         )
         return document.json
+
+    def _associate_policy(self, props: EniGuardProps, az: str, ec2_arn: str) -> str:
+        """AssociateAddress authorizes the EIP and the interface separately: the EIP must be
+        this AZ's associated one AND carry the environment's tags; the interface must be in
+        this AZ's subnet of the function (and the VPC)."""
+        document = DataAwsIamPolicyDocument(
+            self,
+            f"policy-associate-{az}",
+            statement=[
+                _allow(
+                    "MoveOnlyThisAzsAssociatedEip",
+                    ["ec2:AssociateAddress"],
+                    [f"{ec2_arn}:elastic-ip/{props.associations[az].allocation_id}"],
+                    {
+                        "aws:ResourceTag/environment": [props.environment],
+                        "aws:ResourceTag/project": [props.project],
+                        f"aws:ResourceTag/{ALLOW_LISTED_TAG}": ["true"],
+                    },
+                ),
+                _allow(
+                    "OntoInterfacesInThisAzsFunctionSubnet",
+                    ["ec2:AssociateAddress"],
+                    [f"{ec2_arn}:network-interface/*"],
+                    {
+                        "ec2:Vpc": [f"{ec2_arn}:vpc/{props.vpc_id}"],
+                        "ec2:Subnet": [f"{ec2_arn}:subnet/{props.subnet_ids[az]}"],
+                    },
+                ),
+            ],
+        )
+        return document.json
+
+
+def _allow(
+    sid: str,
+    actions: list[str],
+    resources: list[str],
+    conditions: Mapping[str, list[str]] | None = None,
+) -> DataAwsIamPolicyDocumentStatement:
+    return DataAwsIamPolicyDocumentStatement(
+        sid=sid,
+        effect="Allow",
+        actions=actions,
+        resources=resources,
+        condition=[
+            DataAwsIamPolicyDocumentStatementCondition(
+                test="StringEquals", variable=key, values=values
+            )
+            for key, values in (conditions or {}).items()
+        ]
+        or None,
+    )

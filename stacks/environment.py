@@ -173,27 +173,9 @@ class EnvironmentStack(TerraformStack):
                 security_group_ids=[sg.group.id],
             ),
         )
-        if env.egress == "eni-eip" and env.eni_guard.enabled:
-            EniGuard(
-                self,
-                "eni-guard",
-                EniGuardProps(
-                    name=self.name,
-                    environment=env.name,
-                    project=self.project,
-                    region=env.region,
-                    vpc_id=network.vpc.id,
-                    function=probe.function,
-                    subnet_ids=[subnets[az].id for az in env.azs],
-                    schedule=env.eni_guard.schedule,
-                    alarm_topic_arn=env.eni_guard.alarm_topic_arn,
-                    log_retention_days=env.function.log_retention_days,
-                    kms_key_arn=env.function.kms_key_arn,
-                ),
-            )
         if env.egress == "eni-eip":
             ExternalProvider(self, "external")
-            EniEipAssociations(
+            eni_eip = EniEipAssociations(
                 self,
                 "eni-eip",
                 EniEipProps(
@@ -208,6 +190,27 @@ class EnvironmentStack(TerraformStack):
                     credentials=resolver_credentials(env, self.role_arn),
                 ),
             )
+            if env.eni_guard.enabled:
+                # Built after the associations: the guard depends on them, so Terraform tears
+                # the guard down before it disassociates (and releases) any EIP.
+                EniGuard(
+                    self,
+                    "eni-guard",
+                    EniGuardProps(
+                        name=self.name,
+                        environment=env.name,
+                        project=self.project,
+                        region=env.region,
+                        vpc_id=network.vpc.id,
+                        function=probe.function,
+                        subnet_ids={az: subnets[az].id for az in env.azs},
+                        associations=eni_eip.associations,
+                        schedule=env.eni_guard.schedule,
+                        alarm_topic_arn=env.eni_guard.alarm_topic_arn,
+                        log_retention_days=env.function.log_retention_days,
+                        kms_key_arn=env.function.kms_key_arn,
+                    ),
+                )
         else:
             NatGatewayEgress(
                 self,

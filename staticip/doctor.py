@@ -37,8 +37,10 @@ from staticip.doctor_egress import (
     GUARD,
     NAT,
     ROUTE,
+    TRAIL,
     VPC_CONFIG,
     FunctionFacts,
+    check_cloudtrail,
     check_eip_count,
     check_eni_guard,
     check_enis,
@@ -77,6 +79,7 @@ class DoctorClients:
     elbv2: BaseClient | None = None
     globalaccelerator: BaseClient | None = None
     cloudwatch: BaseClient | None = None
+    cloudtrail: BaseClient | None = None
 
     @classmethod
     def create(cls, region: str, profile: str | None, env: EnvironmentConfig) -> DoctorClients:
@@ -89,6 +92,7 @@ class DoctorClients:
             lambda_=aws.client("lambda", region, profile, role),
             elbv2=aws.client("elbv2", region, profile, role) if ingress else None,
             cloudwatch=aws.client("cloudwatch", region, profile, role) if guarded else None,
+            cloudtrail=aws.client("cloudtrail", region, profile, role) if guarded else None,
             globalaccelerator=aws.client(
                 "globalaccelerator", aws.GLOBAL_ACCELERATOR_REGION, profile, role
             )
@@ -97,7 +101,14 @@ class DoctorClients:
         )
 
     def all(self) -> list[BaseClient]:
-        clients = (self.ec2, self.lambda_, self.elbv2, self.globalaccelerator, self.cloudwatch)
+        clients = (
+            self.ec2,
+            self.lambda_,
+            self.elbv2,
+            self.globalaccelerator,
+            self.cloudwatch,
+            self.cloudtrail,
+        )
         return [c for c in clients if c]
 
 
@@ -152,6 +163,10 @@ def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> li
             if env.eni_guard.enabled and clients.cloudwatch is not None:
                 cloudwatch = clients.cloudwatch
                 c.findings += c.run(GUARD, lambda: check_eni_guard(cloudwatch, project, env), [])
+            if env.eni_guard.enabled and clients.cloudtrail is not None:
+                cloudtrail = clients.cloudtrail
+                region = cloudtrail.meta.region_name or env.region
+                c.findings += c.run(TRAIL, lambda: check_cloudtrail(cloudtrail, env, region), [])
         else:
             found, nat_ips = c.run(
                 NAT, lambda: check_nat_gateways(ec2, project, env, eips, subnet_az), ([], {})

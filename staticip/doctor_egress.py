@@ -15,7 +15,7 @@ from staticip.config import EnvironmentConfig
 from staticip.eips import AllowListedEip, environment_tag_filters
 from staticip.enis import IN_USE, find_lambda_enis
 from staticip.findings import ERROR, INFO, OK, WARNING, Finding
-from staticip.guard import alarm_name
+from staticip.guard import alarm_name, errors_alarm_name, guard_function_name, silence_alarm_name
 
 FUNCTION = "function"
 VPC_CONFIG = "vpc-config"
@@ -24,6 +24,7 @@ EIP = "eip"
 NAT = "nat"
 ROUTE = "route"
 GUARD = "eni-guard"
+TRAIL = "cloudtrail"
 DEFAULT_ROUTE = "0.0.0.0/0"
 _ROUTE_TARGETS = (
     "GatewayId",
@@ -546,43 +547,147 @@ def _vpc_of(ec2: BaseClient, subnet_id: str) -> str | None:
 
 
 def check_eni_guard(cloudwatch: BaseClient, project: str, env: EnvironmentConfig) -> list[Finding]:
-    """The alarm on the guard's `EnisWithoutElasticIp` metric: in ALARM, ENIs have no EIP (or
-    the guard stopped reporting, which the alarm also treats as breaching)."""
-    name = alarm_name(project, env.name)
-    alarms = cloudwatch.describe_alarms(AlarmNames=[name]).get("MetricAlarms", [])
+    """The guard's three alarms, read in one DescribeAlarms call: ENIs without an EIP (or a
+    failed update of the function), a silent guard, and the guard's errors."""
+    logs = f"/aws/lambda/{guard_function_name(project, env.name)}"
+    # name -> (what ALARM means, the fix)
+    meanings = {
+        alarm_name(project, env.name): (
+            "ENIs of the function stayed without an EIP for two guard periods (spill-over past "
+            "65,000 connections, an EIP held by something else, no EIP for an AZ), or the "
+            "function's last update failed",
+            f"see the guard's logs ({logs}) and the ENI findings above; more ENIs than EIPs "
+            "means connection spill-over: add capacity or move to nat-gateway",
+        ),
+        silence_alarm_name(project, env.name): (
+            "the guard published nothing for two schedule periods: it is not running, so "
+            "replaced ENIs stay without EIPs",
+            f"check that its EventBridge rules are enabled and its function exists and is not "
+            f"throttled; `cdktf deploy {env.name}` restores them",
+        ),
+        errors_alarm_name(project, env.name): (
+            "guard invocations failed",
+            f"see the guard's logs ({logs}): an AWS error, a refused association or a "
+            "missing setting is named there",
+        ),
+    }
+    response = cloudwatch.describe_alarms(AlarmNames=list(meanings))
+    alarms = {a["AlarmName"]: a for a in response.get("MetricAlarms", [])}
     if not alarms:
         return [
             Finding(
                 WARNING,
                 GUARD,
-                name,
-                "the ENI guard's alarm does not exist: the guard "
+                alarm_name(project, env.name),
+                "the ENI guard's alarms do not exist: the guard "
                 "is not deployed, so replaced ENIs stay without EIPs",
                 deploy_fix(env, " (eni_guard.enabled is on in the config)"),
             )
         ]
-    state = alarms[0].get("StateValue", "")
-    reason = alarms[0].get("StateReason", "")
-    if state == "ALARM":
+    findings = []
+    for name, (meaning, fix) in meanings.items():
+        alarm = alarms.get(name)
+        if alarm is None:
+            findings.append(
+                Finding(
+                    WARNING,
+                    GUARD,
+                    name,
+                    "this alarm of the ENI guard does not exist (deployed by an older version)",
+                    deploy_fix(env),
+                )
+            )
+            continue
+        state = alarm.get("StateValue", "")
+        if state == "ALARM":
+            reason = alarm.get("StateReason", "")
+            findings.append(Finding(ERROR, GUARD, name, f"in ALARM: {meaning} ({reason})", fix))
+        elif state == "INSUFFICIENT_DATA":
+            findings.append(
+                Finding(
+                    INFO,
+                    GUARD,
+                    name,
+                    "no data yet: the guard has not run since it was deployed (it runs on its "
+                    "schedule)",
+                )
+            )
+        else:
+            findings.append(Finding(OK, GUARD, name, "OK"))
+    return findings
+
+
+# --- CloudTrail, for the guard's event trigger --------------------------------------------------
+
+
+def check_cloudtrail(cloudtrail: BaseClient, env: EnvironmentConfig, region: str) -> list[Finding]:
+    """Is there a trail that logs write management events in ``region``?
+
+    EventBridge only receives "AWS API Call via CloudTrail" events where a trail with logging
+    enabled records them (EventBridge user guide, events from AWS services via CloudTrail).
+    Without one, the guard's CreateNetworkInterface rule never fires and only its schedule
+    re-attaches EIPs. Calls: 1 DescribeTrails, then per trail covering the region 1
+    GetTrailStatus and, if it logs, 1 GetEventSelectors, until one qualifies.
+    """
+    trails = cloudtrail.describe_trails(includeShadowTrails=True).get("trailList", [])
+    covering = [t for t in trails if t.get("IsMultiRegionTrail") or t.get("HomeRegion") == region]
+    notes = []
+    for trail in sorted(covering, key=lambda t: t.get("Name", "")):
+        arn = trail.get("TrailARN") or trail.get("Name", "")
+        try:
+            if not cloudtrail.get_trail_status(Name=arn).get("IsLogging"):
+                notes.append(f"{trail.get('Name')} is not logging")
+                continue
+            selectors = cloudtrail.get_event_selectors(TrailName=arn)
+        except ClientError as exc:
+            # An organization trail's shadow copy may not be readable from a member account.
+            notes.append(f"{trail.get('Name')}: could not read it ({aws.explain(exc)})")
+            continue
+        if not _logs_write_management_events(selectors):
+            notes.append(f"{trail.get('Name')} does not log write management events")
+            continue
         return [
             Finding(
-                ERROR,
-                GUARD,
-                name,
-                f"in ALARM: ENIs without an EIP, or the guard stopped reporting ({reason})",
-                f"see the guard's logs (/aws/lambda/{project}-{env.name}-eni-guard); "
-                "more ENIs than EIPs means connection spill-over: add capacity or "
-                "move to nat-gateway",
+                OK,
+                TRAIL,
+                trail.get("Name", arn),
+                f"logs write management events in {region}: the guard hears Lambda's "
+                "CreateNetworkInterface",
             )
         ]
-    if state == "INSUFFICIENT_DATA":
-        return [
-            Finding(
-                INFO,
-                GUARD,
-                name,
-                "no data yet: the guard has not run since it was "
-                "deployed (it runs on its schedule)",
-            )
-        ]
-    return [Finding(OK, GUARD, name, "OK: every ENI of the function holds an EIP")]
+    seen = f" ({'; '.join(notes)})" if notes else ""
+    return [
+        Finding(
+            WARNING,
+            TRAIL,
+            region,
+            f"no CloudTrail trail logs write management events in {region}{seen}: EventBridge "
+            "gets no CreateNetworkInterface events, so replaced ENIs wait for the guard's "
+            f"schedule ({env.eni_guard.schedule}) instead of being fixed within seconds",
+            "create a trail that logs management events and start it: `aws cloudtrail "
+            "create-trail --name management-events --s3-bucket-name <bucket> "
+            "--is-multi-region-trail` then `aws cloudtrail start-logging --name "
+            "management-events`",
+        )
+    ]
+
+
+def _logs_write_management_events(selectors: Mapping[str, Any]) -> bool:
+    advanced = selectors.get("AdvancedEventSelectors") or []
+    if advanced:
+        for selector in advanced:
+            fields = {f.get("Field"): f for f in selector.get("FieldSelectors") or []}
+            category = fields.get("eventCategory", {})
+            read_only = fields.get("readOnly", {})
+            if "Management" in (category.get("Equals") or []) and (
+                read_only.get("Equals") or []
+            ) != ["true"]:
+                return True
+        return False
+    basic = selectors.get("EventSelectors") or []
+    if not basic:
+        return True  # a trail without selectors logs all management events
+    return any(
+        s.get("IncludeManagementEvents", True) and s.get("ReadWriteType", "All") != "ReadOnly"
+        for s in basic
+    )

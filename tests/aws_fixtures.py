@@ -25,7 +25,13 @@ import boto3
 from eni_fixtures import REGION, create_lambda_eni, create_role, moto_eni
 
 from staticip.config import Config, EnvironmentConfig, load_config
-from staticip.guard import METRIC_DIMENSION, METRIC_NAME, alarm_name, metric_namespace
+from staticip.guard import (
+    METRIC_DIMENSION,
+    METRIC_NAME,
+    alarm_name,
+    alarm_names,
+    metric_namespace,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = REPO / "staticip.toml"
@@ -176,30 +182,49 @@ def deploy_eni_eip(ec2: Any, lambda_client: Any, iam: Any, project: str, env_nam
         dep.enis[az] = eni
         ec2.associate_address(AllocationId=dep.allocation(az), NetworkInterfaceId=eni)
     guard_alarm(project, env_name, "OK")
+    logging_trail(env.region)
     return dep
 
 
-def guard_alarm(project: str, env_name: str, state: str | None) -> None:
-    """The ENI guard's alarm as the stack creates it, in `state` (None: the guard was never
-    deployed). Real CloudWatch moves the state itself from the metric; moto needs it set."""
+def guard_alarm(project: str, env_name: str, state: str | None, name: str | None = None) -> None:
+    """The ENI guard's alarms as the stack creates them (the ENI alarm, the silence alarm and
+    the errors alarm), all OK except `name` (default: the ENI alarm) in `state`; `state` None
+    deletes them all: the guard was never deployed. The alarms are created on the metric
+    only (their exact math is tested in the synthesized JSON): doctor reads names and states.
+    Real CloudWatch moves the state itself from the metric; moto needs it set."""
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
-    name = alarm_name(project, env_name)
+    names = alarm_names(project, env_name)
     if state is None:
-        cloudwatch.delete_alarms(AlarmNames=[name])
+        cloudwatch.delete_alarms(AlarmNames=list(names))
         return
-    cloudwatch.put_metric_alarm(
-        AlarmName=name,
-        Namespace=metric_namespace(project),
-        MetricName=METRIC_NAME,
-        Dimensions=[{"Name": METRIC_DIMENSION, "Value": env_name}],
-        Statistic="Maximum",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=0,
-        ComparisonOperator="GreaterThanThreshold",
-        TreatMissingData="breaching",
-    )
-    cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=f"test: {state}")
+    target = name or alarm_name(project, env_name)
+    for each in names:
+        cloudwatch.put_metric_alarm(
+            AlarmName=each,
+            Namespace=metric_namespace(project),
+            MetricName=METRIC_NAME,
+            Dimensions=[{"Name": METRIC_DIMENSION, "Value": env_name}],
+            Statistic="Minimum",
+            Period=300,
+            EvaluationPeriods=2,
+            DatapointsToAlarm=2,
+            Threshold=0,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+        value = state if each == target else "OK"
+        cloudwatch.set_alarm_state(AlarmName=each, StateValue=value, StateReason=f"test: {value}")
+
+
+def logging_trail(region: str = REGION, *, multi_region: bool = True, logging: bool = True) -> str:
+    """A CloudTrail trail (and its bucket) as an account that records management events has
+    one; return its name. The ENI guard's CreateNetworkInterface rule depends on it."""
+    name = f"management-{region}-{'multi' if multi_region else 'single'}"
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=f"{name}-logs")
+    cloudtrail = boto3.client("cloudtrail", region_name=region)
+    cloudtrail.create_trail(Name=name, S3BucketName=f"{name}-logs", IsMultiRegionTrail=multi_region)
+    if logging:
+        cloudtrail.start_logging(Name=name)
+    return name
 
 
 def deploy_nat(ec2: Any, lambda_client: Any, iam: Any, project: str, env_name: str) -> Any:

@@ -163,13 +163,14 @@ def shape_as_lambda_eni(
         eni.attachment_id = f"ela-attach-{uuid.uuid4().hex[:17]}"
         eni.attach_time = attach_time or datetime.datetime.now(datetime.UTC)
         # moto renders an Attachment only for an ENI attached to an instance; this stand-in
-        # carries the fields AWS shows for Lambda's own attachment.
-        # moto reads `_state` on DisassociateAddress; this is no instance, so never "running".
+        # carries the fields AWS shows for Lambda's own attachment. `_state` is what moto's
+        # DisassociateAddress reads of an "instance" (not running: no auto-assigned public IP
+        # to restore), so Terraform can destroy an association on such an ENI.
         eni.instance = types.SimpleNamespace(
             id=None,
             owner_id="amazon-aws",
             security_groups=[],
-            _state=types.SimpleNamespace(name=""),
+            _state=types.SimpleNamespace(name="lambda-managed"),
         )
 
 

@@ -18,6 +18,7 @@ from aws_fixtures import (
     deploy_nat,
     guard_alarm,
     lambda_eni,
+    logging_trail,
     moto_function,
     recycle_eni,
     shipped_config,
@@ -28,6 +29,7 @@ from moto import mock_aws
 
 from staticip import doctor
 from staticip.doctor import DoctorClients, run_doctor
+from staticip.guard import alarm_names
 from staticip.result import CommandResult
 
 PROJECT = "staticip"
@@ -99,23 +101,106 @@ def test_healthy_eni_eip_environment_exits_0_and_shows_each_eni_with_its_eip(
 
 
 @pytest.mark.parametrize(
-    ("state", "severity", "words"),
+    ("alarm", "state", "severity", "words"),
     [
-        ("ALARM", "error", "in ALARM"),
-        (None, "warning", "not deployed"),
-        ("INSUFFICIENT_DATA", "info", "no data yet"),
+        ("enis-without-eip", "ALARM", "error", "stayed without an EIP for two guard periods"),
+        ("eni-guard-silent", "ALARM", "error", "published nothing for two schedule periods"),
+        ("eni-guard-errors", "ALARM", "error", "guard invocations failed"),
+        ("enis-without-eip", "INSUFFICIENT_DATA", "info", "no data yet"),
     ],
 )
-def test_the_eni_guard_alarm_is_reported(dev: Deployment, state, severity, words) -> None:
-    guard_alarm(PROJECT, "dev", state)
+def test_each_eni_guard_alarm_is_reported(dev: Deployment, alarm, state, severity, words) -> None:
+    name = f"{PROJECT}-dev-{alarm}"
+    guard_alarm(PROJECT, "dev", state, name)
+
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+
+    guard = {f["subject"]: f for f in findings(result, "eni-guard")}
+    assert set(guard) == set(alarm_names(PROJECT, "dev"))
+    assert guard[name]["severity"] == severity
+    assert words in guard[name]["what"]
+    assert (guard[name]["fix"] is not None) == (severity != "info")
+    assert [f["severity"] for n, f in guard.items() if n != name] == ["ok", "ok"]
+    assert result.exit_code == (0 if severity == "info" else 1)
+
+
+def test_an_undeployed_guard_is_one_warning(dev: Deployment) -> None:
+    guard_alarm(PROJECT, "dev", None)
 
     result = run_doctor(SHIPPED_CONFIG, "dev")
 
     (finding,) = findings(result, "eni-guard")
-    assert finding["severity"] == severity
-    assert words in finding["what"]
-    assert (finding["fix"] is not None) == (severity != "info")
-    assert result.exit_code == (0 if severity == "info" else 1)
+    assert finding["severity"] == "warning" and "not deployed" in finding["what"]
+    assert result.exit_code == 1
+
+
+# --- the CloudTrail trail the guard's event trigger needs (issue 10.5) --------------------------
+
+
+def drop_trails() -> None:
+    cloudtrail = boto3.client("cloudtrail", region_name=REGION)
+    for trail in cloudtrail.describe_trails()["trailList"]:
+        cloudtrail.delete_trail(Name=trail["Name"])
+
+
+def test_a_logging_trail_is_reported_ok(dev: Deployment) -> None:
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+
+    (finding,) = findings(result, "cloudtrail")
+    assert finding["severity"] == "ok"
+    assert "CreateNetworkInterface" in finding["what"]
+
+
+@pytest.mark.parametrize(
+    "trail",
+    [
+        pytest.param(None, id="no trail"),
+        pytest.param({"logging": False}, id="trail not logging"),
+        pytest.param({"region": "eu-west-1", "multi_region": False}, id="trail of another region"),
+        pytest.param({"write": False}, id="trail logs read-only management events"),
+    ],
+)
+def test_no_trail_logging_write_events_here_is_a_warning_with_the_fix(
+    dev: Deployment, trail: dict[str, Any] | None
+) -> None:
+    drop_trails()
+    if trail is not None:
+        write = trail.pop("write", True)
+        name = logging_trail(**trail)
+        if not write:
+            boto3.client("cloudtrail", region_name=trail.get("region", REGION)).put_event_selectors(
+                TrailName=name,
+                EventSelectors=[{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}],
+            )
+
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+
+    (finding,) = findings(result, "cloudtrail")
+    assert finding["severity"] == "warning"
+    assert finding["subject"] == REGION
+    assert "no CloudTrail trail logs write management events in us-east-1" in finding["what"]
+    assert "rate(5 minutes)" in finding["what"]
+    assert "aws cloudtrail create-trail" in finding["fix"]
+    assert "start-logging" in finding["fix"]
+    assert result.exit_code == 1
+
+
+def test_advanced_selectors_without_read_only_count_as_logging(dev: Deployment) -> None:
+    drop_trails()
+    name = logging_trail()
+    boto3.client("cloudtrail", region_name=REGION).put_event_selectors(
+        TrailName=name,
+        AdvancedEventSelectors=[
+            {
+                "Name": "management",
+                "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+            }
+        ],
+    )
+
+    result = run_doctor(SHIPPED_CONFIG, "dev")
+
+    assert [f["severity"] for f in findings(result, "cloudtrail")] == ["ok"]
 
 
 def test_replaced_eni_without_eip_and_the_eip_left_unassociated(aws: Aws, dev: Deployment) -> None:

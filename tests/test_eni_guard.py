@@ -1,7 +1,8 @@
 """The ENI guard Lambda (lambda_src/eni_guard/handler.py) against moto's EC2, Lambda, CloudWatch.
 
 moto 5.2.5 makes no Hyperplane ENIs, so the tests create them with ``create_lambda_eni`` where
-Lambda would. moto also reports every function as ``Active`` with ``LastUpdateStatus``
+Lambda would (real AWS: Lambda creates, detaches and deletes them itself, on its own schedule).
+moto also reports every function as ``Active`` with ``LastUpdateStatus``
 ``Successful``: the Pending case sets the ``state`` attribute of moto's function model, and the
 update-in-progress case wraps that model's ``get_configuration`` (see
 :func:`update_in_progress`), so the guard still reads the state through the real Lambda API.
@@ -16,7 +17,7 @@ import logging
 import sys
 import types
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from eni_fixtures import (
     FakeClock,
     Network,
     create_function,
+    create_instance_eni,
     create_lambda_eni,
     create_role,
     drop_filter,
@@ -86,10 +88,14 @@ class World:
     cloudwatch: Any
     net: Network
     groups: tuple[str, ...]
+    stack_eips: list[str] = field(default_factory=list)
+    """Allocation IDs the stack associates, in creation order: the guard's ALLOCATION_IDS."""
 
     @property
     def settings(self) -> Any:
-        return self.guard.Settings(ENVIRONMENT, PROJECT, FUNCTION, NAMESPACE)
+        return self.guard.Settings(
+            ENVIRONMENT, PROJECT, FUNCTION, NAMESPACE, tuple(self.stack_eips)
+        )
 
     def run(self) -> dict[str, Any]:
         return self.guard.reconcile(
@@ -102,9 +108,10 @@ class World:
     def eni(self, subnet: str, groups: tuple[str, ...] | None = None, **kwargs: Any) -> str:
         return create_lambda_eni(self.ec2, subnet, groups or self.groups, FUNCTION, **kwargs)
 
-    def eip(self, az: str | None, **tags: str | None) -> str:
+    def eip(self, az: str | None, in_stack: bool = True, **tags: str | None) -> str:
         """Allocate an EIP tagged like the stack tags ``az``'s; ``tags`` add or change tags, and a
-        None value drops one. ``az=None`` leaves out ``staticip:az``."""
+        None value drops one. ``az=None`` leaves out ``staticip:az``. ``in_stack`` lists it in
+        the guard's ALLOCATION_IDS, as the stack does for every EIP it associates."""
         base: dict[str, str | None] = {
             "environment": ENVIRONMENT,
             "project": PROJECT,
@@ -113,7 +120,10 @@ class World:
         if az is not None:
             base["staticip:az"] = az
         base.update(tags)
-        return allocate(self.ec2, {k: v for k, v in base.items() if v is not None})
+        allocation = allocate(self.ec2, {k: v for k, v in base.items() if v is not None})
+        if in_stack:
+            self.stack_eips.append(allocation)
+        return allocation
 
     def where(self) -> dict[str, str | None]:
         """Allocation id -> ENI it is on now, from DescribeAddresses (the authoritative side:
@@ -201,8 +211,17 @@ def published(calls: list[dict[str, Any]]) -> list[tuple[str, str, dict[str, str
     ]
 
 
-def metric(value: float) -> tuple[str, str, dict[str, str], float]:
-    return (NAMESPACE, "EnisWithoutElasticIp", {"Environment": ENVIRONMENT}, value)
+def metric(
+    value: float, name: str = "EnisWithoutElasticIp"
+) -> tuple[str, str, dict[str, str], float]:
+    return (NAMESPACE, name, {"Environment": ENVIRONMENT}, value)
+
+
+def gaps(
+    data: list[tuple[str, str, dict[str, str], float]],
+) -> list[tuple[str, str, dict[str, str], float]]:
+    """Only the ``EnisWithoutElasticIp`` data points (each run publishes three metrics)."""
+    return [datum for datum in data if datum[1] == "EnisWithoutElasticIp"]
 
 
 def deny_association(ec2: Any, allocation_id: str) -> None:
@@ -312,7 +331,7 @@ def test_after_an_sg_change_the_eip_moves_only_once_the_update_completed(
         (new[s], old[s]) for s in subnets
     )
     # The new ENIs are about to get the EIPs: not an alarm, and the metric still goes out.
-    assert published(metrics) == [metric(0)]
+    assert gaps(published(metrics)) == [metric(0)]
 
     done = world.run()
 
@@ -324,7 +343,7 @@ def test_after_an_sg_change_the_eip_moves_only_once_the_update_completed(
     assert sorted((a["eni_id"], a["previous_eni_id"]) for a in done["associated"]) == sorted(
         (new[s], old[s]) for s in subnets
     )
-    assert published(metrics) == [metric(0), metric(0)]
+    assert gaps(published(metrics)) == [metric(0), metric(0)]
     assert terraform_choice(world, subnets, list(eips.values()), new_groups) == new
 
 
@@ -341,7 +360,7 @@ def test_a_pending_function_gets_no_eip_yet(world: World) -> None:
     assert summary["status"] == "waiting"
     assert world.where() == {eip: None}
     assert [w["eni_id"] for w in summary["waiting"]] == [eni]
-    assert published(metrics) == [metric(0)]
+    assert gaps(published(metrics)) == [metric(0)]
 
     function_model().state = "Active"
     world.run()
@@ -388,7 +407,7 @@ def test_a_spill_over_eni_is_counted_and_gets_no_eip(world: World) -> None:
     assert [(g["eni_id"], g["subnet_id"]) for g in summary["enis_without_eip"]] == [
         (extra, subnets[0])
     ]
-    assert published(metrics) == [metric(1)]
+    assert gaps(published(metrics)) == [metric(1)]
     assert summary["metric"]["value"] == 1
     # The data point reached CloudWatch under the namespace and dimension the alarm watches.
     now = datetime.datetime.now(datetime.UTC)
@@ -418,7 +437,7 @@ def test_a_subnet_without_an_eip_for_its_az_is_counted_not_guessed(world: World)
     assert [c["NetworkInterfaceId"] for c in associations] == [eni_a]
     assert world.where() == {eip_a: eni_a}
     assert [g["eni_id"] for g in summary["enis_without_eip"]] == [eni_b]
-    assert published(metrics) == [metric(1)]
+    assert gaps(published(metrics)) == [metric(1)]
 
 
 def test_two_eips_tagged_for_one_az_are_not_guessed_between(world: World) -> None:
@@ -431,7 +450,7 @@ def test_two_eips_tagged_for_one_az_are_not_guessed_between(world: World) -> Non
 
     assert world.where() == {first: None, second: None}
     assert [g["eni_id"] for g in summary["enis_without_eip"]] == [eni]
-    assert published(metrics) == [metric(1)]
+    assert gaps(published(metrics)) == [metric(1)]
 
 
 # --- EIPs that are not the environment's -----------------------------------------------------
@@ -507,7 +526,7 @@ def test_a_second_run_changes_nothing(world: World) -> None:
     assert sorted(u["eni_id"] for u in second["unchanged"]) == sorted(placed.values())
     assert world.where() == placed
     assert len(first["associated"]) == len(subnets)
-    assert published(metrics) == [metric(0), metric(0)]
+    assert gaps(published(metrics)) == [metric(0), metric(0)]
 
 
 def test_an_inactive_function_needs_no_ec2_calls(world: World) -> None:
@@ -521,7 +540,7 @@ def test_an_inactive_function_needs_no_ec2_calls(world: World) -> None:
     assert summary["status"] == "inactive"
     assert ec2_operations == []
     assert world.where() == {eip: None}
-    assert published(metrics) == [metric(0)]
+    assert gaps(published(metrics)) == [metric(0)]
 
 
 def test_a_failed_association_is_counted_and_other_azs_still_get_theirs(world: World) -> None:
@@ -538,7 +557,7 @@ def test_a_failed_association_is_counted_and_other_azs_still_get_theirs(world: W
         (eni_a, True)
     ]
     assert [g["eni_id"] for g in summary["enis_without_eip"]] == [eni_a]
-    assert published(metrics) == [metric(1)]
+    assert gaps(published(metrics)) == [metric(1)]
 
 
 def test_a_function_outside_a_vpc_is_an_error(guard: types.ModuleType, world: World) -> None:
@@ -630,7 +649,11 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_handler_reconciles_on_a_cloudtrail_event(
-    guard: types.ModuleType, world: World, lambda_env: None, caplog: pytest.LogCaptureFixture
+    guard: types.ModuleType,
+    world: World,
+    lambda_env: None,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     subnets, azs = world.net.subnet_ids, world.net.availability_zones
     placed = {world.eip(az): world.eni(s) for s, az in zip(subnets, azs, strict=True)}
@@ -649,6 +672,7 @@ def test_the_handler_reconciles_on_a_cloudtrail_event(
         },
     }
     caplog.set_level(logging.INFO, logger="eni_guard")
+    monkeypatch.setenv("ALLOCATION_IDS", ",".join(world.stack_eips))
 
     summary = guard.handler(event, None)
 
@@ -682,18 +706,29 @@ def test_the_handler_raises_after_publishing_when_an_association_fails(
         return made
 
     monkeypatch.setattr(guard.aws, "client", client)
+    monkeypatch.setenv("ALLOCATION_IDS", eip)
 
     with pytest.raises(guard.AssociationFailedError, match=eni):
         guard.handler(SCHEDULE_EVENT, None)
 
-    assert [published(calls) for calls in recorded] == [[metric(1)]]
+    assert [gaps(published(calls)) for calls in recorded] == [[metric(1)]]
     assert world.where() == {eip: None}
 
 
 def test_missing_settings_are_named(guard: types.ModuleType, lambda_env: None, monkeypatch) -> None:
     monkeypatch.delenv("FUNCTION_NAME")
     monkeypatch.setenv("METRIC_NAMESPACE", " ")
-    with pytest.raises(guard.GuardConfigError, match="FUNCTION_NAME, METRIC_NAMESPACE"):
+    with pytest.raises(
+        guard.GuardConfigError, match="FUNCTION_NAME, METRIC_NAMESPACE, ALLOCATION_IDS"
+    ):
+        guard.handler(SCHEDULE_EVENT, None)
+
+
+def test_allocation_ids_must_be_allocation_ids(
+    guard: types.ModuleType, lambda_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALLOCATION_IDS", "eipalloc-0a, 203.0.113.7")
+    with pytest.raises(guard.GuardConfigError, match=r"eipalloc- IDs, got 203\.0\.113\.7"):
         guard.handler(SCHEDULE_EVENT, None)
 
 
@@ -721,18 +756,239 @@ def test_ec2_calls_per_run_do_not_grow_with_the_subnet_count(
     use_fake_aws(monkeypatch)
     runs = {n: measure_ec2_calls(guard, n) for n in (2, 6)}
 
-    reads = {
-        n: sorted(op for op in first if op != "AssociateAddress") for n, (first, _) in runs.items()
-    }
-    # Reads: one DescribeAddresses and one DescribeNetworkInterfaces listing for all subnets.
-    assert reads[2] == reads[6] == ["DescribeAddresses", "DescribeNetworkInterfaces"]
-    # Writes: one AssociateAddress per EIP that has to move, none once in place.
-    for n, (first, steady) in runs.items():
-        assert first.count("AssociateAddress") == n
-        assert sorted(steady) == reads[n]
+    snapshot = ["DescribeAddresses", "DescribeNetworkInterfaces"]
+    # Steady state: one DescribeAddresses and one DescribeNetworkInterfaces listing for all
+    # subnets, whatever their number.
+    for _, steady in runs.values():
+        assert sorted(steady) == snapshot
+    # A first run adds, per EIP that has to move, the re-read of its subnet and address right
+    # before the AssociateAddress.
+    for n, (first, _) in runs.items():
+        per_move = ["AssociateAddress", "DescribeAddresses", "DescribeNetworkInterfaces"]
+        assert sorted(first) == sorted(snapshot + per_move * n)
     print(
         {
             n: {"first_run": len(first), "steady_run": len(steady)}
             for n, (first, steady) in runs.items()
         }
     )
+
+
+# --- issue 14: races, teardown, foreign targets ------------------------------------------------
+
+
+def after_snapshot(ec2: Any, change: Any) -> None:
+    """Run ``change()`` once, right after the run's first DescribeNetworkInterfaces (its
+    snapshot): what Lambda, Terraform or a concurrent run did while this run was planning."""
+    done: list[bool] = []
+
+    def hook(**_: Any) -> None:
+        if not done:
+            done.append(True)
+            change()
+
+    ec2.meta.events.register("after-call.ec2.DescribeNetworkInterfaces", hook)
+
+
+def test_an_eip_whose_association_left_the_stack_is_never_associated(world: World) -> None:
+    # AZ b was removed from the config: Terraform disassociated its EIP and is about to release
+    # it, and the guard's ALLOCATION_IDS no longer lists it. Its tags still say allow-listed.
+    (subnet_a, subnet_b), (az_a, az_b) = world.net.subnet_ids, world.net.availability_zones
+    eni_a, eni_b = world.eni(subnet_a), world.eni(subnet_b)
+    eip_a = world.eip(az_a)
+    leaving = world.eip(az_b, in_stack=False)
+    associations = record_calls(world.ec2, "AssociateAddress")
+
+    summary = world.run()
+
+    assert [(c["AllocationId"], c["NetworkInterfaceId"]) for c in associations] == [(eip_a, eni_a)]
+    assert world.where() == {eip_a: eni_a, leaving: None}
+    assert [e["allocation_id"] for e in summary["not_in_stack_eips"]] == [leaving]
+    # Subnet b's ENI is honestly without an EIP until the function leaves that subnet.
+    assert [g["eni_id"] for g in summary["enis_without_eip"]] == [eni_b]
+
+
+def test_a_stale_snapshot_does_not_put_the_eip_on_an_eni_lambda_detached(world: World) -> None:
+    # R1 (this run) plans EIP -> A. Before it associates, Lambda detaches A and serves from B,
+    # and a concurrent run R2 puts the EIP on B. R1 must not move it back to the dead A.
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    eni_a = world.eni(subnet, attach_time=T0)
+    eip = world.eip(az)
+    replacement: list[str] = []
+
+    def lambda_recycles_and_r2_runs() -> None:
+        moto_eni(eni_a).status = "available"
+        replacement.append(world.eni(subnet, attach_time=T0 + datetime.timedelta(hours=1)))
+        world.ec2.associate_address(AllocationId=eip, NetworkInterfaceId=replacement[0])
+
+    after_snapshot(world.ec2, lambda_recycles_and_r2_runs)
+    associations = record_calls(world.ec2, "AssociateAddress")
+
+    summary = world.run()
+
+    assert world.where() == {eip: replacement[0]}
+    assert [c["NetworkInterfaceId"] for c in associations] == [replacement[0]]  # R2's only
+    (skipped,) = summary["skipped"]
+    assert skipped["eni_id"] == eni_a and "available" in skipped["reason"]
+    assert summary["failed"] == [] and summary["enis_without_eip"] == []
+
+
+def test_an_address_taken_since_the_snapshot_is_not_taken_back(world: World) -> None:
+    # Between snapshot and AssociateAddress someone put the EIP elsewhere (here an instance's
+    # ENI). The re-read of the address sees it moved, so the run leaves it.
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    eni = world.eni(subnet)
+    eip = world.eip(az)
+    instance_eni = create_instance_eni(world.ec2, subnet, world.groups)
+    after_snapshot(
+        world.ec2,
+        lambda: world.ec2.associate_address(AllocationId=eip, NetworkInterfaceId=instance_eni),
+    )
+
+    summary = world.run()
+
+    assert world.where() == {eip: instance_eni}
+    (skipped,) = summary["skipped"]
+    assert (skipped["eni_id"], instance_eni in skipped["reason"]) == (eni, True)
+
+
+def test_an_eni_deleted_between_snapshot_and_associate_is_not_a_failure(
+    guard: types.ModuleType, world: World, lambda_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Lambda deletes the ENI the run chose (normal recycling): no error, nothing counted.
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    eni = world.eni(subnet)
+    eip = world.eip(az)
+    ec2 = world.ec2
+    after_snapshot(ec2, lambda: ec2.delete_network_interface(NetworkInterfaceId=eni))
+    metrics = record_calls(world.cloudwatch, "PutMetricData")
+
+    summary = world.run()
+
+    assert world.where() == {eip: None}
+    assert summary["failed"] == []
+    assert [(s["eni_id"], "no longer exists" in s["reason"]) for s in summary["skipped"]] == [
+        (eni, True)
+    ]
+    assert gaps(published(metrics)) == [metric(0)]
+
+
+def test_an_eni_gone_when_associate_address_runs_is_not_a_failure(world: World) -> None:
+    # The narrowest window: the ENI passes the re-read and is deleted before AssociateAddress.
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    eni = world.eni(subnet)
+    eip = world.eip(az)
+    ec2 = world.ec2
+
+    def delete_first(params: dict[str, Any], **_: Any) -> None:
+        ec2.meta.events.unregister("provide-client-params.ec2.AssociateAddress", delete_first)
+        ec2.delete_network_interface(NetworkInterfaceId=params["NetworkInterfaceId"])
+
+    ec2.meta.events.register("provide-client-params.ec2.AssociateAddress", delete_first)
+
+    summary = world.run()
+
+    assert world.where() == {eip: None}
+    assert summary["failed"] == [] and summary["enis_without_eip"] == []
+    assert [s["eni_id"] for s in summary["skipped"]] == [eni]
+
+
+def test_an_allow_listed_eip_on_an_instance_is_reported_and_left(world: World) -> None:
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    eni = world.eni(subnet)
+    eip = world.eip(az)
+    instance_eni = create_instance_eni(world.ec2, subnet, world.groups)
+    world.ec2.associate_address(AllocationId=eip, NetworkInterfaceId=instance_eni)
+    associations = record_calls(world.ec2, "AssociateAddress")
+    metrics = record_calls(world.cloudwatch, "PutMetricData")
+
+    summary = world.run()
+
+    assert associations == []
+    assert world.where() == {eip: instance_eni}
+    (held,) = summary["held_elsewhere"]
+    assert (held["allocation_id"], held["network_interface_id"]) == (eip, instance_eni)
+    assert held["holder"].startswith(f"interface ENI {instance_eni} in {subnet}")
+    (gap,) = summary["enis_without_eip"]
+    assert gap["eni_id"] == eni and instance_eni in gap["reason"]
+    assert published(metrics) == [
+        metric(1),
+        metric(1, "ElasticIpsHeldElsewhere"),
+        metric(0, "EgressFunctionUpdateFailed"),
+    ]
+
+
+def test_an_allow_listed_eip_on_a_nat_gateway_is_left_without_failing(world: World) -> None:
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    world.eni(subnet)
+    eip = world.eip(az)
+    nat = world.ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]
+    nat_eni = world.where()[eip]
+    assert nat_eni is not None, nat
+    moto_eni(nat_eni).interface_type = "nat_gateway"  # as AWS shows a NAT Gateway's ENI
+    associations = record_calls(world.ec2, "AssociateAddress")
+
+    summary = world.run()
+
+    assert associations == []
+    assert summary["failed"] == []
+    assert [h["holder"].split(" ")[0] for h in summary["held_elsewhere"]] == ["nat_gateway"]
+    assert world.where() == {eip: nat_eni}
+
+
+def test_an_eip_on_the_previous_security_group_sets_eni_may_still_move(world: World) -> None:
+    # The guard's "Lambda ENI in the function's subnets" rule must keep the normal VPC update
+    # working: the old ENIs (old group set) are not among the function's ENIs any more.
+    old, new = _sg_change(world)
+    summary = world.run()
+    assert world.where() == new
+    assert summary["held_elsewhere"] == []
+    assert sorted(a["previous_eni_id"] for a in summary["associated"]) == sorted(old.values())
+
+
+def test_a_failed_update_moves_nothing_and_raises_the_alarm_with_its_reason(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    old, _ = _sg_change(world)
+    model = function_model()
+    original = model.get_configuration
+    reason = {
+        "LastUpdateStatus": "Failed",
+        "LastUpdateStatusReasonCode": "SubnetOutOfIPAddresses",
+        "LastUpdateStatusReason": "no free IP addresses in subnet",
+    }
+    monkeypatch.setattr(
+        model, "get_configuration", lambda on_create=False: original(on_create) | reason
+    )
+    associations = record_calls(world.ec2, "AssociateAddress")
+    metrics = record_calls(world.cloudwatch, "PutMetricData")
+    caplog.set_level(logging.INFO, logger="eni_guard")
+
+    summary = world.run()
+
+    assert associations == []
+    assert world.where() == old
+    assert summary["status"] == "update-failed"
+    assert "SubnetOutOfIPAddresses" in summary["update_failed_reason"]
+    assert metric(1, "EgressFunctionUpdateFailed") in published(metrics)
+    assert any(
+        r.levelno == logging.ERROR and "no free IP addresses" in r.getMessage()
+        for r in caplog.records
+    )
+
+
+def test_a_recycle_in_progress_is_counted_honestly_without_moving(world: World) -> None:
+    # Lambda's new ENI is in use while the old one still holds the EIP: at this instant the new
+    # one has no EIP (metric 1), and the guard keeps the EIP where it is. The alarm needs two
+    # consecutive periods of this (tests/test_stacks_eni_guard.py), which a recycle does not last.
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    old = world.eni(subnet, attach_time=T0)
+    eip = world.eip(az)
+    world.ec2.associate_address(AllocationId=eip, NetworkInterfaceId=old)
+    new = world.eni(subnet, attach_time=T0 + datetime.timedelta(hours=2))
+
+    summary = world.run()
+
+    assert world.where() == {eip: old}
+    assert [g["eni_id"] for g in summary["enis_without_eip"]] == [new]
+    assert f"{old} is the one that gets its EIP" in summary["enis_without_eip"][0]["reason"]

@@ -59,7 +59,10 @@ def test_function_role_log_group_and_managed_policies_only(shipped, name):
     env = shipped.config.environment(name)
     assert of_type(stack, "aws_iam_policy") == {}
     # Inline policies: only the ENI guard's (its scoping is tested in test_stacks_eni_guard).
-    assert all(p["name"] == "eni-guard" for p in of_type(stack, "aws_iam_role_policy").values())
+    assert all(
+        p["name"] == "eni-guard" or p["name"].startswith("eni-guard-associate-")
+        for p in of_type(stack, "aws_iam_role_policy").values()
+    )
     for _fn_id, fn in of_type(stack, "aws_lambda_function").items():
         logs = [
             lid

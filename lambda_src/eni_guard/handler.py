@@ -7,8 +7,22 @@ always reaches the EC2 API, is triggered by EventBridge (CloudTrail ``CreateNetw
 a schedule) and puts each AZ's EIP back on the ENI that should hold it.
 
 It finds and ranks ENIs with :mod:`staticip.enis` (``find_lambda_enis`` + ``choose_eni``), the
-same code Terraform's ``external`` data source runs, so the guard and ``aws_eip_association``
-(``allow_reassociation = true``) always pick the same ENI and converge instead of flapping.
+same code Terraform's ``external`` data source runs, with the same inputs: the allocation IDs of
+the stack's ``aws_eip_association``s (``ALLOCATION_IDS``, which the resolver is given too). So the
+guard and ``aws_eip_association`` (``allow_reassociation = true``) always pick the same ENI and
+converge instead of flapping.
+
+What it never does:
+
+- move an EIP the stack no longer associates (``ALLOCATION_IDS``; IAM allows each EIP only
+  while its AZ's association exists, see ``stacks/eni_guard.py``), so it never fights a destroy;
+- take an allow-listed EIP from anything but one of the function's Lambda ENIs (an EC2
+  instance, a NAT Gateway, another interface type or subnet): it reports it and leaves it;
+- act on a stale snapshot: the stack gives it a reserved concurrency of 1 (one run at a time),
+  and right before each ``AssociateAddress`` it reads the subnet's ENIs and the address again
+  and skips the move if the ENI is gone, detached or no longer the pick, or the address moved;
+- move anything while the function is ``Pending``, its update is ``InProgress``, or its last
+  update ``Failed`` (invocations may still run on the old ENIs).
 
 Deployment package: this file as ``handler.py`` next to
 ``staticip/{__init__,aws,eips,enis,guard}.py``.
@@ -32,10 +46,34 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from staticip import aws
 from staticip.eips import AZ_TAG, AllowListedEip, find_allow_listed_eips
-from staticip.enis import IN_USE, EniInputError, HyperplaneEni, choose_eni, find_lambda_enis
-from staticip.guard import METRIC_DIMENSION, METRIC_NAME
+from staticip.enis import (
+    IN_USE,
+    LAMBDA_INTERFACE_TYPE,
+    EniInputError,
+    HyperplaneEni,
+    choose_eni,
+    find_lambda_enis,
+)
+from staticip.guard import (
+    ALLOCATION_IDS_VARIABLE,
+    HELD_ELSEWHERE_METRIC,
+    METRIC_DIMENSION,
+    METRIC_NAME,
+    UPDATE_FAILED_METRIC,
+)
 
-ENV_VARIABLES = ("ENVIRONMENT", "PROJECT", "FUNCTION_NAME", "METRIC_NAMESPACE")
+ENV_VARIABLES = (
+    "ENVIRONMENT",
+    "PROJECT",
+    "FUNCTION_NAME",
+    "METRIC_NAMESPACE",
+    ALLOCATION_IDS_VARIABLE,
+)
+# AssociateAddress error codes that mean "the ENI went away since the re-read": Lambda deleted
+# it (recycling). Not a failure: the next run sees the replacement.
+_GONE_CODES = frozenset(
+    {"InvalidNetworkInterfaceID.NotFound", "InvalidNetworkInterfaceId.NotFound"}
+)
 # A CloudTrail CreateNetworkInterface event arrives while the function is still updating, when
 # nothing may move yet. Rather than leave egress down until the next scheduled run, the guard
 # looks again every RECHECK_SECONDS while the invocation has time to spare.
@@ -63,19 +101,34 @@ class Settings:
     project: str
     function_name: str
     metric_namespace: str
+    allocation_ids: tuple[str, ...]
+    """The EIPs whose ``aws_eip_association`` exists in the stack: the only ones the guard may
+    move, and the ranking input it shares with the resolver."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
-        """Read ``ENVIRONMENT``, ``PROJECT``, ``FUNCTION_NAME``, ``METRIC_NAMESPACE``."""
+        """Read ``ENVIRONMENT``, ``PROJECT``, ``FUNCTION_NAME``, ``METRIC_NAMESPACE`` and
+        ``ALLOCATION_IDS`` (comma-separated ``eipalloc-`` IDs)."""
         values = {name: (environ.get(name) or "").strip() for name in ENV_VARIABLES}
         missing = [name for name, value in values.items() if not value]
         if missing:
             raise GuardConfigError(f"environment variable(s) not set: {', '.join(missing)}")
+        allocation_ids = tuple(
+            dict.fromkeys(
+                a.strip() for a in values[ALLOCATION_IDS_VARIABLE].split(",") if a.strip()
+            )
+        )
+        bad = [a for a in allocation_ids if not a.startswith("eipalloc-")]
+        if bad:
+            raise GuardConfigError(
+                f"{ALLOCATION_IDS_VARIABLE} must list eipalloc- IDs, got {', '.join(bad)}"
+            )
         return cls(
             environment=values["ENVIRONMENT"],
             project=values["PROJECT"],
             function_name=values["FUNCTION_NAME"],
             metric_namespace=values["METRIC_NAMESPACE"],
+            allocation_ids=allocation_ids,
         )
 
 
@@ -88,6 +141,7 @@ class FunctionNetwork:
     last_update_status: str
     subnet_ids: tuple[str, ...]
     security_group_ids: tuple[str, ...]
+    last_update_reason: str = ""
 
     @property
     def waiting(self) -> bool:
@@ -97,6 +151,12 @@ class FunctionNetwork:
         completes; moving the EIP to the new ENI earlier would cut egress for that time.
         """
         return self.state == "Pending" or self.last_update_status == "InProgress"
+
+    @property
+    def update_failed(self) -> bool:
+        """True after a failed update: invocations may still run on the old ENIs while the new
+        ones are half-built, so nothing moves (as while waiting) and the alarm is raised."""
+        return self.last_update_status == "Failed"
 
     @property
     def inactive(self) -> bool:
@@ -117,6 +177,18 @@ class Association:
 
 
 @dataclass(frozen=True)
+class HeldElsewhere:
+    """An allow-listed EIP on something that is not one of the function's Lambda ENIs."""
+
+    allocation_id: str
+    public_ip: str
+    az: str | None
+    network_interface_id: str
+    holder: str
+    """What holds it, e.g. ``nat_gateway ENI eni-... in subnet-...``."""
+
+
+@dataclass(frozen=True)
 class EniWithoutEip:
     """An in-use ENI that is left without an allow-listed EIP, and why."""
 
@@ -130,6 +202,8 @@ class EniWithoutEip:
 class Plan:
     """What one run should change, computed from a snapshot of ENIs and EIPs (no AWS calls)."""
 
+    chosen: dict[str, str] = field(default_factory=dict)
+    """Subnet -> the ENI :func:`choose_eni` picks there (the one Terraform resolves too)."""
     moves: list[Association] = field(default_factory=list)
     unchanged: list[Association] = field(default_factory=list)
     enis_without_eip: list[EniWithoutEip] = field(default_factory=list)
@@ -148,50 +222,130 @@ def read_function(lambda_client: BaseClient, function_name: str) -> FunctionNetw
             f"Lambda function {function_name!r} is not attached to a VPC, so it has no "
             "Hyperplane ENIs to guard: check FUNCTION_NAME"
         )
+    reason = " ".join(
+        str(config.get(key) or "")
+        for key in ("LastUpdateStatusReasonCode", "LastUpdateStatusReason")
+    ).strip()
     return FunctionNetwork(
         name=config.get("FunctionName", function_name),
         state=config.get("State") or "",
         last_update_status=config.get("LastUpdateStatus") or "",
         subnet_ids=subnets,
         security_group_ids=groups,
+        last_update_reason=reason,
     )
 
 
+@dataclass(frozen=True)
+class StackEips:
+    """The environment's allow-listed EIPs, split by what the guard may do with them."""
+
+    usable: list[AllowListedEip]
+    """Tagged, with ``staticip:az``, and associated by the stack: the guard places these."""
+    ignored: list[AllowListedEip]
+    """Tagged but without ``staticip:az``: the guard cannot tell which subnet they serve."""
+    not_in_stack: list[AllowListedEip]
+    """Tagged but not in ``ALLOCATION_IDS``: their association left the stack (an AZ removed,
+    or a destroy under way), so moving them would fight Terraform's teardown."""
+
+
 def environment_eips(
-    ec2: BaseClient, environment: str, project: str
-) -> tuple[list[AllowListedEip], list[AllowListedEip]]:
-    """The environment's allow-listed EIPs: ``(usable, ignored)``, one DescribeAddresses call.
+    ec2: BaseClient, environment: str, project: str, allocation_ids: Sequence[str]
+) -> StackEips:
+    """The environment's allow-listed EIPs, one DescribeAddresses call.
 
     Usable EIPs carry ``environment``, ``project``, ``staticip:allow-listed=true`` AND
-    ``staticip:az``. The tags are checked again here, not only by the server-side filter, because
-    associating someone else's address would move an IP that is not ours. An allow-listed EIP
-    without ``staticip:az`` is returned as ignored: without its AZ the guard cannot tell which
-    subnet it serves, and never guesses.
+    ``staticip:az``, and are among ``allocation_ids``. The tags are checked again here, not only
+    by the server-side filter, because associating someone else's address would move an IP that
+    is not ours.
     """
     eips = find_allow_listed_eips(ec2, project, environment)
-    usable = [eip for eip in eips if eip.az]
-    ignored = [eip for eip in eips if not eip.az]
-    return usable, ignored
+    listed = set(allocation_ids)
+    return StackEips(
+        usable=[eip for eip in eips if eip.az and eip.allocation_id in listed],
+        ignored=[eip for eip in eips if not eip.az and eip.allocation_id in listed],
+        not_in_stack=[eip for eip in eips if eip.allocation_id not in listed],
+    )
+
+
+def find_held_elsewhere(
+    ec2: BaseClient,
+    eips: Iterable[AllowListedEip],
+    found: Mapping[str, Sequence[HyperplaneEni]],
+    subnet_ids: Sequence[str],
+) -> dict[str, HeldElsewhere]:
+    """Allocation ID -> where it is, for each EIP on an interface the guard must not take it from.
+
+    An EIP may move only when it is unassociated or sits on a ``lambda`` ENI in the function's
+    subnets (the function's own ENIs, or the ones of its previous security-group set that a
+    VPC update replaced). Anything else (an EC2 instance, a NAT Gateway, another interface type
+    or subnet) is reported and left: taking it would break whatever uses it, and a NAT
+    Gateway's address cannot be moved at all. One DescribeNetworkInterfaces call, only when an
+    EIP sits on an interface that is not among ``found``.
+    """
+    known = {eni.eni_id for enis in found.values() for eni in enis}
+    unknown = {
+        eip.network_interface_id: eip
+        for eip in eips
+        if eip.network_interface_id and eip.network_interface_id not in known
+    }
+    if not unknown:
+        return {}
+    listing = ec2.describe_network_interfaces(
+        Filters=[{"Name": "network-interface-id", "Values": sorted(unknown)}]
+    ).get("NetworkInterfaces", [])
+    seen = {raw["NetworkInterfaceId"]: raw for raw in listing}
+    held: dict[str, HeldElsewhere] = {}
+    for eni_id, eip in unknown.items():
+        raw = seen.get(eni_id)
+        if raw is None:
+            holder = f"{eni_id}, which no longer exists (the next run sees the address free)"
+        elif raw.get("InterfaceType") == LAMBDA_INTERFACE_TYPE and raw.get("SubnetId") in set(
+            subnet_ids
+        ):
+            continue
+        else:
+            attachment = raw.get("Attachment") or {}
+            owner = attachment.get("InstanceId") or raw.get("Description") or ""
+            holder = (
+                f"{raw.get('InterfaceType') or 'interface'} ENI {eni_id} in {raw.get('SubnetId')}"
+                + (f" ({owner})" if owner else "")
+            )
+        held[eip.allocation_id] = HeldElsewhere(
+            eip.allocation_id, eip.public_ip, eip.az, eni_id, holder
+        )
+    return held
 
 
 def plan_associations(
-    found: Mapping[str, Sequence[HyperplaneEni]], eips: Iterable[AllowListedEip]
+    found: Mapping[str, Sequence[HyperplaneEni]],
+    eips: Iterable[AllowListedEip],
+    ranking_ids: Iterable[str],
+    held_elsewhere: Mapping[str, HeldElsewhere] | None = None,
 ) -> Plan:
     """Decide, per subnet, whether its AZ's EIP has to move to the ENI :func:`choose_eni` picks.
 
     ``found`` is :func:`find_lambda_enis`' result in the function's subnet order; ``eips`` are the
-    usable EIPs. A subnet's AZ is its ENIs' ``AvailabilityZone``, so no DescribeSubnets is needed
-    (and a subnet without ENI needs no AZ: it has nothing to attach to). Where one AZ has several
-    of the function's subnets or several EIPs, the guard keeps what is already attached and moves
+    usable EIPs; ``ranking_ids`` the allocation IDs ENIs are ranked by, the stack's
+    (``ALLOCATION_IDS``), exactly as the resolver is given them, so both pick the same ENI.
+    EIPs in ``held_elsewhere`` are never moved; the ENI of their AZ is reported with the reason.
+    A subnet's AZ is its ENIs' ``AvailabilityZone``, so no DescribeSubnets is needed (and a
+    subnet without ENI needs no AZ: it has nothing to attach to). Where one AZ has several of
+    the function's subnets or several EIPs, the guard keeps what is already attached and moves
     nothing: one EIP per AZ/subnet is the stack's invariant, and picking a winner could make the
     guard and Terraform move the address back and forth. In-use ENIs left without an EIP are
     listed (spill-over past 65,000 connections, no EIP for the AZ, ambiguous AZ); detached ENIs
     are not, as Lambda is deleting them and they carry no traffic.
     """
+    held = dict(held_elsewhere or {})
     eips = list(eips)
-    ours = [eip.allocation_id for eip in eips]
+    ranking = tuple(ranking_ids)
     by_az: dict[str, list[AllowListedEip]] = {}
+    blocked_az: dict[str, HeldElsewhere] = {}
     for eip in eips:
+        if eip.allocation_id in held:
+            blocked_az[eip.az or ""] = held[eip.allocation_id]
+            continue
         by_az.setdefault(eip.az or "", []).append(eip)
 
     plan = Plan()
@@ -200,7 +354,8 @@ def plan_associations(
         if not candidates:
             plan.subnets_without_eni.append(subnet)
             continue
-        chosen, others = choose_eni(candidates, ours)
+        chosen, others = choose_eni(candidates, ranking)
+        plan.chosen[subnet] = chosen.eni_id
         az = chosen.availability_zone
         chosen_by_az.setdefault(az, []).append((subnet, chosen))
         for other in others:
@@ -210,7 +365,8 @@ def plan_associations(
                         other.eni_id,
                         subnet,
                         az,
-                        f"more ENIs than EIPs in the subnet: {chosen.eni_id} holds its EIP",
+                        f"more ENIs than EIPs in the subnet: {chosen.eni_id} is the one that "
+                        "gets its EIP",
                     )
                 )
 
@@ -221,7 +377,13 @@ def plan_associations(
             target = plan.unchanged if eip.network_interface_id == eni.eni_id else plan.moves
             target.append(_association(eip, subnet, eni))
             continue
-        if not az_eips:
+        if az in blocked_az and not az_eips:
+            other = blocked_az[az]
+            reason = (
+                f"the AZ's EIP {other.allocation_id} ({other.public_ip}) is held by "
+                f"{other.holder}: left there, not taken"
+            )
+        elif not az_eips:
             reason = f"no allow-listed EIP tagged {AZ_TAG}={az or '?'}"
         else:
             reason = (
@@ -236,39 +398,98 @@ def plan_associations(
                 plan.enis_without_eip.append(EniWithoutEip(eni.eni_id, subnet, az, reason))
 
     served = set(chosen_by_az)
-    plan.unused_eips = [eip for eip in eips if eip.az not in served]
+    plan.unused_eips = [
+        eip for eip in eips if eip.az not in served and eip.allocation_id not in held
+    ]
     return plan
 
 
+def recheck(
+    ec2: BaseClient,
+    move: Association,
+    security_group_ids: Sequence[str],
+    ranking_ids: Sequence[str],
+) -> str | None:
+    """Re-read the move's subnet and address right before AssociateAddress; return why the move
+    is stale, or None to go ahead. Two calls: DescribeNetworkInterfaces (the subnet) and
+    DescribeAddresses (the allocation).
+
+    Between the snapshot and now, Lambda may have detached or deleted the chosen ENI and another
+    actor (Terraform, a person) may have moved the address; associating anyway would put the
+    EIP on a dead ENI or undo their move. A stale move is skipped, not failed: the next run
+    plans from a fresh snapshot.
+    """
+    fresh = find_lambda_enis(ec2, [move.subnet_id], security_group_ids)[move.subnet_id]
+    eni = next((candidate for candidate in fresh if candidate.eni_id == move.eni_id), None)
+    if eni is None:
+        return f"{move.eni_id} no longer exists"
+    if eni.status != IN_USE:
+        return f"{move.eni_id} is {eni.status or 'not in use'} now"
+    pick, _ = choose_eni(fresh, ranking_ids)
+    if pick.eni_id != move.eni_id:
+        return f"{pick.eni_id} is the subnet's pick now, not {move.eni_id}"
+    addresses = ec2.describe_addresses(
+        Filters=[{"Name": "allocation-id", "Values": [move.allocation_id]}]
+    ).get("Addresses", [])
+    if not addresses:
+        return f"{move.allocation_id} no longer exists"
+    now_on = addresses[0].get("NetworkInterfaceId") or None
+    if now_on != move.previous_eni_id:
+        return (
+            f"{move.allocation_id} is on {now_on or 'nothing'} now, not on "
+            f"{move.previous_eni_id or 'nothing'} as the snapshot saw it"
+        )
+    return None
+
+
+@dataclass
+class MoveOutcome:
+    associated: list[Association] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    """Moves not made because the snapshot was stale or the ENI went away; not failures."""
+
+
 def apply_moves(
-    ec2: BaseClient, moves: Sequence[Association]
-) -> tuple[list[Association], list[dict[str, str]]]:
-    """AssociateAddress for each move; return ``(associated, failed)``, logging one line each.
+    ec2: BaseClient,
+    moves: Sequence[Association],
+    security_group_ids: Sequence[str],
+    ranking_ids: Sequence[str],
+) -> MoveOutcome:
+    """:func:`recheck`, then AssociateAddress, for each move; one log line each.
 
     ``AllowReassociation`` takes the EIP off the ENI it is on now in the same call (the guard has
     no DisassociateAddress permission, and needs none). A failure does not stop the other AZs.
     """
-    associated: list[Association] = []
-    failed: list[dict[str, str]] = []
+    outcome = MoveOutcome()
     for move in moves:
         try:
-            ec2.associate_address(
-                AllocationId=move.allocation_id,
-                NetworkInterfaceId=move.eni_id,
-                AllowReassociation=True,
-            )
-        except (ClientError, BotoCoreError) as exc:
-            error = aws.explain(exc)
-            logger.error(
-                "associate FAILED %s (%s, %s) -> %s in %s: %s",
+            stale = recheck(ec2, move, security_group_ids, ranking_ids)
+            if stale is None:
+                ec2.associate_address(
+                    AllocationId=move.allocation_id,
+                    NetworkInterfaceId=move.eni_id,
+                    AllowReassociation=True,
+                )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in _GONE_CODES:
+                outcome.failed.append(_failed(move, exc))
+                continue
+            stale = f"{move.eni_id} no longer exists"
+        except BotoCoreError as exc:
+            outcome.failed.append(_failed(move, exc))
+            continue
+        if stale is not None:
+            logger.info(
+                "skipped %s (%s, %s) -> %s in %s: %s",
                 move.allocation_id,
                 move.public_ip,
                 move.az,
                 move.eni_id,
                 move.subnet_id,
-                error,
+                stale,
             )
-            failed.append(asdict(move) | {"error": error})
+            outcome.skipped.append(asdict(move) | {"reason": stale})
             continue
         logger.info(
             "associated %s (%s, %s) -> %s in %s (was on %s)",
@@ -279,26 +500,50 @@ def apply_moves(
             move.subnet_id,
             move.previous_eni_id or "nothing",
         )
-        associated.append(move)
-    return associated, failed
+        outcome.associated.append(move)
+    return outcome
 
 
-def publish_metric(
-    cloudwatch: BaseClient, namespace: str, environment: str, enis_without_eip: int
+def _failed(move: Association, exc: Exception) -> dict[str, str]:
+    error = aws.explain(exc)
+    logger.error(
+        "associate FAILED %s (%s, %s) -> %s in %s: %s",
+        move.allocation_id,
+        move.public_ip,
+        move.az,
+        move.eni_id,
+        move.subnet_id,
+        error,
+    )
+    return asdict(move) | {"error": error}
+
+
+def publish_metrics(
+    cloudwatch: BaseClient,
+    namespace: str,
+    environment: str,
+    *,
+    enis_without_eip: int,
+    held_elsewhere: int,
+    update_failed: bool,
 ) -> None:
-    """PutMetricData ``EnisWithoutElasticIp`` (dimension ``Environment``), 0 included.
+    """One PutMetricData call with ``EnisWithoutElasticIp``, ``ElasticIpsHeldElsewhere`` and
+    ``EgressFunctionUpdateFailed`` (dimension ``Environment``), zeros included.
 
-    Published on every run so the alarm sees data points, not missing data, when all is well.
+    Published on every run, so the alarms see data points when all is well and the silence
+    alarm (SampleCount) sees the guard running.
     """
+    dimensions = [{"Name": METRIC_DIMENSION, "Value": environment}]
+    values = {
+        METRIC_NAME: enis_without_eip,
+        HELD_ELSEWHERE_METRIC: held_elsewhere,
+        UPDATE_FAILED_METRIC: int(update_failed),
+    }
     cloudwatch.put_metric_data(
         Namespace=namespace,
         MetricData=[
-            {
-                "MetricName": METRIC_NAME,
-                "Dimensions": [{"Name": METRIC_DIMENSION, "Value": environment}],
-                "Value": float(enis_without_eip),
-                "Unit": "Count",
-            }
+            {"MetricName": name, "Dimensions": dimensions, "Value": float(value), "Unit": "Count"}
+            for name, value in values.items()
         ],
     )
 
@@ -310,11 +555,13 @@ def reconcile(
     ec2: BaseClient,
     cloudwatch: BaseClient,
 ) -> dict[str, Any]:
-    """One guard run: read the function, plan, associate (unless waiting), publish the metric.
+    """One guard run: read the function, plan, associate (unless on hold), publish the metrics.
 
     AWS calls: 1 GetFunctionConfiguration; unless the function is Inactive, 1 DescribeAddresses
-    and 1 DescribeNetworkInterfaces per page (all subnets in one listing); 1 AssociateAddress
-    per EIP that must move (none while waiting); 1 PutMetricData. Returns a JSON-able summary.
+    and 1 DescribeNetworkInterfaces per page (all subnets in one listing), plus 1
+    DescribeNetworkInterfaces when an EIP sits on an interface that is not the function's; per
+    EIP that must move (none while on hold) 1 DescribeNetworkInterfaces + 1 DescribeAddresses
+    (the re-read) and 1 AssociateAddress; 1 PutMetricData. Returns a JSON-able summary.
     Raises botocore errors and :class:`EniInputError` when the run cannot be done at all.
     """
     function = read_function(lambda_client, settings.function_name)
@@ -327,43 +574,67 @@ def reconcile(
         "associated": [],
         "unchanged": [],
         "waiting": [],
+        "skipped": [],
         "failed": [],
         "enis_without_eip": [],
         "subnets_without_eni": [],
         "unused_eips": [],
         "ignored_eips": [],
+        "not_in_stack_eips": [],
+        "held_elsewhere": [],
     }
+    if function.update_failed:
+        summary["update_failed_reason"] = function.last_update_reason
     if function.inactive:
         # No ENIs exist; the first invocation makes the function Pending and Lambda creates new
         # ones, which a later run (CloudTrail event or schedule) picks up.
         summary["status"] = "inactive"
         logger.info("function %s is Inactive: no ENIs, nothing to do", function.name)
     else:
-        eips, ignored = environment_eips(ec2, settings.environment, settings.project)
+        eips = environment_eips(
+            ec2, settings.environment, settings.project, settings.allocation_ids
+        )
         found = find_lambda_enis(ec2, function.subnet_ids, function.security_group_ids)
-        plan = plan_associations(found, eips)
+        held = find_held_elsewhere(ec2, eips.usable, found, function.subnet_ids)
+        plan = plan_associations(found, eips.usable, settings.allocation_ids, held)
         without = list(plan.enis_without_eip)
-        if function.waiting:
-            summary["status"] = "waiting"
+        if function.waiting or function.update_failed:
+            summary["status"] = "update-failed" if function.update_failed else "waiting"
             summary["waiting"] = [asdict(move) for move in plan.moves]
+            if function.update_failed:
+                logger.error(
+                    "last update of %s FAILED (%s): moving nothing, invocations may still run "
+                    "on the old ENIs",
+                    function.name,
+                    function.last_update_reason or "no reason given",
+                )
             for move in plan.moves:
                 logger.info(
-                    "waiting: %s (%s) stays off %s in %s until %s is no longer %s",
+                    "on hold: %s (%s) stays off %s in %s while %s is %s",
                     move.allocation_id,
                     move.public_ip,
                     move.eni_id,
                     move.subnet_id,
                     function.name,
-                    "Pending" if function.state == "Pending" else "updating",
+                    "Pending"
+                    if function.state == "Pending"
+                    else "failed to update"
+                    if function.update_failed
+                    else "updating",
                 )
         else:
-            associated, failed = apply_moves(ec2, plan.moves)
-            summary["associated"] = [asdict(move) for move in associated]
-            summary["failed"] = failed
-            # A failed move leaves its ENI without an EIP: count it, so the alarm sees it.
+            outcome = apply_moves(
+                ec2, plan.moves, function.security_group_ids, settings.allocation_ids
+            )
+            summary["associated"] = [asdict(move) for move in outcome.associated]
+            summary["failed"] = outcome.failed
+            summary["skipped"] = outcome.skipped
+            # A failed move leaves its ENI without an EIP: count it, so the alarm sees it. A
+            # skipped one is not counted: the world changed under this run, the next one
+            # plans again from what is there then.
             without += [
                 EniWithoutEip(f["eni_id"], f["subnet_id"], f["az"], "association failed")
-                for f in failed
+                for f in outcome.failed
             ]
         for gap in without:
             logger.warning(
@@ -371,30 +642,63 @@ def reconcile(
             )
         for subnet in plan.subnets_without_eni:
             logger.info("no Lambda ENI in %s yet for %s", subnet, function.name)
-        for eip in ignored:
+        for eip in eips.ignored:
             logger.warning("ignored %s (%s): no %s tag", eip.allocation_id, eip.public_ip, AZ_TAG)
-        summary["unchanged"] = [asdict(held) for held in plan.unchanged]
+        for eip in eips.not_in_stack:
+            logger.info(
+                "left %s (%s) alone: the stack has no association for it (not in %s)",
+                eip.allocation_id,
+                eip.public_ip,
+                ALLOCATION_IDS_VARIABLE,
+            )
+        for other in held.values():
+            logger.warning(
+                "left %s (%s) on %s: not one of %s's Lambda ENIs, not taking it",
+                other.allocation_id,
+                other.public_ip,
+                other.holder,
+                function.name,
+            )
+        summary["chosen"] = dict(plan.chosen)
+        summary["unchanged"] = [asdict(kept) for kept in plan.unchanged]
         summary["enis_without_eip"] = [asdict(gap) for gap in without]
         summary["subnets_without_eni"] = list(plan.subnets_without_eni)
         summary["unused_eips"] = [asdict(eip) for eip in plan.unused_eips]
-        summary["ignored_eips"] = [asdict(eip) for eip in ignored]
+        summary["ignored_eips"] = [asdict(eip) for eip in eips.ignored]
+        summary["not_in_stack_eips"] = [asdict(eip) for eip in eips.not_in_stack]
+        summary["held_elsewhere"] = [asdict(other) for other in held.values()]
 
     count = len(summary["enis_without_eip"])
-    publish_metric(cloudwatch, settings.metric_namespace, settings.environment, count)
+    publish_metrics(
+        cloudwatch,
+        settings.metric_namespace,
+        settings.environment,
+        enis_without_eip=count,
+        held_elsewhere=len(summary["held_elsewhere"]),
+        update_failed=function.update_failed,
+    )
     summary["metric"] = {
         "namespace": settings.metric_namespace,
         "name": METRIC_NAME,
         "dimensions": {METRIC_DIMENSION: settings.environment},
         "value": count,
     }
+    summary["metrics"] = {
+        METRIC_NAME: count,
+        HELD_ELSEWHERE_METRIC: len(summary["held_elsewhere"]),
+        UPDATE_FAILED_METRIC: int(function.update_failed),
+    }
     logger.info(
-        "run %s: %d associated, %d unchanged, %d waiting, %d failed, %d ENI(s) without EIP",
+        "run %s: %d associated, %d unchanged, %d on hold, %d skipped, %d failed, "
+        "%d ENI(s) without EIP, %d EIP(s) held elsewhere",
         summary["status"],
         len(summary["associated"]),
         len(summary["unchanged"]),
         len(summary["waiting"]),
+        len(summary["skipped"]),
         len(summary["failed"]),
         count,
+        len(summary["held_elsewhere"]),
     )
     return summary
 
