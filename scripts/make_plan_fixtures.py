@@ -241,7 +241,20 @@ def replace_eni_lookup(stack: Stack, eni_by_subnet_lid: Mapping[str, str] | None
     associations = stack["resource"].get("aws_eip_association", {})
     if eni_by_subnet_lid is None:
         stack["resource"].pop("aws_eip_association", None)
-        return ["data.external ENI lookup and aws_eip_association removed (first apply)"]
+        # The ENI guard depends on the associations: it waits for the second apply too.
+        for kind in ("resource", "data"):
+            for rtype, blocks in list(stack.get(kind, {}).items()):
+                for lid in [lid for lid, body in blocks.items() if "/eni-guard/" in _path(body)]:
+                    del blocks[lid]
+                if not blocks:
+                    del stack[kind][rtype]
+            if kind in stack and not stack[kind]:
+                # Terraform rejects an empty `data` object in JSON configuration.
+                del stack[kind]
+        return [
+            "data.external ENI lookup, aws_eip_association and the ENI guard (which depends on "
+            "the associations) removed (first apply)"
+        ]
     literal = {}
     for body in associations.values():
         match = _ENI_LOOKUP.match(body["network_interface_id"])
@@ -254,6 +267,10 @@ def replace_eni_lookup(stack: Stack, eni_by_subnet_lid: Mapping[str, str] | None
         f"{json.dumps(literal, sort_keys=True)} that staticip.enis.resolve_enis resolved in "
         "moto, where this script created Lambda-shaped ENIs (tests/eni_fixtures.py)"
     ]
+
+
+def _path(body: Mapping[str, Any]) -> str:
+    return body.get("//", {}).get("metadata", {}).get("path", "")
 
 
 def drop_global_accelerator(stack: Stack) -> None:
@@ -381,9 +398,12 @@ def create_and_resolve_enis(ctx: Context, tf: Terraform, stack: Stack) -> dict[s
     from staticip.enis import resolve_enis
 
     state = tf.state()
+    # The first apply has the egress function, not the ENI guard's (it comes with the second).
+    applied = {r["name"] for r in state["resources"] if r["type"] == "aws_lambda_function"}
     functions = [
         (lid, state_resource(state, "aws_lambda_function", lid))
         for lid in stack["resource"]["aws_lambda_function"]
+        if lid in applied
     ]
     in_vpc = [(lid, attrs) for lid, attrs in functions if attrs.get("vpc_config")]
     if len(in_vpc) != 1:

@@ -135,7 +135,16 @@ class EniGuard(Construct):
                 },
             ),
         )
-        ec2_arn = self._ec2_arn(props)
+        partition = DataAwsPartition(self, "partition").partition
+        account = DataAwsCallerIdentity(self, "account").account_id
+        ec2_arn = f"arn:{partition}:ec2:{props.region}:{account}"
+        # Built from the configured name, not `function.arn`: a data source that references the
+        # function is read only at apply time whenever the function changes (every code deploy),
+        # which would show this policy as changing in every pull-request plan.
+        function_arn = (
+            f"arn:{partition}:lambda:{props.region}:{account}:function:"
+            f"{props.function.function_name_input}"
+        )
         guarded: list[TerraformResource] = [self.guard.function]
         guarded.append(
             IamRolePolicy(
@@ -143,7 +152,7 @@ class EniGuard(Construct):
                 "permissions",
                 name="eni-guard",
                 role=self.guard.role.id,
-                policy=self._read_policy(props),
+                policy=self._read_policy(props, function_arn),
             )
         )
         for az in sorted(props.associations):
@@ -315,12 +324,7 @@ class EniGuard(Construct):
             ok_actions=actions,
         )
 
-    def _ec2_arn(self, props: EniGuardProps) -> str:
-        partition = DataAwsPartition(self, "partition").partition
-        account = DataAwsCallerIdentity(self, "account").account_id
-        return f"arn:{partition}:ec2:{props.region}:{account}"
-
-    def _read_policy(self, props: EniGuardProps) -> str:
+    def _read_policy(self, props: EniGuardProps, function_arn: str) -> str:
         document = DataAwsIamPolicyDocument(
             self,
             "policy",
@@ -334,7 +338,7 @@ class EniGuard(Construct):
                 _allow(
                     "ReadTheEgressFunction",
                     ["lambda:GetFunctionConfiguration"],
-                    [props.function.arn],
+                    [function_arn],
                 ),
                 _allow(
                     "OwnMetricNamespaceOnly",

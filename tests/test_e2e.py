@@ -239,6 +239,7 @@ def test_dev_lifecycle(moto, tmp_path, monkeypatch):
 
     code, plan = dev.plan()
     assert code == 0, f"re-plan right after apply is not empty: {plan.get('resource_changes')}"
+    assert_guard_deployed(moto, dev)
 
     # --- 1. a deploy that is not a network change keeps every association --------------------
     source = tmp_path / "lambda_src"
@@ -313,9 +314,41 @@ def test_dev_lifecycle(moto, tmp_path, monkeypatch):
     dev.destroy(ok=(1,))
     assert len(allow_listed_addresses(moto, "dev")) == 3
     # README "Destroy": skip the refresh, and with it the lookups.
-    dev.destroy("-refresh=false")
+    output = dev.destroy("-refresh=false")
     assert allow_listed_addresses(moto, "dev") == []
     assert dev.ids("aws_eip") == {} and dev.ids("aws_lambda_function") == {}
+    # The ENI guard's triggers, permissions and function go before any EIP is disassociated,
+    # so a late guard run cannot put an EIP back while Terraform releases it.
+    lines = output.splitlines()
+    guard_gone = [
+        i for i, line in enumerate(lines) if "eni-guard" in line and "Destruction complete" in line
+    ]
+    disassociating = [
+        i
+        for i, line in enumerate(lines)
+        if line.startswith("aws_eip_association.") and "Destroying..." in line
+    ]
+    assert guard_gone and disassociating
+    assert max(guard_gone) < min(disassociating)
+
+
+def assert_guard_deployed(moto: Moto, dev: Deployment) -> None:
+    """One guard run at a time, allowed to move exactly the EIPs the stack associates."""
+    lambda_client = moto.client("lambda", REGION)
+    guard = lambda_client.get_function(FunctionName="staticip-dev-eni-guard")
+    assert guard["Concurrency"]["ReservedConcurrentExecutions"] == 1
+    variables = guard["Configuration"]["Environment"]["Variables"]
+    associated = {
+        r["instances"][0]["attributes"]["allocation_id"]
+        for r in dev.state()["resources"]
+        if r["type"] == "aws_eip_association"
+    }
+    assert set(variables["ALLOCATION_IDS"].split(",")) == associated
+    role = guard["Configuration"]["Role"].rsplit("/", 1)[-1]
+    policies = moto.client("iam", REGION).list_role_policies(RoleName=role)["PolicyNames"]
+    assert sorted(policies) == sorted(
+        ["eni-guard"] + [f"eni-guard-associate-us-east-1{z}" for z in "ab"]
+    )
 
 
 def make_inactive(moto: Moto, function_name: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 
 import pytest
@@ -195,7 +196,16 @@ def test_reads_only_the_egress_function_and_writes_only_its_namespace(dev, probe
     read = next(
         s for s in statements.values() if s["actions"] == ["lambda:GetFunctionConfiguration"]
     )
-    assert read["resources"] == [ref("aws_lambda_function", probe[0], "arn")]
+    # The function's own ARN, spelled from its name: a reference to the function would make
+    # Terraform read this policy document only at apply time on every code deploy.
+    (arn,) = read["resources"]
+    assert re.fullmatch(
+        r"arn:\$\{data\.aws_partition\.[\w-]+\.partition\}:lambda:us-east-1:"
+        r"\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:function:"
+        + re.escape(probe[1]["function_name"]),
+        arn,
+    ), arn
+    assert "aws_lambda_function" not in json.dumps(read)
     metric = next(s for s in statements.values() if s["actions"] == ["cloudwatch:PutMetricData"])
     (namespace,) = _conditions(metric)["cloudwatch:namespace"]
     (guard_fn,) = [
