@@ -242,20 +242,32 @@ def test_dev_lifecycle(moto, tmp_path, monkeypatch):
     assert_guard_deployed(moto, dev)
 
     # --- 1. a deploy that is not a network change keeps every association --------------------
+    # 1a. Code only: the function, and nothing else, changes; no data source waits for apply.
     source = tmp_path / "lambda_src"
     shutil.copytree(REPO / "lambda_src", source)
     handler = source / "egress_probe" / "handler.py"
     handler.write_text(handler.read_text() + "\n# a code change\n")
     monkeypatch.setattr("stacks.function.LAMBDA_SRC", source)
+    dev.synth()
+    code, plan = dev.plan()
+    assert code == 2
+    changed = {
+        rc["address"]: rc["change"]["actions"]
+        for rc in plan["resource_changes"]
+        if rc["change"]["actions"] != ["no-op"]
+    }
+    (probe,) = [a for a in changed if a.startswith("aws_lambda_function.egress-probe")]
+    assert changed == {probe: ["update"]}, changed
+    dev.apply()
+
+    # 1b. Memory, timeout and a tag: the tag reaches the EIPs and subnets too (in-place).
     dev.synth(
         function={"memory_mb": 512, "timeout_seconds": 20},
         tags={"owner": "platform", "cost-center": "42"},
     )
     code, plan = dev.plan()
     assert code == 2
-    functions = changes_of(plan, "aws_lambda_function")
-    assert ["update"] in functions.values(), functions
-    # The tag reaches the EIPs and subnets too: in-place updates, nothing replaced.
+    assert changes_of(plan, "aws_lambda_function")[probe] == ["update"]
     assert set(map(tuple, changes_of(plan, "aws_eip").values())) == {("update",)}
     assert deferred_lookups(plan) == {}, "the ENI lookups must be read while planning"
     associations = changes_of(plan, "aws_eip_association")
@@ -320,15 +332,27 @@ def test_dev_lifecycle(moto, tmp_path, monkeypatch):
     # The ENI guard's triggers, permissions and function go before any EIP is disassociated,
     # so a late guard run cannot put an EIP back while Terraform releases it.
     lines = output.splitlines()
+    # What lets the guard act: its function, its triggers, its permissions (its log group and
+    # role may go later: without the function nothing runs).
+    acting = (
+        "aws_lambda_function.eni-guard",
+        "aws_lambda_permission.eni-guard",
+        "aws_iam_role_policy.eni-guard",
+        "aws_cloudwatch_event_rule.eni-guard",
+        "aws_cloudwatch_event_target.eni-guard",
+    )
     guard_gone = [
-        i for i, line in enumerate(lines) if "eni-guard" in line and "Destruction complete" in line
+        i
+        for i, line in enumerate(lines)
+        if line.startswith(acting) and "Destruction complete" in line
     ]
     disassociating = [
         i
         for i, line in enumerate(lines)
         if line.startswith("aws_eip_association.") and "Destroying..." in line
     ]
-    assert guard_gone and disassociating
+    assert any(lines[i].startswith("aws_lambda_function.eni-guard") for i in guard_gone)
+    assert disassociating
     assert max(guard_gone) < min(disassociating)
 
 
