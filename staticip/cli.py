@@ -232,28 +232,31 @@ def _add_doctor(subcommands: argparse._SubParsersAction) -> None:
     )
 
 
-def _add_wake(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommands.add_parser(
-        "wake",
-        help="bring an idle eni-eip function back to Active (after 14 days without invocations)",
-        description="Invoke an Inactive eni-eip function once so Lambda recreates its ENIs, and "
-        "wait until it is Active. Exits 1 when it does not become Active in time.",
-    )
+def _add_timed_command(
+    subcommands: argparse._SubParsersAction,
+    name: str,
+    run: Callable[..., CommandResult],
+    default_timeout: float,
+    waits_for: str,
+    **texts: str,
+) -> None:
+    """An `ENV [--timeout SECONDS]` command that waits on AWS: `wake`, `ga-cleanup`."""
+    parser = subcommands.add_parser(name, **texts)
     parser.add_argument("environment", metavar="ENV")
     parser.add_argument(
         "--timeout",
         type=float,
-        default=wake.DEFAULT_TIMEOUT_SECONDS,
+        default=default_timeout,
         metavar="SECONDS",
-        help=f"how long to wait for Active (default {wake.DEFAULT_TIMEOUT_SECONDS:g})",
+        help=f"how long to wait for {waits_for} (default {default_timeout:g})",
     )
     _add_aws_options(parser)
     _add_config_option(parser)
     _add_json_option(parser)
     parser.set_defaults(
         run=lambda a: _emit(
-            "wake",
-            wake.run_wake(
+            name,
+            run(
                 a.config,
                 a.environment,
                 timeout_seconds=a.timeout,
@@ -265,38 +268,31 @@ def _add_wake(subcommands: argparse._SubParsersAction) -> None:
     )
 
 
+def _add_wake(subcommands: argparse._SubParsersAction) -> None:
+    _add_timed_command(
+        subcommands,
+        "wake",
+        wake.run_wake,
+        wake.DEFAULT_TIMEOUT_SECONDS,
+        "Active",
+        help="bring an idle eni-eip function back to Active (after 14 days without invocations)",
+        description="Invoke an Inactive eni-eip function once so Lambda recreates its ENIs, and "
+        "wait until it is Active. Exits 1 when it does not become Active in time.",
+    )
+
+
 def _add_ga_cleanup(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommands.add_parser(
+    _add_timed_command(
+        subcommands,
         "ga-cleanup",
+        ga_cleanup.run_ga_cleanup,
+        ga_cleanup.DEFAULT_TIMEOUT_SECONDS,
+        "the ENIs",
         help="wait for Global Accelerator's ENIs to leave the VPC, then delete its security group",
         description="For `cdktf destroy` of a global-accelerator environment: wait, printing "
         "progress, until the ENIs Global Accelerator created in the environment's VPC are gone, "
         "then delete the security group it named `GlobalAccelerator` there (in no other VPC). "
         "Exits 0 when nothing of it is left, 1 when something could not be removed in time.",
-    )
-    parser.add_argument("environment", metavar="ENV")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=ga_cleanup.DEFAULT_TIMEOUT_SECONDS,
-        metavar="SECONDS",
-        help=f"how long to wait for the ENIs (default {ga_cleanup.DEFAULT_TIMEOUT_SECONDS:g})",
-    )
-    _add_aws_options(parser)
-    _add_config_option(parser)
-    _add_json_option(parser)
-    parser.set_defaults(
-        run=lambda a: _emit(
-            "ga-cleanup",
-            ga_cleanup.run_ga_cleanup(
-                a.config,
-                a.environment,
-                timeout_seconds=a.timeout,
-                region=a.region,
-                profile=a.profile,
-            ),
-            a.json,
-        )
     )
 
 

@@ -164,16 +164,12 @@ def check_function_state(
     ones) or ``Failed`` (creating them failed); the message names the state, Lambda's reason and
     the fix. Raises :class:`EniInputError` when the function does not exist.
     """
-    try:
-        config = lambda_client.get_function_configuration(FunctionName=function_name)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            raise EniInputError(
-                f"Lambda function {function_name!r} not found in {_region(lambda_client)}: it "
-                "was deleted outside Terraform; deploy recreates it (to destroy the "
-                'environment instead, see README "Destroy")'
-            ) from exc
-        raise
+    config = _function_configuration(
+        lambda_client,
+        function_name,
+        "it was deleted outside Terraform; deploy recreates it (to destroy the environment "
+        'instead, see README "Destroy")',
+    )
     state = config.get("State") or "Active"
     reason = ": ".join(
         str(config[key]) for key in ("StateReasonCode", "StateReason") if config.get(key)
@@ -268,15 +264,7 @@ def describe_function_enis(
     subnet without an ENI yields one dict whose ENI fields are None. Raises
     :class:`EniInputError` when the function does not exist or is not attached to a VPC.
     """
-    try:
-        config = lambda_client.get_function_configuration(FunctionName=function_name)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            raise EniInputError(
-                f"Lambda function {function_name!r} not found in {_region(lambda_client)}: "
-                "check the name and --region"
-            ) from exc
-        raise
+    config = _function_configuration(lambda_client, function_name, "check the name and --region")
     name = config.get("FunctionName", function_name)
     vpc_config = config.get("VpcConfig") or {}
     subnets = _unique(vpc_config.get("SubnetIds") or [])
@@ -316,6 +304,20 @@ def eni_problems(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 _ENI_FIELDS = ("availability_zone", "eni_id", "status", "public_ip", "allocation_id")
+
+
+def _function_configuration(
+    lambda_client: BaseClient, function_name: str, fix: str
+) -> dict[str, Any]:
+    """GetFunctionConfiguration; a missing function is an :class:`EniInputError` naming `fix`."""
+    try:
+        return lambda_client.get_function_configuration(FunctionName=function_name)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            raise EniInputError(
+                f"Lambda function {function_name!r} not found in {_region(lambda_client)}: {fix}"
+            ) from exc
+        raise
 
 
 def _functions_sharing(
