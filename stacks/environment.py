@@ -28,6 +28,7 @@ from stacks.global_accelerator import (
 from stacks.nat_gateway import NatGatewayEgress, NatGatewayProps
 from stacks.network import Network, NetworkProps
 from stacks.prefix_list import AllowListPrefixList, PrefixListProps
+from stacks.regional_nat_gateway import RegionalNatGatewayEgress, RegionalNatGatewayProps
 from stacks.security_group import FunctionSecurityGroup
 from staticip.aws import GLOBAL_ACCELERATOR_REGION
 from staticip.config import EnvironmentConfig, FunctionConfig
@@ -211,7 +212,8 @@ class EnvironmentStack(TerraformStack):
                         kms_key_arn=env.function.kms_key_arn,
                     ),
                 )
-        else:
+        elif env.nat in ("per-az", "single"):
+            # ElasticIps made one EIP per AZ (per-az) or one in `single_nat_az` (single).
             NatGatewayEgress(
                 self,
                 "nat",
@@ -223,6 +225,20 @@ class EnvironmentStack(TerraformStack):
                     internet_gateway=network.igw,
                 ),
             )
+        elif env.nat == "regional":
+            RegionalNatGatewayEgress(
+                self,
+                "nat",
+                RegionalNatGatewayProps(
+                    name=self.name,
+                    vpc_id=network.vpc.id,
+                    allocation_ids=eips.allocation_ids,
+                    private_route_tables=network.private_route_tables,
+                    internet_gateway=network.igw,
+                ),
+            )
+        else:
+            raise ValueError(f"{env.name}: unknown NAT layout {env.nat!r}")
         TerraformOutput(
             self,
             "egress_ips",

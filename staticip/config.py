@@ -19,7 +19,10 @@ DEFAULT_CONFIG_FILE = "staticip.toml"
 
 EGRESS_MODES = ("none", "eni-eip", "nat-gateway")
 INGRESS_MODES = ("none", "global-accelerator")
-NAT_LAYOUTS = ("per-az", "single")
+NAT_LAYOUTS = ("per-az", "single", "regional")
+# A regional NAT Gateway in auto mode lets AWS allocate addresses of its own under load, so its
+# egress IPs are not the allow-listed ones; these spellings get that reason instead of a list.
+_AUTO_NAT = ("auto", "regional-auto")
 
 # Subnets are carved from the VPC CIDR with 4 extra prefix bits: 16 slots, public subnets take
 # slot k and private ones slot 8 + k, where k is the AZ letter (a = 0). Deriving the slot from the
@@ -117,7 +120,8 @@ class EnvironmentConfig:
     ingress: str = "none"
     """`global-accelerator` (two anycast IPs in front of an ALB) or `none`."""
     nat: str = "per-az"
-    """With `nat-gateway`: `per-az` (one NAT per AZ, ~$32.85/month each) or `single`."""
+    """With `nat-gateway`: `per-az` (one NAT per AZ, ~$32.85/month each), `single`, or
+    `regional` (one regional NAT Gateway in manual mode with one allow-listed EIP per AZ)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     backend: BackendConfig = field(default_factory=BackendConfig)
     protect_ips: bool = True
@@ -154,11 +158,15 @@ class EnvironmentConfig:
     @property
     def static_ip_azs(self) -> tuple[str, ...]:
         """AZs that carry an allow-listed egress EIP, sorted by name."""
-        if self.egress == "eni-eip" or (self.egress == "nat-gateway" and self.nat == "per-az"):
+        if self.egress == "eni-eip":
             return tuple(sorted(self.azs))
-        if self.egress == "nat-gateway":
+        if self.egress != "nat-gateway":
+            return ()
+        if self.nat in ("per-az", "regional"):
+            return tuple(sorted(self.azs))
+        if self.nat == "single":
             return (self.single_nat_az,)
-        return ()
+        raise ValueError(f"unknown NAT layout {self.nat!r}")
 
     @property
     def needs_private_subnets(self) -> bool:
@@ -356,6 +364,13 @@ def _parse_environment(
             "egress",
             "environment has neither egress nor ingress; set egress = "
             "'eni-eip' or 'nat-gateway', or ingress = 'global-accelerator'",
+        )
+    if table.get("nat") in _AUTO_NAT:
+        raise r.fail(
+            "nat",
+            f"'{table['nat']}' is not offered: an auto-mode regional NAT Gateway adds addresses"
+            " AWS allocates under load, which breaks allow-lists; use 'regional' (manual mode,"
+            " one allow-listed EIP per AZ)",
         )
     nat = r.choice("nat", NAT_LAYOUTS, "per-az")
     if "nat" in table and egress != "nat-gateway":

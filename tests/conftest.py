@@ -132,6 +132,30 @@ def user(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return Synthesized(load_config(config), outdir, printed.getvalue())
 
 
+#: `nat = "regional"` needs hashicorp/aws >= 6.24.0; the terraform mirror here has 5.100.0, so
+#: this lives outside the shipped file (which `terraform validate` checks) and USER_CONFIG.
+REGIONAL_CONFIG = """
+project = "acme"
+
+[environments.edge]
+egress = "nat-gateway"
+nat = "regional"
+region = "eu-west-1"
+vpc_cidr = "10.80.0.0/16"
+azs = ["eu-west-1c", "eu-west-1a", "eu-west-1b"]
+reuse_eip_allocation_ids = { "eu-west-1b" = "eipalloc-0123456789abcdef0" }
+"""
+
+
+@pytest.fixture(scope="session")
+def regional(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """An environment with one regional NAT Gateway, synthesized once per session."""
+    root = tmp_path_factory.mktemp("regional")
+    config = root / "staticip.toml"
+    config.write_text(REGIONAL_CONFIG)
+    return _synth(config, root / "cdktf.out")
+
+
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
     """moto's server on 127.0.0.1, for code that runs as a subprocess (AWS_ENDPOINT_URL)."""

@@ -61,6 +61,20 @@ def error_for(write_config, text: str) -> str:
             "only applies",
         ),
         ('egress = "nat-gateway"\nvpc_cidr = "10.0.0.0/16"\nnat = "two"', "dev", "nat", "per-az"),
+        ('egress = "nat-gateway"\nvpc_cidr = "10.0.0.0/16"\nnat = "two"', "dev", "nat", "regional"),
+        (
+            'egress = "nat-gateway"\nvpc_cidr = "10.0.0.0/16"\nnat = "auto"',
+            "dev",
+            "nat",
+            "breaks allow-lists",
+        ),
+        (
+            'egress = "nat-gateway"\nvpc_cidr = "10.0.0.0/16"\nnat = "regional-auto"',
+            "dev",
+            "nat",
+            "breaks allow-lists",
+        ),
+        (BASE + 'nat = "regional"', "dev", "nat", "only applies"),
         (
             BASE + 'region = "mars-1"',
             "dev",
@@ -224,3 +238,21 @@ def test_subnet_cidrs_depend_on_the_az_letter_not_the_list_order(write_config):
         assert a.subnet_cidr(az) == b.subnet_cidr(az)
         assert a.subnet_cidr(az, private=True) != a.subnet_cidr(az)
     assert a.subnet_cidr("us-east-1c") == "10.10.32.0/20"
+
+
+def test_regional_nat_puts_an_allow_listed_ip_in_every_az(write_config):
+    config = load_config(
+        write_config(
+            """
+[environments.prod]
+egress = "nat-gateway"
+nat = "regional"
+vpc_cidr = "10.10.0.0/16"
+azs = ["us-east-1c", "us-east-1a"]
+"""
+        )
+    )
+    env = config.environment("prod")
+    assert env.nat == "regional"
+    assert env.static_ip_azs == ("us-east-1a", "us-east-1c")
+    assert env.needs_private_subnets
