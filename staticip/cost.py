@@ -25,6 +25,7 @@ Stack = Mapping[str, Any]
 
 NAT_PER_AZ = "nat-gateway per-az"
 NAT_SINGLE = "nat-gateway single"
+NAT_REGIONAL = "nat-gateway regional"
 ENI_EIP = "eni-eip"
 HOSTED_PROXY = "hosted proxy"
 
@@ -128,7 +129,24 @@ def price_stack(stack: Stack, prices: Prices) -> list[LineItem]:
             )
         )
 
-    nats = len(res.get("aws_nat_gateway", {}))
+    gateways = list(res.get("aws_nat_gateway", {}).values())
+    nats = sum(1 for nat in gateways if nat.get("availability_mode", "zonal") == "zonal")
+    regional_azs = sum(
+        len(nat.get("availability_zone_address", []))
+        for nat in gateways
+        if nat.get("availability_mode") == "regional"
+    )
+    if regional_azs:
+        # Billed per AZ it is active in; in manual mode that is the AZs given an address.
+        items.append(
+            LineItem(
+                "NAT Gateway (regional), per AZ",
+                regional_azs,
+                regional_azs * prices.monthly(prices.regional_nat_per_az_hour),
+                prices.regional_nat_per_gb,
+                "one gateway; per-GB: data processed",
+            )
+        )
     if nats:
         items.append(
             LineItem(
@@ -251,6 +269,15 @@ def egress_options(az_count: int, prices: Prices) -> list[Option]:
                 f"{az_count} NAT Gateways + {az_count} EIPs; survives an AZ outage",
             )
         )
+        options.append(
+            Option(
+                NAT_REGIONAL,
+                az_count * (prices.monthly(prices.regional_nat_per_az_hour) + ipv4),
+                prices.regional_nat_per_gb,
+                f"1 regional NAT Gateway active in {az_count} AZs + {az_count} EIPs; survives"
+                " an AZ outage",
+            )
+        )
     options += [
         Option(
             NAT_SINGLE,
@@ -278,9 +305,16 @@ def current_option(env: EnvironmentConfig) -> str | None:
     """The option an environment uses, or None without egress."""
     if env.egress == "eni-eip":
         return ENI_EIP
-    if env.egress == "nat-gateway":
-        return NAT_PER_AZ if env.nat == "per-az" and len(env.azs) > 1 else NAT_SINGLE
-    return None
+    if env.egress != "nat-gateway":
+        return None
+    if env.nat == "per-az":
+        return NAT_PER_AZ if len(env.azs) > 1 else NAT_SINGLE
+    if env.nat == "single":
+        return NAT_SINGLE
+    if env.nat == "regional":
+        # In one AZ a regional gateway costs what a single NAT does; that block lists only it.
+        return NAT_REGIONAL if len(env.azs) > 1 else NAT_SINGLE
+    raise ValueError(f"{env.name}: unknown NAT layout {env.nat!r}")
 
 
 def crossover(a: Option, b: Option) -> Crossover | None:

@@ -25,6 +25,7 @@ _SCHEMA: dict[str, Any] = {
     "hours_per_month": "hours",
     "public_ipv4": {"per_hour": "money", "source": "text"},
     "nat_gateway": {"per_hour": "money", "per_gb": "money", "source": "text"},
+    "regional_nat_gateway": {"per_az_hour": "money", "per_gb": "money", "source": "text"},
     "global_accelerator": {
         "per_hour": "money",
         "per_gb": "money",
@@ -52,6 +53,9 @@ class Prices:
     public_ipv4_per_hour: float
     nat_gateway_per_hour: float
     nat_gateway_per_gb: float
+    regional_nat_per_az_hour: float
+    """A regional NAT Gateway, per hour for each AZ it is active in."""
+    regional_nat_per_gb: float
     global_accelerator_per_hour: float
     global_accelerator_per_gb: float
     global_accelerator_route: str
@@ -174,6 +178,8 @@ def _build(t: Mapping[str, Any], files: tuple[str, ...], overridden: tuple[str, 
         public_ipv4_per_hour=float(t["public_ipv4"]["per_hour"]),
         nat_gateway_per_hour=float(t["nat_gateway"]["per_hour"]),
         nat_gateway_per_gb=float(t["nat_gateway"]["per_gb"]),
+        regional_nat_per_az_hour=float(t["regional_nat_gateway"]["per_az_hour"]),
+        regional_nat_per_gb=float(t["regional_nat_gateway"]["per_gb"]),
         global_accelerator_per_hour=float(t["global_accelerator"]["per_hour"]),
         global_accelerator_per_gb=float(t["global_accelerator"]["per_gb"]),
         global_accelerator_route=t["global_accelerator"]["per_gb_route"],

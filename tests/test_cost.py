@@ -31,6 +31,8 @@ ALB = hourly("alb")  # 0.0225 * 730 = 16.425
 NAT_GB = TABLE["nat_gateway"]["per_gb"]  # 0.045
 GA_GB = TABLE["global_accelerator"]["per_gb"]  # 0.015
 PROXY = TABLE["hosted_proxy"]["per_month"]  # 259
+REGIONAL_AZ = TABLE["regional_nat_gateway"]["per_az_hour"] * HOURS  # 0.045 * 730 = 32.85
+REGIONAL_GB = TABLE["regional_nat_gateway"]["per_gb"]  # 0.045
 
 # By hand, for the shipped stacks (2 AZs each):
 #   dev (eni-eip): 2 EIPs                          = 2 x 3.65                  =  7.30
@@ -122,8 +124,11 @@ def test_egress_alternatives_and_where_they_cross(shipped: Any) -> None:
     crossings = [
         (c["cheaper_below"], c["cheaper_above"], c["gb_per_month"]) for c in block["crossovers"]
     ]
+    # The regional gateway is billed per AZ at the zonal rate: its line is per-AZ's line.
+    assert options[cost.NAT_REGIONAL]["fixed_monthly"] == pytest.approx(2 * (REGIONAL_AZ + IPV4))
     assert crossings == [
         (cost.NAT_PER_AZ, cost.HOSTED_PROXY, pytest.approx(186 / 0.045)),
+        (cost.NAT_REGIONAL, cost.HOSTED_PROXY, pytest.approx(186 / 0.045)),
         (cost.NAT_SINGLE, cost.HOSTED_PROXY, pytest.approx(222.5 / 0.045)),
     ]
     assert "4,133 GB/month" in result.text and "4,944 GB/month" in result.text
@@ -134,12 +139,47 @@ def test_options_for_other_az_counts() -> None:
     three = {o.name: o for o in cost.egress_options(3, prices)}
     assert three[cost.NAT_PER_AZ].fixed_monthly == pytest.approx(3 * (NAT + IPV4))  # 109.50
     assert three[cost.ENI_EIP].fixed_monthly == pytest.approx(3 * IPV4)  # 10.95
+    assert three[cost.NAT_REGIONAL].fixed_monthly == pytest.approx(3 * (REGIONAL_AZ + IPV4))
     # With one AZ, one NAT per AZ is the single NAT: listed once.
     assert [o.name for o in cost.egress_options(1, prices)] == [
         cost.NAT_SINGLE,
         cost.ENI_EIP,
         cost.HOSTED_PROXY,
     ]
+
+
+def test_regional_nat_is_priced_per_az_it_has_an_address_in(regional: Any) -> None:
+    # edge: 3 AZs, 2 created EIPs + 1 reused; one regional gateway active in all 3 AZs:
+    #   3 x 3.65 + 3 x 32.85 = 10.95 + 98.55 = 109.50
+    stack = regional.stack("edge")
+    prices = load_prices()
+    items = {i.item: i for i in price_stack(stack, prices)}
+    assert "NAT Gateway" not in items
+    regional_item = items["NAT Gateway (regional), per AZ"]
+    assert regional_item.quantity == 3
+    assert regional_item.fixed_monthly == pytest.approx(3 * REGIONAL_AZ)
+    assert regional_item.per_gb == REGIONAL_GB
+    assert items["public IPv4: EIP"].quantity == 3
+    assert fixed_monthly_cost(stack, prices) == pytest.approx(109.50)
+
+    result = run_cost(regional.config.path, regional.outdir, gb_per_month=1000)
+    (block,) = result.data["egress_alternatives"]
+    assert block["az_count"] == 3 and block["current"] == {"edge": cost.NAT_REGIONAL}
+    options = {o["name"]: o for o in block["options"]}
+    # The option for the environment's own layout costs what its stack costs.
+    assert options[cost.NAT_REGIONAL]["fixed_monthly"] == pytest.approx(109.50)
+    (env,) = result.data["environments"]
+    assert env["at_traffic"] == pytest.approx(109.50 + 1000 * REGIONAL_GB)
+    assert cost.NAT_REGIONAL in result.text
+
+
+def test_a_cheaper_regional_rate_moves_only_the_regional_line(tmp_path: Path) -> None:
+    override = tmp_path / "prices.toml"
+    override.write_text("[regional_nat_gateway]\nper_az_hour = 0.03\n")
+    prices = load_prices(override)
+    options = {o.name: o for o in cost.egress_options(2, prices)}
+    assert options[cost.NAT_REGIONAL].fixed_monthly == pytest.approx(2 * (0.03 * HOURS + IPV4))
+    assert options[cost.NAT_PER_AZ].fixed_monthly == pytest.approx(2 * (NAT + IPV4))
 
 
 def test_crossover_arithmetic_on_hand_made_lines() -> None:
