@@ -46,6 +46,7 @@ from staticip.doctor_egress import (
     check_enis,
     check_function,
     check_nat_gateways,
+    check_regional_nat_gateway,
     check_routes,
     check_vpc_config,
 )
@@ -168,8 +169,9 @@ def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> li
                 region = cloudtrail.meta.region_name or env.region
                 c.findings += c.run(TRAIL, lambda: check_cloudtrail(cloudtrail, env, region), [])
         else:
+            check_nat = check_regional_nat_gateway if env.nat == "regional" else check_nat_gateways
             found, nat_ips = c.run(
-                NAT, lambda: check_nat_gateways(ec2, project, env, eips, subnet_az), ([], {})
+                NAT, lambda: check_nat(ec2, project, env, eips, subnet_az), ([], {})
             )
             c.findings += found
             if fn.found:

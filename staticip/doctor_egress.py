@@ -443,6 +443,153 @@ def check_nat_gateways(
     return findings, good
 
 
+def check_regional_nat_gateway(
+    ec2: BaseClient,
+    project: str,
+    env: EnvironmentConfig,
+    eips: Sequence[AllowListedEip],
+    subnet_az: Mapping[str, str],
+) -> tuple[list[Finding], dict[str, str]]:
+    """`nat = "regional"`: the one regional NAT Gateway, its state, and an allow-listed
+    address in the AZ of each function subnet (`subnet_az`; the environment's AZs when the
+    function's subnets are unknown). Returns `{nat_id: public_ips}` like `check_nat_gateways`.
+
+    Reads `AvailabilityMode`, `AutoScalingIps`, `AutoProvisionZones` and each address's
+    `AvailabilityZone` and `Status`, fields of the DescribeNatGateways model in botocore 1.44.8."""
+    ours = {eip.allocation_id: eip for eip in eips}
+    nats = [
+        nat
+        for nat in aws.paginate(
+            ec2,
+            "describe_nat_gateways",
+            "NatGateways",
+            Filter=environment_tag_filters(project, env.name),
+        )
+        if nat.get("State") != "deleted"
+    ]
+    findings: list[Finding] = []
+    for nat in nats:
+        if nat.get("AvailabilityMode") != "regional":
+            findings.append(
+                Finding(
+                    WARNING,
+                    NAT,
+                    nat["NatGatewayId"],
+                    f"zonal NAT Gateway in {env.name}, whose stack has one regional gateway"
+                    " (left over from another layout?)",
+                    deploy_fix(env, " to remove it"),
+                )
+            )
+    regional = sorted(
+        (n for n in nats if n.get("AvailabilityMode") == "regional"),
+        key=lambda n: n["NatGatewayId"],
+    )
+    if not regional:
+        findings.append(
+            Finding(ERROR, NAT, env.name, "no regional NAT Gateway found", deploy_fix(env))
+        )
+        return findings, {}
+    nat = regional[0]
+    nat_id, state = nat["NatGatewayId"], nat.get("State", "")
+    for extra in regional[1:]:
+        findings.append(
+            Finding(
+                WARNING,
+                NAT,
+                extra["NatGatewayId"],
+                f"a second regional NAT Gateway in {env.name}; routes use {nat_id}",
+                deploy_fix(env),
+            )
+        )
+    if state != "available":
+        failure = " ".join(str(nat.get(k, "")) for k in ("FailureCode", "FailureMessage")).strip()
+        findings.append(
+            Finding(
+                WARNING if state == "pending" else ERROR,
+                NAT,
+                nat_id,
+                f"regional: {state}{(': ' + failure) if failure else ''}",
+                "wait a few minutes and run doctor again"
+                if state == "pending"
+                else deploy_fix(env, " to recreate it"),
+            )
+        )
+        return findings, {}
+    for key in ("AutoScalingIps", "AutoProvisionZones"):
+        if nat.get(key) == "enabled":
+            findings.append(
+                Finding(
+                    ERROR,
+                    NAT,
+                    nat_id,
+                    f"regional: {key} is enabled (auto mode): AWS may add addresses that are"
+                    " not allow-listed",
+                    deploy_fix(env, " to put it back in manual mode"),
+                )
+            )
+    by_az: dict[str, list[str]] = {}
+    for address in nat.get("NatGatewayAddresses") or []:
+        az, ip = address.get("AvailabilityZone", "AZ unknown"), address.get("PublicIp", "?")
+        if address.get("AllocationId") not in ours:
+            findings.append(
+                Finding(
+                    ERROR,
+                    NAT,
+                    nat_id,
+                    f"regional: {az} uses {ip}, which is not one of {env.name}'s allow-listed EIPs",
+                    deploy_fix(env),
+                )
+            )
+        elif address.get("Status", "succeeded") != "succeeded":
+            findings.append(
+                Finding(
+                    WARNING,
+                    NAT,
+                    nat_id,
+                    f"regional: {ip} in {az} is {address.get('Status')}",
+                    "wait a minute and run doctor again",
+                )
+            )
+        else:
+            by_az.setdefault(az, []).append(ip)
+    needed = sorted(set(subnet_az.values()) or set(env.azs))
+    for az in needed:
+        if az not in by_az:
+            subnets = sorted(s for s, a in subnet_az.items() if a == az)
+            what = f"function subnet {', '.join(subnets)} in {az}" if subnets else az
+            findings.append(
+                Finding(
+                    ERROR,
+                    NAT,
+                    nat_id,
+                    f"regional: {what} has no allow-listed address on the gateway; a manual-mode"
+                    " gateway does not serve that AZ",
+                    deploy_fix(env),
+                )
+            )
+    served = ", ".join(f"{az} {' '.join(ips)}" for az, ips in sorted(by_az.items()))
+    findings.append(Finding(OK, NAT, nat_id, f"regional: available; {served or 'no addresses'}"))
+    on_nat = {
+        a.get("AllocationId")
+        for a in nat.get("NatGatewayAddresses") or []
+        if a.get("Status", "succeeded") == "succeeded"
+    }
+    for eip in eips:
+        if eip.allocation_id not in on_nat:
+            findings.append(
+                Finding(
+                    ERROR,
+                    EIP,
+                    eip.allocation_id,
+                    f"{eip.public_ip} ({eip.az or 'AZ unknown'}) is not an address of the"
+                    " regional NAT Gateway, so no traffic leaves from it",
+                    deploy_fix(env),
+                )
+            )
+    ips = [ip for az in sorted(by_az) for ip in by_az[az]]
+    return findings, ({nat_id: ", ".join(ips)} if by_az else {})
+
+
 def check_routes(
     ec2: BaseClient, env: EnvironmentConfig, fn: FunctionFacts, nat_ips: Mapping[str, str]
 ) -> list[Finding]:
