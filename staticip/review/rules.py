@@ -98,8 +98,10 @@ def _association_findings(plan: PlanView) -> list[Finding]:
     takers: dict[str, list[str]] = {}
     for rtype in ("aws_eip_association", "aws_nat_gateway"):
         for rc in plan.changes_of(rtype, CREATE, REPLACE, UPDATE, NO_OP):
-            allocation = plan.after(rc).get("allocation_id")
-            if allocation:
+            after = plan.after(rc)
+            allocations = [after.get("allocation_id")]
+            allocations += [a for ids in _regional_allocations(after).values() for a in ids]
+            for allocation in filter(None, allocations):
                 takers.setdefault(allocation, []).append(rc["address"])
     redone = [rc["address"] for rc in plan.changes_of("aws_eip_association", REPLACE, CREATE)]
     for rc in plan.of_type("aws_eip_association"):
@@ -377,10 +379,101 @@ def _vpc_config_detail(before: Mapping[str, Any], after: Mapping[str, Any], unkn
     return f" ({'; '.join(parts)})" if parts else ""
 
 
-def _nat_findings(plan: PlanView) -> list[Finding]:
+def _regional_allocations(values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """A regional NAT Gateway's `availability_zone_address` blocks: AZ -> allocation IDs."""
+    return {
+        str(a.get("availability_zone") or a.get("availability_zone_id") or "?"): list(
+            a.get("allocation_ids") or []
+        )
+        for a in values.get("availability_zone_address") or []
+    }
+
+
+def _any_unknown(marks: object) -> bool:
+    """Whether an `after_unknown` value marks anything inside it as known only after apply."""
+    if isinstance(marks, dict):
+        return any(_any_unknown(v) for v in marks.values())
+    if isinstance(marks, list):
+        return any(_any_unknown(v) for v in marks)
+    return marks is True
+
+
+def _regional_ip(plan: PlanView, before: Mapping[str, Any], allocation: str) -> str | None:
+    """The public IP of `allocation` on a regional gateway, from the gateway or the EIP."""
+    for address in before.get("regional_nat_gateway_address") or []:
+        if address.get("allocation_id") == allocation and address.get("public_ip"):
+            return str(address["public_ip"])
+    return _ip_of_allocation(plan, allocation)
+
+
+def _regional_nat_findings(plan: PlanView) -> list[Finding]:
+    """`availability_mode = "regional"`: one gateway carries every AZ's egress, so replacing
+    or destroying it stops egress from all private subnets at once; an update that drops an
+    AZ's address leaves that AZ without egress from its allow-listed IP."""
     findings = []
+    for rc in plan.changes_of("aws_nat_gateway", REPLACE, DELETE, UPDATE):
+        before, after = plan.before(rc), plan.after(rc)
+        if before.get("availability_mode") != "regional":
+            continue
+        name = (before.get("tags") or {}).get("Name") or before.get("id", "")
+        old = _regional_allocations(before)
+        ips = tuple(
+            ip for ids in old.values() for a in ids if (ip := _regional_ip(plan, before, a))
+        )
+        action = plan.action(rc)
+        if action == UPDATE:
+            new = _regional_allocations(after)
+            if plan.unknown(rc).get("availability_zone_address") is True:
+                continue
+            for az, ids in sorted(old.items()):
+                for allocation in ids:
+                    if allocation in new.get(az, []):
+                        continue
+                    ip = _regional_ip(plan, before, allocation)
+                    findings.append(
+                        Finding(
+                            WARNING,
+                            "nat-gateway-address-removed",
+                            rc["address"],
+                            f"Regional NAT Gateway {name} stops using {ip or allocation} in "
+                            f"{az}: traffic from {az} no longer leaves from that allow-listed "
+                            "address (a manual-mode gateway does not serve an AZ without one).",
+                            (ip,) if ip else (),
+                        )
+                    )
+            continue
+        listed = ", ".join(ips) or "its Elastic IPs"
+        if action == REPLACE:
+            if (
+                _any_unknown(plan.unknown(rc).get("availability_zone_address"))
+                or _regional_allocations(after) != old
+            ):
+                keeps = "its addresses change too (see the blockers and notes)"
+            else:
+                keeps = f"the new one takes the same Elastic IPs ({listed})"
+            message = (
+                f"Regional NAT Gateway {name} is replaced{_replace_why(rc)}: every private "
+                "subnet, in every AZ, routes through it, so the environment has no egress "
+                f"between the delete and the new gateway becoming available (minutes); {keeps}."
+            )
+            code = "nat-gateway-replaced"
+        else:
+            message = (
+                f"Regional NAT Gateway {name} is destroyed: every private subnet routed through "
+                f"it, in every AZ, loses egress unless this plan routes them elsewhere; {listed} "
+                "no longer carry their traffic."
+            )
+            code = "nat-gateway-removed"
+        findings.append(Finding(WARNING, code, rc["address"], message, ips))
+    return findings
+
+
+def _nat_findings(plan: PlanView) -> list[Finding]:
+    findings = _regional_nat_findings(plan)
     for rc in plan.changes_of("aws_nat_gateway", REPLACE, DELETE):
         before, after = plan.before(rc), plan.after(rc)
+        if before.get("availability_mode") == "regional":
+            continue
         ip = before.get("public_ip")
         name = (before.get("tags") or {}).get("Name") or before.get("id", "")
         if plan.action(rc) == REPLACE:
