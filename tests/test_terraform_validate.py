@@ -44,6 +44,13 @@ def test_stack_is_valid_terraform(shipped, name, tmp_path):
             f"provider(s) {', '.join(missing)} not in the mirror {MIRROR} "
             "(set STATICIP_TF_PLUGIN_DIR to one that has them)"
         )
+    result = _validate(terraform, stack, tmp_path)
+    assert result["valid"], json.dumps(result["diagnostics"], indent=1)
+
+
+def _validate(terraform: str, stack: dict, tmp_path: Path) -> dict:
+    """`terraform validate -json` on `stack` with every provider at its mirrored version."""
+    providers = stack["terraform"]["required_providers"]
     # The bindings pin the AWS provider 6.25.0; a mirror may hold another version. Every
     # attribute these stacks use exists in both 5.x and 6.x, so validating against the mirrored
     # version still catches a misspelt attribute or a wrong block shape.
@@ -76,8 +83,40 @@ def test_stack_is_valid_terraform(shipped, name, tmp_path):
         text=True,
         timeout=120,
     )
-    result = json.loads(validate.stdout)
-    assert result["valid"], json.dumps(result["diagnostics"], indent=1)
+    return json.loads(validate.stdout)
+
+
+#: hashicorp/aws gained `availability_mode` and `availability_zone_address` in 6.24.0.
+REGIONAL_NAT_PROVIDER = (6, 24, 0)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+@pytest.mark.terraform
+def test_regional_nat_stack_is_valid_terraform(regional, tmp_path):
+    """`nat = "regional"` against the mirrored AWS provider: valid from 6.24.0 on; on an older
+    mirror (5.100.0 here) the only errors are the regional gateway's own arguments, so the
+    rest of the stack is still checked."""
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.skip("no terraform binary on PATH")
+    versions = mirrored_versions("aws")
+    if not versions:
+        pytest.skip(f"hashicorp/aws not in the mirror {MIRROR}")
+    result = _validate(terraform, regional.stack("edge"), tmp_path)
+    if _version(versions[-1]) >= REGIONAL_NAT_PROVIDER:
+        assert result["valid"], json.dumps(result["diagnostics"], indent=1)
+        return
+    assert not result["valid"]
+    where = {
+        (d["summary"], d.get("address", "") or d.get("snippet", {}).get("context", ""))
+        for d in result["diagnostics"]
+    }
+    assert all("aws_nat_gateway" in context for _, context in where), where
+    summaries = " ".join(d["detail"] for d in result["diagnostics"])
+    assert "availability_mode" in summaries and "availability_zone_address" in summaries
 
 
 def _without_external(stack: dict) -> dict:
