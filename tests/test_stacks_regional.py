@@ -94,3 +94,18 @@ def test_outputs_every_az_ip_sorted_by_az(edge, env):
             expected.append(ref("aws_eip", by_path(edge, "aws_eip", f"/eip-{az}")[0], "public_ip"))
     assert edge["output"]["egress_ips"]["value"] == expected
     assert set(edge["output"]["egress_ips_by_az"]["value"]) == set(env.azs)
+
+
+def test_an_unknown_nat_layout_is_an_error_not_a_fallback(env):
+    """Config rejects it first; the stack still refuses one that slips past (no else-branch
+    that builds zonal NATs for a layout it does not know)."""
+    import dataclasses
+
+    from cdktf import App
+
+    from stacks.environment import EnvironmentStack, EnvironmentStackProps
+
+    with pytest.raises(ValueError, match="unknown NAT layout 'regional-auto'"):
+        EnvironmentStack(
+            App(), EnvironmentStackProps("acme", dataclasses.replace(env, nat="regional-auto"))
+        )
