@@ -25,9 +25,10 @@ synth: $(STAMP)
 	$(PY) main.py
 
 # The offline suite; what drives a real `terraform` binary, or costs a second eager synthesis
-# (marker `slow`), is `make e2e`. CI (.ci/run) runs both.
+# (marker `slow`), is `make e2e`. CI (.ci/run) runs both. One pytest worker per core (at most
+# 4): each worker synthesizes once for its session, and moto state is per process.
 test: $(STAMP)
-	$(PY) -m pytest -m "not terraform and not slow"
+	$(PY) -m pytest -m "not terraform and not slow" -n auto --maxprocesses 4
 
 # Real terraform + the AWS provider from a local mirror (STATICIP_TF_PLUGIN_DIR) against moto,
 # and the lazy-vs-eager provider bindings comparison.
