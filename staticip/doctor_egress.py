@@ -3,7 +3,7 @@ Hyperplane ENIs and their EIPs (eni-eip) or its NAT Gateways and routes (nat-gat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -428,18 +428,7 @@ def check_nat_gateways(
         if n.get("State") == "available"
         for a in n.get("NatGatewayAddresses") or []
     }
-    for eip in eips:
-        if eip.allocation_id not in on_nat:
-            findings.append(
-                Finding(
-                    ERROR,
-                    EIP,
-                    eip.allocation_id,
-                    f"{eip.public_ip} ({eip.az or 'AZ unknown'}) is not on an available NAT "
-                    "Gateway, so no traffic leaves from it",
-                    deploy_fix(env),
-                )
-            )
+    findings += _eips_not_on(eips, on_nat, "on an available NAT Gateway", env)
     return findings, good
 
 
@@ -574,18 +563,7 @@ def check_regional_nat_gateway(
         for a in nat.get("NatGatewayAddresses") or []
         if a.get("Status", "succeeded") == "succeeded"
     }
-    for eip in eips:
-        if eip.allocation_id not in on_nat:
-            findings.append(
-                Finding(
-                    ERROR,
-                    EIP,
-                    eip.allocation_id,
-                    f"{eip.public_ip} ({eip.az or 'AZ unknown'}) is not an address of the"
-                    " regional NAT Gateway, so no traffic leaves from it",
-                    deploy_fix(env),
-                )
-            )
+    findings += _eips_not_on(eips, on_nat, "an address of the regional NAT Gateway", env)
     ips = [ip for az in sorted(by_az) for ip in by_az[az]]
     return findings, ({nat_id: ", ".join(ips)} if by_az else {})
 
@@ -838,3 +816,21 @@ def _logs_write_management_events(selectors: Mapping[str, Any]) -> bool:
         s.get("IncludeManagementEvents", True) and s.get("ReadWriteType", "All") != "ReadOnly"
         for s in basic
     )
+
+
+def _eips_not_on(
+    eips: Iterable[AllowListedEip], held: set[str | None], where: str, env: EnvironmentConfig
+) -> list[Finding]:
+    """An error for each allow-listed EIP that no gateway holds: nothing leaves from it."""
+    return [
+        Finding(
+            ERROR,
+            EIP,
+            eip.allocation_id,
+            f"{eip.public_ip} ({eip.az or 'AZ unknown'}) is not {where}, so no traffic leaves "
+            "from it",
+            deploy_fix(env),
+        )
+        for eip in eips
+        if eip.allocation_id not in held
+    ]
