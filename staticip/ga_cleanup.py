@@ -33,6 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, Profi
 
 from staticip import aws
 from staticip.config import ConfigError, load_config
+from staticip.eips import environment_tag_filters, environment_tags
 from staticip.result import EXIT_OK, EXIT_PROBLEM, CommandResult, usage_error
 
 GA_SECURITY_GROUP_NAME = "GlobalAccelerator"
@@ -68,22 +69,12 @@ class CleanupReport:
 def find_vpcs(ec2: BaseClient, project: str, environment: str) -> list[str]:
     """The IDs of the VPCs tagged `environment` and `project` (the stack's default tags)."""
     vpcs = aws.paginate(
-        ec2,
-        "describe_vpcs",
-        "Vpcs",
-        Filters=[
-            {"Name": "tag:environment", "Values": [environment]},
-            {"Name": "tag:project", "Values": [project]},
-        ],
+        ec2, "describe_vpcs", "Vpcs", Filters=environment_tag_filters(project, environment)
     )
     # The filters narrow the listing; the tags decide, so a VPC of another environment is never
     # touched even if a filter were ignored.
-    return sorted(
-        vpc["VpcId"]
-        for vpc in vpcs
-        if aws.tags(vpc).get("environment") == environment
-        and aws.tags(vpc).get("project") == project
-    )
+    wanted = environment_tags(project, environment).items()
+    return sorted(vpc["VpcId"] for vpc in vpcs if wanted <= aws.tags(vpc).items())
 
 
 def ga_security_groups(ec2: BaseClient, vpc_id: str) -> list[dict[str, Any]]:
