@@ -72,6 +72,7 @@ from tfharness import (  # noqa: E402
     Moto,
     Terraform,
     environment_toml,
+    merged_table,
     mirrored_aws_version,
     patch_for_moto,
     state_resource,
@@ -196,12 +197,10 @@ def log(message: str) -> None:
 
 
 def case_table(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    table = copy.deepcopy(dict(base))
-    if "azs" in changes:
-        table.pop("az_count", None)
-    if changes.get("egress") == "nat-gateway":
+    table = merged_table(base, changes)
+    # The ENI guard only applies to eni-eip: leaving dev for NAT takes its table along.
+    if changes.get("egress") == "nat-gateway" and "eni_guard" not in changes:
         table.pop("eni_guard", None)
-    table.update(copy.deepcopy(dict(changes)))
     return table
 
 

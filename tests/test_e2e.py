@@ -21,7 +21,6 @@ What is not real, and why:
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import tomllib
@@ -30,17 +29,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_fixtures import moto_function
 from tfharness import (
     DEFAULT_PLUGIN_DIR,
     Moto,
     Terraform,
     environment_toml,
     lambda_creates_enis,
+    merged_table,
     mirrored_aws_version,
     missing_tools,
     patch_for_moto,
     stand_in_eni_lookups,
 )
+from tfjson import by_path
 
 pytestmark = pytest.mark.terraform
 
@@ -83,7 +85,7 @@ class Deployment:
         configuration Terraform sees next."""
         from staticip.synth import synthesize
 
-        table = _merged(SHIPPED["environments"][self.name], changes)
+        table = merged_table(SHIPPED["environments"][self.name], changes)
         self.synths += 1
         root = self.root / f"synth-{self.synths}"
         root.mkdir()
@@ -139,24 +141,7 @@ class Deployment:
 
     def lid(self, rtype: str, suffix: str, kind: str = "resource") -> str:
         """The logical ID of the one `rtype` whose construct path ends with `suffix`."""
-        (found,) = [
-            lid
-            for lid, body in self.stack.get(kind, {}).get(rtype, {}).items()
-            if body.get("//", {}).get("metadata", {}).get("path", "").endswith(suffix)
-        ]
-        return found
-
-
-def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    table = copy.deepcopy(dict(base))
-    if "azs" in changes:
-        table.pop("az_count", None)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(table.get(key), dict):
-            table[key] = {**table[key], **value}
-        else:
-            table[key] = value
-    return table
+        return by_path(self.stack, rtype, suffix, kind)[0]
 
 
 def deferred_lookups(plan: Mapping[str, Any]) -> dict[str, str]:
@@ -378,14 +363,10 @@ def assert_guard_deployed(moto: Moto, dev: Deployment) -> None:
 def make_inactive(moto: Moto, function_name: str) -> None:
     """What Lambda does after 14 idle days: the function goes Inactive and its Hyperplane ENIs
     are reclaimed (their EIPs come off with them)."""
-    from moto.awslambda.models import lambda_backends
     from moto.ec2.models import ec2_backends
 
     ec2 = moto.client("ec2", REGION)
-    for account in list(lambda_backends.keys()):
-        backend = lambda_backends[account][REGION]
-        if any(fn.function_name == function_name for fn in backend.list_functions()):
-            backend.get_function(function_name).state = "Inactive"
+    moto_function(function_name).state = "Inactive"
     lambda_enis = {
         (account, eni_id)
         for account in list(ec2_backends.keys())

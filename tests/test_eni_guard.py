@@ -23,6 +23,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_fixtures import moto_function
 from botocore.exceptions import ClientError
 from eni_fixtures import (
     REGION,
@@ -162,13 +163,7 @@ def world(guard: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 def function_model(name: str = FUNCTION) -> Any:
     """moto's in-memory model of the function, in whichever account moto filed it under."""
-    from moto.awslambda.models import lambda_backends
-
-    for account_id in list(lambda_backends.keys()):
-        backend = lambda_backends[account_id][REGION]
-        if any(fn.function_name == name for fn in backend.list_functions()):
-            return backend.get_function(name)
-    raise LookupError(f"moto has no function {name}")
+    return moto_function(name)
 
 
 def update_in_progress(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_fixtures import moto_function
 from eni_fixtures import (
     REGION,
     FakeClock,
@@ -45,9 +46,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
 
 def set_state(state: str, reason_code: str | None = None, reason: str | None = None) -> None:
-    from moto.awslambda.models import lambda_backends
-
-    model = lambda_backends["123456789012"][REGION].get_function(FUNCTION)
+    model = moto_function(FUNCTION)
     model.state = state
     # moto's configuration has no StateReason: add it the way Lambda reports one.
     original = model.get_configuration

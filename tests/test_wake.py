@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_fixtures import moto_function
 from eni_fixtures import REGION, FakeClock, create_function, create_role, use_fake_aws
 from moto import mock_aws
 
@@ -39,14 +40,7 @@ def lambda_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def model() -> Any:
-    # Docker-free mode files functions in moto's "simple" Lambda backend.
-    from moto.awslambda_simple.models import lambda_simple_backends
-
-    for account in list(lambda_simple_backends.keys()):
-        backend = lambda_simple_backends[account][REGION]
-        if any(fn.function_name == FUNCTION for fn in backend.list_functions()):
-            return backend.get_function(FUNCTION)
-    raise LookupError(FUNCTION)
+    return moto_function(FUNCTION)
 
 
 def test_an_inactive_function_is_invoked_once_and_waited_for(lambda_client) -> None:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -33,6 +34,20 @@ Stack = dict[str, Any]
 
 class HarnessError(RuntimeError):
     """A step failed; the message says which and why."""
+
+
+def merged_table(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """An environment's staticip.toml table with `changes` laid over it: sub-tables merge
+    key by key, and explicit `azs` replace `az_count`."""
+    table = copy.deepcopy(dict(base))
+    if "azs" in changes:
+        table.pop("az_count", None)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(table.get(key), dict):
+            table[key] = {**table[key], **copy.deepcopy(value)}
+        else:
+            table[key] = copy.deepcopy(value)
+    return table
 
 
 def missing_tools(plugin_dir: Path = DEFAULT_PLUGIN_DIR) -> str | None:
