@@ -52,7 +52,7 @@ class EniEipAssociations(Construct):
     it references directly (or through `depends_on`) has planned changes; every argument of
     `aws_eip_association` forces replacement, so a deferred lookup means the EIP comes off the
     ENI during the apply. The lookup therefore references one `terraform_data` per AZ and
-    nothing else. Its `input` is what decides which ENI Lambda uses: the function's ARN, that
+    no other resource (literals and the role variable only). Its `input` is what decides which ENI Lambda uses: the function's ARN, that
     AZ's subnet and the security-group set (and the AZ's allocation ID, which the resolver
     prefers ENIs by). A code, memory, tag or environment change of the function leaves that
     input as it was, so the lookup is read at plan time and the association stays; a new
