@@ -48,17 +48,18 @@ class EniEipAssociations(Construct):
     """Per AZ: a `data.external` lookup resolves `{subnet_id: eni_id}` for that AZ's subnet,
     and an `aws_eip_association` puts that AZ's EIP on the ENI it found.
 
-    **When the lookup is read.** Terraform defers a data source to apply time when a resource
-    it references directly (or through `depends_on`) has planned changes; every argument of
+    **When the lookup is read.** Terraform defers a data source to apply time when a resource it
+    references directly (or through `depends_on`) has planned changes; every argument of
     `aws_eip_association` forces replacement, so a deferred lookup means the EIP comes off the
-    ENI during the apply. The lookup therefore references one `terraform_data` per AZ and
-    no other resource (literals and the role variable only). Its `input` is what decides which ENI Lambda uses: the function's ARN, that
-    AZ's subnet and the security-group set (and the AZ's allocation ID, which the resolver
-    prefers ENIs by). A code, memory, tag or environment change of the function leaves that
-    input as it was, so the lookup is read at plan time and the association stays; a new
-    subnet, another security group or a replaced function changes the input, and
-    `terraform_data` (which references the function) is updated after the function, so the
-    lookup is read after Lambda made the new ENIs. Adding an AZ defers only the new AZ's lookup.
+    ENI during the apply. The lookup therefore references one `terraform_data` per AZ and no
+    other resource (literals and the role variable only). Its `input` is what decides which ENI
+    Lambda uses: the function's ARN, that AZ's subnet and the security-group set (and the AZ's
+    allocation ID, which the resolver prefers ENIs by). A code, memory, tag or environment
+    change of the function leaves that input as it was, so the lookup is read at plan time and
+    the association stays; a new subnet, another security group or a replaced function changes
+    the input, and `terraform_data` (which references the function) is updated after the
+    function, so the lookup is read after Lambda made the new ENIs. Adding an AZ defers only the
+    new AZ's lookup.
 
     **What runs.** `staticip/resolve-enis.sh` with `staticip/enis.py` beside it, shipped as an
     asset in the stack directory, so the JSON names no path of the machine that synthesized it.
