@@ -20,6 +20,10 @@ from staticip.aws import tags
 
 ALLOW_LISTED_TAG = "staticip:allow-listed"
 AZ_TAG = "staticip:az"
+DIRECTION_TAG = "staticip:direction"
+"""`ingress` on the EIPs an ingress mode puts in front of the webhook (nlb-eip). Egress EIPs
+carry no such tag (those deployed before it existed neither), so absent means egress."""
+EGRESS, INGRESS = "egress", "ingress"
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,11 @@ def find_allow_listed_eips(
     project: str,
     environment: str,
     reused: Mapping[str, str] | None = None,
+    direction: str = EGRESS,
 ) -> list[AllowListedEip]:
-    """The environment's allow-listed EIPs, sorted by AZ then IP. One DescribeAddresses call,
-    two when `reused` (AZ name -> allocation ID) is given. Raises botocore errors (e.g. an
-    unknown reused ID).
+    """The environment's allow-listed EIPs of one direction, sorted by AZ then IP. One
+    DescribeAddresses call, two when `reused` (AZ name -> allocation ID) is given. Raises
+    botocore errors (e.g. an unknown reused ID).
 
     Tagged EIPs are checked against the tags again here, not only by the server-side filter:
     moving an address that is not ours would take someone else's allow-listed IP.
@@ -67,6 +72,7 @@ def find_allow_listed_eips(
         raw["AllocationId"]: _from_api(raw, None, reused=False)
         for raw in ec2.describe_addresses(Filters=filters).get("Addresses", [])
         if all(tags(raw).get(key) == value for key, value in wanted.items())
+        and tags(raw).get(DIRECTION_TAG, EGRESS) == direction
     }
     reused_az = {alloc: az for az, alloc in (reused or {}).items()}
     if reused_az:

@@ -1,0 +1,145 @@
+"""What an egress or ingress mode declares, in one object per mode.
+
+A mode is one way of getting static IPs (AWS CDK's `NatProvider` is the model): it names the
+config keys it takes and checks them, says which construct builds it, how it shows up in
+`staticip cost`, what `staticip doctor` checks and which `staticip review` rules guard it. The
+environment stack, `cost`, `doctor` and `review` look modes up in `staticip.modes` (the
+registry) instead of comparing strings, so a mode that is not registered is an error there,
+never a fallthrough into another mode's branch.
+
+No CDKTF import here or in any declaration at module level: the CLI reads declarations
+without paying for the provider bindings. `build` imports its construct when it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+    from staticip.config import EnvironmentConfig
+    from staticip.findings import Finding
+    from staticip.prices import Prices
+    from staticip.review.model import Finding as ReviewFinding
+    from staticip.review.plans import PlanView
+    from stacks.mode_context import EgressContext, IngressContext
+
+EGRESS = "egress"
+INGRESS = "ingress"
+
+ReviewRule = Callable[["PlanView"], "list[ReviewFinding]"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One way to get static egress IPs, as a cost line: `fixed_monthly + per_gb * x`."""
+
+    name: str
+    fixed_monthly: float
+    per_gb: float
+    description: str = ""
+
+    def at(self, gb_per_month: float) -> float:
+        """Monthly cost at `gb_per_month` GB of traffic."""
+        return self.fixed_monthly + self.per_gb * gb_per_month
+
+
+@dataclass(frozen=True)
+class DoctorContext:
+    """What a mode's doctor checks get: the AWS clients the mode asked for (`services`, by
+    service name), and the facts the shared egress checks already gathered."""
+
+    project: str
+    env: EnvironmentConfig
+    clients: Mapping[str, BaseClient]
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    """Egress only: `eips` (the allow-listed EIPs found), `function` (`FunctionFacts`),
+    `subnet_az` (function subnet ID -> AZ)."""
+
+
+@dataclass(frozen=True)
+class DoctorCheck:
+    """One named doctor check; `run` raising a botocore error becomes an error finding under
+    `name`, so the other checks still run."""
+
+    name: str
+    run: Callable[[DoctorContext], list[Finding]]
+
+
+class Mode:
+    """The part every mode declares. Subclasses set the class attributes and override what
+    they need; the defaults are those of a mode with no keys, no checks and no rules."""
+
+    name: str = ""
+    """The value of `egress = ...` or `ingress = ...` in staticip.toml."""
+    direction: str = ""
+    summary: str = ""
+    """One line for README tables and `--help`."""
+    keys: Mapping[str, str] = {}
+    """Environment keys this mode takes besides the common ones, key -> what it sets. A key
+    set in an environment whose modes do not take it is a config error naming the modes that
+    do."""
+    min_azs: int = 1
+    min_azs_reason: str = ""
+    services: Sequence[str] = ()
+    """AWS services (boto3 names) `doctor` needs a client for; `globalaccelerator` is created
+    in us-west-2, the others in the environment's region."""
+    review_rules: Sequence[ReviewRule] = ()
+    """Rules over a `terraform show -json` plan. A plan does not say which mode produced it
+    (and a mode change plans both), so `review` runs every registered mode's rules."""
+
+    def options(self, table: Mapping[str, Any], fail: Callable[[str, str], Exception]) -> dict:
+        """Validate this mode's own keys of `keys` that `config` does not parse itself, and
+        return them for `EnvironmentConfig.mode_options`. `fail(key, problem)` builds the
+        one-line error naming file, environment and key."""
+        return {}
+
+    def validate(self, env: EnvironmentConfig, fail: Callable[[str, str], Exception]) -> None:
+        """Checks across keys once the environment is parsed; raise `fail(key, problem)`."""
+
+    def doctor_checks(self, env: EnvironmentConfig) -> Sequence[DoctorCheck]:
+        return ()
+
+    def __repr__(self) -> str:
+        return f"<{self.direction} mode {self.name}>"
+
+
+class EgressMode(Mode):
+    direction = EGRESS
+    variant_key: str | None = None
+    """A key choosing between modes of the same name (`nat` for nat-gateway)."""
+    variant: str | None = None
+    """This mode's value of `variant_key`."""
+    subnet_tier: str = "private"
+    """`public` or `private`: where the function's subnets are."""
+
+    @property
+    def label(self) -> str:
+        """`name`, or `name variant` when the name has variants ("nat-gateway per-az")."""
+        return f"{self.name} {self.variant}" if self.variant else self.name
+
+    def static_ip_azs(self, env: EnvironmentConfig) -> tuple[str, ...]:
+        """AZs that carry an allow-listed egress EIP, sorted by name. Default: every AZ."""
+        return tuple(sorted(env.azs))
+
+    def cost_option(self, az_count: int, prices: Prices) -> Option | None:
+        """This mode's line in `cost`'s egress alternatives for `az_count` AZs, or None."""
+        return None
+
+    def cost_option_name(self, env: EnvironmentConfig) -> str:
+        """The alternatives line `env` uses (a layout may cost like another in one AZ)."""
+        return self.label
+
+    def build(self, ctx: EgressContext) -> None:
+        """Add the mode's constructs to the stack (imports them here, not at module level)."""
+        raise NotImplementedError
+
+
+class IngressMode(Mode):
+    direction = INGRESS
+
+    def build(self, ctx: IngressContext) -> None:
+        raise NotImplementedError
