@@ -1,4 +1,5 @@
-"""One environment as one CDKTF stack: composes the constructs its modes call for."""
+"""One environment as one CDKTF stack: the network, the function(s), and what the
+environment's modes build (`staticip.modes`), plus the outputs every mode shares."""
 
 from __future__ import annotations
 
@@ -6,32 +7,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import Fn, TerraformOutput, TerraformStack, TerraformVariable
+from cdktf import TerraformOutput, TerraformStack, TerraformVariable
 from cdktf_cdktf_provider_aws.provider import (
     AwsProvider,
     AwsProviderAssumeRole,
     AwsProviderDefaultTags,
 )
-from cdktf_cdktf_provider_external.provider import ExternalProvider
 from constructs import Construct
 
 from stacks.backend import configure_backend
 from stacks.elastic_ips import ElasticIps, ElasticIpsProps
-from stacks.eni_eip import EniEipAssociations, EniEipProps
-from stacks.eni_guard import EniGuard, EniGuardProps
 from stacks.flow_logs import FlowLogsProps, VpcFlowLogs
 from stacks.function import Function, FunctionProps
-from stacks.global_accelerator import (
-    GlobalAcceleratorIngress,
-    GlobalAcceleratorProps,
-)
-from stacks.nat_gateway import NatGatewayEgress, NatGatewayProps
+from stacks.mode_context import EgressContext, IngressContext
 from stacks.network import Network, NetworkProps
 from stacks.prefix_list import AllowListPrefixList, PrefixListProps
-from stacks.regional_nat_gateway import RegionalNatGatewayEgress, RegionalNatGatewayProps
 from stacks.security_group import FunctionSecurityGroup
-from staticip.aws import GLOBAL_ACCELERATOR_REGION
 from staticip.config import EnvironmentConfig, FunctionConfig
+from staticip.modes import EgressMode, IngressMode
 
 
 @dataclass(frozen=True)
@@ -141,19 +134,32 @@ class EnvironmentStack(TerraformStack):
                     retention_days=env.flow_logs_retention_days,
                 ),
             )
-        if env.egress != "none":
-            self._egress()
-        if env.ingress == "global-accelerator":
-            self._ingress()
+        # Unknown modes never get here: the config parser takes them from the same registry.
+        if env.egress_mode is not None:
+            self._egress(env.egress_mode)
+        if env.ingress_mode is not None:
+            self._ingress(env.ingress_mode)
 
-    def _egress(self) -> None:
+    def _context(self) -> dict[str, Any]:
+        return {
+            "stack": self,
+            "env": self.env,
+            "name": self.name,
+            "project": self.project,
+            "network": self.network,
+            "default_tags": self.default_tags,
+            "provider_tags": self.tags,
+            "role_arn": self.role_arn,
+        }
+
+    def _egress(self, mode: EgressMode) -> None:
         env, network = self.env, self.network
         eips = ElasticIps(
             self,
             "egress-ips",
             ElasticIpsProps(
                 name=f"{self.name}-egress",
-                azs=env.static_ip_azs,
+                azs=mode.static_ip_azs(env),
                 protect=env.protect_ips,
                 reuse_allocation_ids=env.reuse_eip_allocation_ids,
                 environment_tags=self.default_tags,
@@ -162,7 +168,9 @@ class EnvironmentStack(TerraformStack):
         sg = FunctionSecurityGroup(
             self, "function-sg", name=f"{self.name}-function", vpc_id=network.vpc.id
         )
-        subnets = network.public_subnets if env.egress == "eni-eip" else network.private_subnets
+        subnets = (
+            network.private_subnets if mode.subnet_tier == "private" else network.public_subnets
+        )
         probe = Function(
             self,
             "egress-probe",
@@ -174,71 +182,14 @@ class EnvironmentStack(TerraformStack):
                 security_group_ids=[sg.group.id],
             ),
         )
-        if env.egress == "eni-eip":
-            ExternalProvider(self, "external")
-            eni_eip = EniEipAssociations(
-                self,
-                "eni-eip",
-                EniEipProps(
-                    region=env.region,
-                    function=probe.function,
-                    function_name=env.function.name,
-                    environment=env.name,
-                    subnet_ids={az: s.id for az, s in subnets.items()},
-                    security_group_ids=[sg.group.id],
-                    allocation_ids=eips.allocation_ids,
-                    internet_gateway=network.igw,
-                    credentials=resolver_credentials(env, self.role_arn),
-                ),
+        mode.build(
+            EgressContext(
+                **self._context(),
+                function=probe.function,
+                security_group_id=sg.group.id,
+                allocation_ids=eips.allocation_ids,
             )
-            if env.eni_guard.enabled:
-                # Built after the associations: the guard depends on them, so Terraform tears
-                # the guard down before it disassociates (and releases) any EIP.
-                EniGuard(
-                    self,
-                    "eni-guard",
-                    EniGuardProps(
-                        name=self.name,
-                        environment=env.name,
-                        project=self.project,
-                        region=env.region,
-                        vpc_id=network.vpc.id,
-                        function=probe.function,
-                        subnet_ids={az: subnets[az].id for az in env.azs},
-                        associations=eni_eip.associations,
-                        schedule=env.eni_guard.schedule,
-                        alarm_topic_arn=env.eni_guard.alarm_topic_arn,
-                        log_retention_days=env.function.log_retention_days,
-                        kms_key_arn=env.function.kms_key_arn,
-                    ),
-                )
-        elif env.nat in ("per-az", "single"):
-            # ElasticIps made one EIP per AZ (per-az) or one in `single_nat_az` (single).
-            NatGatewayEgress(
-                self,
-                "nat",
-                NatGatewayProps(
-                    name=self.name,
-                    public_subnets=network.public_subnets,
-                    private_route_tables=network.private_route_tables,
-                    allocation_ids=eips.allocation_ids,
-                    internet_gateway=network.igw,
-                ),
-            )
-        elif env.nat == "regional":
-            RegionalNatGatewayEgress(
-                self,
-                "nat",
-                RegionalNatGatewayProps(
-                    name=self.name,
-                    vpc_id=network.vpc.id,
-                    allocation_ids=eips.allocation_ids,
-                    private_route_tables=network.private_route_tables,
-                    internet_gateway=network.igw,
-                ),
-            )
-        else:
-            raise ValueError(f"{env.name}: unknown NAT layout {env.nat!r}")
+        )
         TerraformOutput(
             self,
             "egress_ips",
@@ -261,53 +212,14 @@ class EnvironmentStack(TerraformStack):
             description="Egress probe; `staticip verify` invokes it",
         )
 
-    def _ingress(self) -> None:
-        env, network = self.env, self.network
-        ga_provider = AwsProvider(
-            self,
-            "aws-global-accelerator",
-            alias="global-accelerator",
-            region=GLOBAL_ACCELERATOR_REGION,
-            default_tags=[self.tags],
-            **provider_credentials(env, self.role_arn),
-        )
+    def _ingress(self, mode: IngressMode) -> None:
+        env = self.env
         # An environment with both modes keeps `function.name` for the egress probe.
-        name = f"{self.name}-webhook" if env.egress != "none" else env.function.name
+        name = f"{self.name}-webhook" if env.egress_mode else env.function.name
         webhook = Function(self, "webhook", function_props(env.function, name, "webhook"))
-        ingress = GlobalAcceleratorIngress(
-            self,
-            "ingress",
-            GlobalAcceleratorProps(
-                name=self.name,
-                region=env.region,
-                vpc_id=network.vpc.id,
-                public_subnet_ids=[network.public_subnets[az].id for az in env.azs],
-                function=webhook.function,
-                ga_provider=ga_provider,
-                certificate_arn=env.certificate_arn,
-                deletion_protection=env.deletion_protection,
-                access_logs_bucket=env.alb_access_logs_bucket,
-                protect=env.protect_ips,
-            ),
-        )
-        TerraformOutput(
-            self,
-            "ingress_ips",
-            value=ingress.ip_addresses,
-            description="Give these two static anycast IPs to vendors that call your webhooks",
-        )
-        TerraformOutput(
-            self,
-            "ingress_dns_name",
-            value=ingress.accelerator.dns_name,
-            description="The accelerator's DNS name (resolves to ingress_ips)",
-        )
+        addresses = mode.build(IngressContext(**self._context(), function=webhook.function))
         if env.prefix_list:
-            # Global Accelerator always gives exactly two static IPv4 addresses.
-            self._prefix_list_output(
-                "ingress",
-                {f"accelerator-{i + 1}": Fn.element(ingress.ip_addresses, i) for i in range(2)},
-            )
+            self._prefix_list_output("ingress", addresses)
 
     def _prefix_list_output(self, direction: str, addresses: dict[str, str]) -> None:
         """The direction's managed prefix list, and its ID as `<direction>_prefix_list_id`."""

@@ -10,19 +10,15 @@ from __future__ import annotations
 import ipaddress
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-DEFAULT_CONFIG_FILE = "staticip.toml"
+from staticip import modes
+from staticip.modes import EgressMode, IngressMode, Mode
 
-EGRESS_MODES = ("none", "eni-eip", "nat-gateway")
-INGRESS_MODES = ("none", "global-accelerator")
-NAT_LAYOUTS = ("per-az", "single", "regional")
-# A regional NAT Gateway in auto mode lets AWS allocate addresses of its own under load, so its
-# egress IPs are not the allow-listed ones; these spellings get that reason instead of a list.
-_AUTO_NAT = ("auto", "regional-auto")
+DEFAULT_CONFIG_FILE = "staticip.toml"
 
 # Subnets are carved from the VPC CIDR with 4 extra prefix bits: 16 slots, public subnets take
 # slot k and private ones slot 8 + k, where k is the AZ letter (a = 0). Deriving the slot from the
@@ -116,12 +112,14 @@ class EnvironmentConfig:
     """AZ names; from `azs`, or the first `az_count` letters of the region (default 2)."""
     function: FunctionConfig
     egress: str = "none"
-    """`eni-eip` (dev trick, no NAT), `nat-gateway`, or `none`."""
+    """An egress mode of `staticip.modes` (`eni-eip`, `nat-gateway`), or `none`."""
     ingress: str = "none"
-    """`global-accelerator` (two anycast IPs in front of an ALB) or `none`."""
+    """An ingress mode of `staticip.modes` (`global-accelerator`, ...), or `none`."""
     nat: str = "per-az"
     """With `nat-gateway`: `per-az` (one NAT per AZ, ~$32.85/month each), `single`, or
     `regional` (one regional NAT Gateway in manual mode with one allow-listed EIP per AZ)."""
+    mode_options: Mapping[str, Any] = field(default_factory=dict)
+    """Keys a mode declares and validates itself (`Mode.options`), by key."""
     tags: Mapping[str, str] = field(default_factory=dict)
     backend: BackendConfig = field(default_factory=BackendConfig)
     protect_ips: bool = True
@@ -156,21 +154,28 @@ class EnvironmentConfig:
         return min(self.azs)
 
     @property
+    def egress_mode(self) -> EgressMode | None:
+        """The egress declaration (`staticip.modes`), None without egress."""
+        return modes.egress_mode(self.egress, self.nat)
+
+    @property
+    def ingress_mode(self) -> IngressMode | None:
+        return modes.ingress_mode(self.ingress)
+
+    @property
+    def selected_modes(self) -> tuple[Mode, ...]:
+        return tuple(m for m in (self.egress_mode, self.ingress_mode) if m is not None)
+
+    @property
     def static_ip_azs(self) -> tuple[str, ...]:
         """AZs that carry an allow-listed egress EIP, sorted by name."""
-        if self.egress == "eni-eip":
-            return tuple(sorted(self.azs))
-        if self.egress != "nat-gateway":
-            return ()
-        if self.nat in ("per-az", "regional"):
-            return tuple(sorted(self.azs))
-        if self.nat == "single":
-            return (self.single_nat_az,)
-        raise ValueError(f"unknown NAT layout {self.nat!r}")
+        mode = self.egress_mode
+        return mode.static_ip_azs(self) if mode else ()
 
     @property
     def needs_private_subnets(self) -> bool:
-        return self.egress == "nat-gateway"
+        mode = self.egress_mode
+        return mode is not None and mode.subnet_tier == "private"
 
     @property
     def deletion_protection(self) -> bool:
@@ -201,43 +206,19 @@ class Config:
         raise ConfigError(f"{self.path}: no environment named '{name}' (known: {known})")
 
 
+def _keys(cls: type) -> frozenset[str]:
+    """A table's keys are its dataclass's fields: declared once, with their defaults."""
+    return frozenset(f.name for f in fields(cls))
+
+
 _TOP_KEYS = {"project", "environments"}
-ENVIRONMENT_KEYS = frozenset(
-    {
-        "region",
-        "vpc_cidr",
-        "az_count",
-        "azs",
-        "egress",
-        "ingress",
-        "nat",
-        "function",
-        "tags",
-        "backend",
-        "protect_ips",
-        "reuse_eip_allocation_ids",
-        "certificate_arn",
-        "alb_deletion_protection",
-        "alb_access_logs_bucket",
-        "flow_logs_retention_days",
-        "eni_guard",
-        "prefix_list",
-        "account_id",
-        "assume_role_arn",
-        "profile",
-    }
-)
-_ENI_GUARD_KEYS = {"enabled", "schedule", "alarm_topic_arn"}
-_FUNCTION_KEYS = {
-    "name",
-    "memory_mb",
-    "timeout_seconds",
-    "log_retention_days",
-    "tracing",
-    "reserved_concurrency",
-    "kms_key_arn",
-}
-_BACKEND_KEYS = {"bucket", "key", "region"}
+#: The keys of an environment table: the fields of EnvironmentConfig (but its name, which is
+#: the table's, and what modes parse), `az_count` (which sets `azs`), and every mode's keys.
+ENVIRONMENT_KEYS = (_keys(EnvironmentConfig) - {"name", "mode_options"}) | {"az_count"}
+ENVIRONMENT_KEYS |= frozenset(modes.mode_keys())
+_ENI_GUARD_KEYS = _keys(EniGuardConfig)
+_FUNCTION_KEYS = _keys(FunctionConfig)
+_BACKEND_KEYS = _keys(BackendConfig)
 
 
 class _Reader:
@@ -357,28 +338,25 @@ def _parse_environment(
             "vpc_cidr", f"prefix /{cidr.prefixlen} is out of range; use /16 to /{MAX_VPC_PREFIX}"
         )
 
-    egress = r.choice("egress", EGRESS_MODES, "none")
-    ingress = r.choice("ingress", INGRESS_MODES, "none")
-    if egress == "none" and ingress == "none":
+    egress = r.choice("egress", modes.egress_names(), EnvironmentConfig.egress)
+    ingress = r.choice("ingress", modes.ingress_names(), EnvironmentConfig.ingress)
+    if egress == modes.NONE and ingress == modes.NONE:
         raise r.fail(
             "egress",
             "environment has neither egress nor ingress; set egress = "
-            "'eni-eip' or 'nat-gateway', or ingress = 'global-accelerator'",
+            f"{_quoted(modes.egress_names()[1:])}, or ingress = "
+            f"{_quoted(modes.ingress_names()[1:])}",
         )
-    if table.get("nat") in _AUTO_NAT:
-        raise r.fail(
-            "nat",
-            f"'{table['nat']}' is not offered: an auto-mode regional NAT Gateway adds addresses"
-            " AWS allocates under load, which breaks allow-lists; use 'regional' (manual mode,"
-            " one allow-listed EIP per AZ)",
-        )
-    nat = r.choice("nat", NAT_LAYOUTS, "per-az")
-    if "nat" in table and egress != "nat-gateway":
-        raise r.fail("nat", "only applies with egress = 'nat-gateway'; remove it")
+    egress_mode = _egress_variant(r, egress)
+    ingress_mode = modes.ingress_mode(ingress)
+    selected = tuple(m for m in (egress_mode, ingress_mode) if m is not None)
+    _check_mode_keys(r, selected)
+    nat = egress_mode.variant if egress_mode and egress_mode.variant else EnvironmentConfig.nat
 
     azs = _parse_azs(r, region)
-    if ingress == "global-accelerator" and len(azs) < 2:
-        raise r.fail("az_count", "an ALB needs subnets in at least 2 AZs; use 2 or more")
+    for mode in selected:
+        if len(azs) < mode.min_azs:
+            raise r.fail("az_count", mode.min_azs_reason)
 
     default_fn = f"{project}-{name}-" + ("egress-probe" if egress != "none" else "webhook")
     fr = r.sub("function")
@@ -388,7 +366,7 @@ def _parse_environment(
         raise fr.fail(
             "name", f"'{fn_name}' is not a Lambda function name (1-64 of A-Z a-z 0-9 _ -)"
         )
-    retention = _retention(fr, "log_retention_days", 30)
+    retention = _retention(fr, "log_retention_days", FunctionConfig.log_retention_days)
     kms_key_arn = fr.get("kms_key_arn", str)
     if kms_key_arn is not None and not _KMS_ARN.match(kms_key_arn):
         raise fr.fail(
@@ -399,10 +377,10 @@ def _parse_environment(
         reserved = fr.int_in("reserved_concurrency", 1, 10000, reserved)
     function = FunctionConfig(
         name=fn_name,
-        memory_mb=fr.int_in("memory_mb", 128, 10240, 256),
-        timeout_seconds=fr.int_in("timeout_seconds", 1, 900, 30),
+        memory_mb=fr.int_in("memory_mb", 128, 10240, FunctionConfig.memory_mb),
+        timeout_seconds=fr.int_in("timeout_seconds", 1, 900, FunctionConfig.timeout_seconds),
         log_retention_days=retention,
-        tracing=fr.choice("tracing", ("PassThrough", "Active"), "PassThrough"),
+        tracing=fr.choice("tracing", ("PassThrough", "Active"), FunctionConfig.tracing),
         reserved_concurrency=reserved,
         kms_key_arn=kms_key_arn,
     )
@@ -443,30 +421,23 @@ def _parse_environment(
         raise r.fail("reuse_eip_allocation_ids", "the same allocation ID is listed twice")
 
     certificate_arn = r.get("certificate_arn", str)
-    if certificate_arn is not None:
-        if ingress != "global-accelerator":
-            raise r.fail("certificate_arn", "only applies with ingress = 'global-accelerator'")
-        if not _ACM_ARN.match(certificate_arn):
-            raise r.fail(
-                "certificate_arn",
-                "expected an ACM certificate ARN 'arn:aws:acm:<region>:<account>:certificate/<id>'",
-            )
+    if certificate_arn is not None and not _ACM_ARN.match(certificate_arn):
+        raise r.fail(
+            "certificate_arn",
+            "expected an ACM certificate ARN 'arn:aws:acm:<region>:<account>:certificate/<id>'",
+        )
 
     access_logs_bucket = r.get("alb_access_logs_bucket", str)
-    if access_logs_bucket is not None:
-        if ingress != "global-accelerator":
-            raise r.fail(
-                "alb_access_logs_bucket", "only applies with ingress = 'global-accelerator'"
-            )
-        if not _BUCKET.match(access_logs_bucket):
-            raise r.fail(
-                "alb_access_logs_bucket", f"'{access_logs_bucket}' is not an S3 bucket name"
-            )
+    if access_logs_bucket is not None and not _BUCKET.match(access_logs_bucket):
+        raise r.fail("alb_access_logs_bucket", f"'{access_logs_bucket}' is not an S3 bucket name")
     flow_logs = _retention(r, "flow_logs_retention_days", None)
-    eni_guard = _parse_eni_guard(r, egress)
+    eni_guard = _parse_eni_guard(r, "eni_guard" in (egress_mode.keys if egress_mode else {}))
     account_id, assume_role_arn, profile = _parse_account(r)
+    mode_options: dict[str, Any] = {}
+    for mode in selected:
+        mode_options |= mode.options(table, r.fail)
 
-    return EnvironmentConfig(
+    env = EnvironmentConfig(
         name=name,
         region=region,
         vpc_cidr=str(cidr),
@@ -488,7 +459,44 @@ def _parse_environment(
         account_id=account_id,
         assume_role_arn=assume_role_arn,
         profile=profile,
+        mode_options=mode_options,
     )
+    for mode in selected:
+        mode.validate(env, r.fail)
+    return env
+
+
+def _quoted(names: Sequence[str]) -> str:
+    return " or ".join(f"'{name}'" for name in names)
+
+
+def _egress_variant(r: _Reader, name: str) -> EgressMode | None:
+    """The egress declaration `name` and its variant key (`nat`) select."""
+    candidates = modes.variants(name)
+    key = candidates[0].variant_key if candidates else None
+    if key is None:
+        return modes.egress_mode(name)
+    value = r.table.get(key)
+    for mode in candidates:
+        reason = mode.rejected_variants.get(value) if isinstance(value, str) else None
+        if reason:
+            raise r.fail(key, f"'{value}' {reason}")
+    choice = r.choice(key, tuple(str(m.variant) for m in candidates), str(candidates[0].variant))
+    return modes.egress_mode(name, choice)
+
+
+def _check_mode_keys(r: _Reader, selected: Sequence[Mode]) -> None:
+    """A mode key set in an environment whose modes do not take it names the ones that do."""
+    for key, takers in modes.mode_keys().items():
+        if key not in r.table or any(m in selected for m in takers):
+            continue
+        by_direction: dict[str, list[str]] = {}
+        for mode in takers:
+            names = by_direction.setdefault(mode.direction, [])
+            if mode.name not in names:
+                names.append(mode.name)
+        where = " or ".join(f"{d} = {_quoted(n)}" for d, n in by_direction.items())
+        raise r.fail(key, f"only applies with {where}; remove it")
 
 
 def _parse_account(r: _Reader) -> tuple[str | None, str | None, str | None]:
@@ -523,10 +531,8 @@ def _parse_account(r: _Reader) -> tuple[str | None, str | None, str | None]:
     return account_id, role, profile
 
 
-def _parse_eni_guard(r: _Reader, egress: str) -> EniGuardConfig:
+def _parse_eni_guard(r: _Reader, applies: bool) -> EniGuardConfig:
     gr = r.sub("eni_guard")
-    if gr.table and egress != "eni-eip":
-        raise r.fail("eni_guard", "only applies with egress = 'eni-eip'; remove it")
     gr.check_keys(_ENI_GUARD_KEYS)
     schedule = gr.get("schedule", str, EniGuardConfig.schedule)
     if not _is_schedule(schedule):
@@ -541,7 +547,7 @@ def _parse_eni_guard(r: _Reader, egress: str) -> EniGuardConfig:
             "alarm_topic_arn", "expected an SNS topic ARN 'arn:aws:sns:<region>:<account>:<name>'"
         )
     return EniGuardConfig(
-        enabled=gr.get("enabled", bool, egress == "eni-eip"),
+        enabled=gr.get("enabled", bool, applies),
         schedule=schedule,
         alarm_topic_arn=topic,
     )

@@ -15,7 +15,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from staticip import modes
 from staticip.config import Config, ConfigError, EnvironmentConfig, load_config
+from staticip.modes.base import Option
 from staticip.prices import Prices, PricesError, load_prices
 from staticip.result import EXIT_OK, CommandResult, usage_error
 from staticip.stackfile import load_stack
@@ -23,10 +25,6 @@ from staticip.table import render_table
 
 Stack = Mapping[str, Any]
 
-NAT_PER_AZ = "nat-gateway per-az"
-NAT_SINGLE = "nat-gateway single"
-NAT_REGIONAL = "nat-gateway regional"
-ENI_EIP = "eni-eip"
 HOSTED_PROXY = "hosted proxy"
 
 
@@ -42,20 +40,6 @@ class LineItem:
     """Per GB of traffic through the environment (not multiplied by quantity: the traffic is
     split between, say, the NAT Gateways, and each GB is processed once)."""
     note: str = ""
-
-
-@dataclass(frozen=True)
-class Option:
-    """One way to get static egress IPs, as a line: `fixed_monthly + per_gb * x`."""
-
-    name: str
-    fixed_monthly: float
-    per_gb: float
-    description: str = ""
-
-    def at(self, gb_per_month: float) -> float:
-        """Monthly cost at `gb_per_month` GB of traffic."""
-        return self.fixed_monthly + self.per_gb * gb_per_month
 
 
 @dataclass(frozen=True)
@@ -256,65 +240,28 @@ def _stack_region(stack: Stack) -> str | None:
 
 
 def egress_options(az_count: int, prices: Prices) -> list[Option]:
-    """The egress options for `az_count` AZs. With one AZ, NAT per AZ is the single NAT."""
-    ipv4 = prices.monthly(prices.public_ipv4_per_hour)
-    nat = prices.monthly(prices.nat_gateway_per_hour)
-    options = []
-    if az_count > 1:
-        options.append(
-            Option(
-                NAT_PER_AZ,
-                az_count * (nat + ipv4),
-                prices.nat_gateway_per_gb,
-                f"{az_count} NAT Gateways + {az_count} EIPs; survives an AZ outage",
-            )
-        )
-        options.append(
-            Option(
-                NAT_REGIONAL,
-                az_count * (prices.monthly(prices.regional_nat_per_az_hour) + ipv4),
-                prices.regional_nat_per_gb,
-                f"1 regional NAT Gateway active in {az_count} AZs + {az_count} EIPs; survives"
-                " an AZ outage",
-            )
-        )
-    options += [
-        Option(
-            NAT_SINGLE,
-            nat + ipv4,
-            prices.nat_gateway_per_gb,
-            "1 NAT Gateway + 1 EIP; egress stops if its AZ fails",
-        ),
-        Option(
-            ENI_EIP,
-            az_count * ipv4,
-            0.0,
-            f"{az_count} EIPs on Lambda ENIs; no NAT; breaks when Lambda recycles an ENI",
-        ),
+    """The egress options for `az_count` AZs: each egress mode's line (`cost_option`), in the
+    registry's order, then the hosted proxy users compare with."""
+    options = [
+        option
+        for mode in modes.EGRESS_MODES
+        if (option := mode.cost_option(az_count, prices)) is not None
+    ]
+    options.append(
         Option(
             HOSTED_PROXY,
             prices.hosted_proxy_per_month,
             0.0,
             f"{prices.hosted_proxy_name}; flat fee, plan traffic limits not modelled",
-        ),
-    ]
+        )
+    )
     return options
 
 
 def current_option(env: EnvironmentConfig) -> str | None:
     """The option an environment uses, or None without egress."""
-    if env.egress == "eni-eip":
-        return ENI_EIP
-    if env.egress != "nat-gateway":
-        return None
-    if env.nat == "per-az":
-        return NAT_PER_AZ if len(env.azs) > 1 else NAT_SINGLE
-    if env.nat == "single":
-        return NAT_SINGLE
-    if env.nat == "regional":
-        # In one AZ a regional gateway costs what a single NAT does; that block lists only it.
-        return NAT_REGIONAL if len(env.azs) > 1 else NAT_SINGLE
-    raise ValueError(f"{env.name}: unknown NAT layout {env.nat!r}")
+    mode = env.egress_mode
+    return mode.cost_option_name(env) if mode else None
 
 
 def crossover(a: Option, b: Option) -> Crossover | None:
@@ -344,7 +291,7 @@ def alternatives_for(envs: Sequence[EnvironmentConfig], prices: Prices) -> list[
     """Egress alternatives, one block per AZ count among the environments with egress."""
     by_count: dict[int, list[EnvironmentConfig]] = {}
     for env in envs:
-        if env.egress != "none":
+        if env.egress_mode is not None:
             by_count.setdefault(len(env.azs), []).append(env)
     blocks = []
     for count, group in sorted(by_count.items()):

@@ -3,9 +3,10 @@ fix for each problem. Resources are found by the tags every stack puts on them, 
 Terraform state is needed.
 
 The checks live in `doctor_egress` (function, VPC config, ENIs + EIPs, NAT Gateways + routes)
-and `doctor_ingress` (Global Accelerator, ALB, targets); this module runs the ones the
-environment's modes call for, turns an AWS failure inside one check into a finding so the
-others still run, and renders the result.
+and `doctor_ingress` (Global Accelerator, ALB, targets); each mode's declaration
+(`staticip.modes`) says which of them it runs. This module runs the shared egress checks and
+the modes', turns an AWS failure inside one check into a finding so the others still run, and
+renders the result.
 """
 
 from __future__ import annotations
@@ -32,27 +33,17 @@ from staticip import aws
 from staticip.config import ConfigError, EnvironmentConfig, load_config
 from staticip.doctor_egress import (
     EIP,
-    ENI,
     FUNCTION,
-    GUARD,
-    NAT,
-    ROUTE,
-    TRAIL,
     VPC_CONFIG,
     FunctionFacts,
-    check_cloudtrail,
     check_eip_count,
-    check_eni_guard,
-    check_enis,
     check_function,
-    check_nat_gateways,
-    check_regional_nat_gateway,
-    check_routes,
     check_vpc_config,
 )
-from staticip.doctor_ingress import ACCELERATOR, check_global_accelerator
 from staticip.eips import find_allow_listed_eips
 from staticip.findings import ERROR, Finding
+from staticip.modes import Mode
+from staticip.modes.base import DoctorContext
 from staticip.result import EXIT_OK, EXIT_PROBLEM, CommandResult, usage_error
 from staticip.table import render_table
 
@@ -84,22 +75,29 @@ class DoctorClients:
 
     @classmethod
     def create(cls, region: str, profile: str | None, env: EnvironmentConfig) -> DoctorClients:
-        """Clients through `aws.client`; the ingress ones only when the environment has ingress."""
-        ingress = env.ingress == "global-accelerator"
-        guarded = env.egress == "eni-eip" and env.eni_guard.enabled
+        """Clients through `aws.client`: `ec2` and `lambda`, and those the environment's modes
+        ask for (`Mode.services`)."""
         role = env.assume_role_arn
+        wanted = {service for mode in env.selected_modes for service in mode.services(env)}
+
+        def client(service: str) -> BaseClient | None:
+            if service not in wanted:
+                return None
+            where = aws.GLOBAL_ACCELERATOR_REGION if service == "globalaccelerator" else region
+            return aws.client(service, where, profile, role)
+
         return cls(
             ec2=aws.client("ec2", region, profile, role),
             lambda_=aws.client("lambda", region, profile, role),
-            elbv2=aws.client("elbv2", region, profile, role) if ingress else None,
-            cloudwatch=aws.client("cloudwatch", region, profile, role) if guarded else None,
-            cloudtrail=aws.client("cloudtrail", region, profile, role) if guarded else None,
-            globalaccelerator=aws.client(
-                "globalaccelerator", aws.GLOBAL_ACCELERATOR_REGION, profile, role
-            )
-            if ingress
-            else None,
+            elbv2=client("elbv2"),
+            cloudwatch=client("cloudwatch"),
+            cloudtrail=client("cloudtrail"),
+            globalaccelerator=client("globalaccelerator"),
         )
+
+    def by_service(self) -> dict[str, BaseClient]:
+        """The clients there are, by boto3 service name."""
+        return {client.meta.service_model.service_name: client for client in self.all()}
 
     def all(self) -> list[BaseClient]:
         clients = (
@@ -134,9 +132,12 @@ class _Collector:
 
 
 def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> list[Finding]:
-    """Every finding for the environment, in check order."""
+    """Every finding for the environment, in check order: the checks every egress mode
+    shares (EIPs, function, VPC config), then each mode's own (`Mode.doctor_checks`)."""
     c = _Collector(env)
-    if env.egress != "none":
+    ctx = DoctorContext(project, env, clients.by_service())
+    egress = env.egress_mode
+    if egress is not None:
         ec2 = clients.ec2
         eips = c.run(
             EIP,
@@ -145,7 +146,6 @@ def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> li
         )
         if eips is not None:
             c.findings += check_eip_count(env, eips)
-        eips = eips or []
         found, fn = c.run(
             FUNCTION,
             lambda: check_function(clients.lambda_, env, env.function.name),
@@ -158,41 +158,29 @@ def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> li
                 VPC_CONFIG, lambda: check_vpc_config(ec2, project, env, fn), ([], {})
             )
             c.findings += found
-        if env.egress == "eni-eip":
-            if fn.found:
-                c.findings += c.run(ENI, lambda: check_enis(ec2, env, fn, eips), [])
-            if env.eni_guard.enabled and clients.cloudwatch is not None:
-                cloudwatch = clients.cloudwatch
-                c.findings += c.run(GUARD, lambda: check_eni_guard(cloudwatch, project, env), [])
-            if env.eni_guard.enabled and clients.cloudtrail is not None:
-                cloudtrail = clients.cloudtrail
-                region = cloudtrail.meta.region_name or env.region
-                c.findings += c.run(TRAIL, lambda: check_cloudtrail(cloudtrail, env, region), [])
-        else:
-            check_nat = check_regional_nat_gateway if env.nat == "regional" else check_nat_gateways
-            found, nat_ips = c.run(
-                NAT, lambda: check_nat(ec2, project, env, eips, subnet_az), ([], {})
-            )
-            c.findings += found
-            if fn.found:
-                c.findings += c.run(ROUTE, lambda: check_routes(ec2, env, fn, nat_ips), [])
+        ctx.facts.update(eips=eips or [], function=fn, subnet_az=subnet_az)
+        _run_mode_checks(c, ctx, egress)
 
-    if env.ingress == "global-accelerator":
-        if env.egress == "none":
-            # The environment's function is the webhook itself: the ALB's only target.
+    ingress = env.ingress_mode
+    if ingress is not None:
+        if egress is None:
+            # The environment's function is the webhook itself: the ingress mode's target.
             found, _ = c.run(
                 FUNCTION,
                 lambda: check_function(clients.lambda_, env, env.function.name),
                 ([], FunctionFacts(env.function.name)),
             )
             c.findings += found
-        ga, elbv2 = clients.globalaccelerator, clients.elbv2
-        if ga is None or elbv2 is None:
-            raise ValueError("an ingress environment needs the elbv2 and globalaccelerator clients")
-        c.findings += c.run(
-            ACCELERATOR, lambda: check_global_accelerator(ga, elbv2, project, env), []
-        )
+        _run_mode_checks(c, ctx, ingress)
     return c.findings
+
+
+def _run_mode_checks(c: _Collector, ctx: DoctorContext, mode: Mode) -> None:
+    for check in mode.doctor_checks(ctx.env):
+        # `clients` given by the caller may leave a service out: its checks do not run.
+        if not set(check.needs) <= set(ctx.clients):
+            continue
+        c.findings += c.run(check.name, lambda check=check: check.run(ctx), [])
 
 
 def count_calls(clients: DoctorClients) -> Counter[str]:

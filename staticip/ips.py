@@ -15,7 +15,7 @@ import io
 import ipaddress
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,11 @@ from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, Profi
 
 from staticip import aws
 from staticip.config import ConfigError, EnvironmentConfig, load_config
-from staticip.eips import environment_tags, find_allow_listed_eips
+from staticip.eips import EGRESS, INGRESS, environment_tags, find_allow_listed_eips
 from staticip.result import EXIT_OK, EXIT_PROBLEM, CommandResult, usage_error
 from staticip.table import render_table
 
 FORMATS = ("text", "json", "csv", "cidr")
-EGRESS = "egress"
-INGRESS = "ingress"
 #: Read the outputs from the environment's local state file at the repository root.
 FROM_STATE = "state"
 
@@ -95,7 +93,8 @@ class IpsClients:
     @classmethod
     def create(cls, region: str, profile: str | None, env: EnvironmentConfig) -> IpsClients:
         role = env.assume_role_arn
-        ingress = env.ingress == "global-accelerator"
+        mode = env.ingress_mode
+        ingress = mode is not None and "globalaccelerator" in mode.services(env)
         return cls(
             ec2=aws.client("ec2", region, profile, role),
             sts=aws.client("sts", region, profile, role),
@@ -105,6 +104,10 @@ class IpsClients:
             if ingress
             else None,
         )
+
+    def by_service(self) -> dict[str, BaseClient]:
+        clients = (self.ec2, self.sts, self.globalaccelerator)
+        return {c.meta.service_model.service_name: c for c in clients if c is not None}
 
 
 # --- from AWS ------------------------------------------------------------------------------------
@@ -116,12 +119,18 @@ def from_aws(clients: IpsClients, project: str, env: EnvironmentConfig) -> IpsRe
     environment's `account_id`."""
     account = aws.check_account(clients.sts, env.account_id, env.name)
     report = IpsReport(env.name, "aws", clients.ec2.meta.region_name, account)
-    if env.egress != "none":
-        _egress_from_aws(report, clients.ec2, project, env)
-    if env.ingress == "global-accelerator":
-        if clients.globalaccelerator is None:
-            raise ValueError("an ingress environment needs the globalaccelerator client")
-        _ingress_from_aws(report, clients.globalaccelerator, project, env)
+    if env.egress_mode is not None:
+        eips_from_aws(
+            report,
+            clients.ec2,
+            project,
+            env,
+            EGRESS,
+            env.static_ip_azs,
+            env.reuse_eip_allocation_ids,
+        )
+    if env.ingress_mode is not None:
+        env.ingress_mode.ips_from_aws(report, clients.by_service(), project, env)
     if env.prefix_list:
         report.prefix_lists = _prefix_lists(clients.ec2, project, env)
         expected = {EGRESS: env.egress != "none", INGRESS: env.ingress != "none"}
@@ -135,12 +144,19 @@ def from_aws(clients: IpsClients, project: str, env: EnvironmentConfig) -> IpsRe
     return report
 
 
-def _egress_from_aws(
-    report: IpsReport, ec2: BaseClient, project: str, env: EnvironmentConfig
+def eips_from_aws(
+    report: IpsReport,
+    ec2: BaseClient,
+    project: str,
+    env: EnvironmentConfig,
+    direction: str,
+    azs: Sequence[str],
+    reused: Mapping[str, str],
 ) -> None:
-    eips = find_allow_listed_eips(ec2, project, env.name, env.reuse_eip_allocation_ids)
+    """The allow-listed EIPs of one direction, one per AZ of `azs`, each checked attached."""
+    eips = find_allow_listed_eips(ec2, project, env.name, reused, direction)
     by_az = {eip.az: eip for eip in eips}
-    for az in env.static_ip_azs:
+    for az in azs:
         eip = by_az.get(az)
         if eip is None:
             report.problems.append(
@@ -150,14 +166,14 @@ def _egress_from_aws(
             continue
         attached = eip.association_id is not None
         status = ATTACHED if attached else UNATTACHED
-        report.ips.append(StaticIp(EGRESS, eip.public_ip, az, status, eip.network_interface_id))
+        report.ips.append(StaticIp(direction, eip.public_ip, az, status, eip.network_interface_id))
         if not attached:
             report.problems.append(
                 f"{eip.public_ip} ({az}) is not associated: traffic does not leave from it; "
                 f"run `staticip doctor {env.name}`"
             )
     for eip in eips:
-        if eip.az not in env.static_ip_azs:
+        if eip.az not in azs:
             report.warnings.append(
                 f"{eip.public_ip} ({eip.allocation_id}) is tagged allow-listed for "
                 f"{env.name} but its AZ ({eip.az or 'unknown'}) is not one of the environment's; "
@@ -165,9 +181,10 @@ def _egress_from_aws(
             )
 
 
-def _ingress_from_aws(
+def accelerator_ips_from_aws(
     report: IpsReport, ga: BaseClient, project: str, env: EnvironmentConfig
 ) -> None:
+    """The two anycast IPs of the environment's tagged accelerator, checked enabled."""
     ours = []
     for acc in aws.paginate(ga, "list_accelerators", "Accelerators"):
         tags = aws.tags(ga.list_tags_for_resource(ResourceArn=acc["AcceleratorArn"]))
@@ -270,38 +287,47 @@ def output_values(document: Any) -> dict[str, Any]:
     return {name: output["value"] for name, output in document.items()}
 
 
+def ips_by_az_from_outputs(
+    report: IpsReport, values: Mapping[str, Any], direction: str, azs: Sequence[str]
+) -> None:
+    """One IP per AZ of `azs` from the output `<direction>_ips_by_az`."""
+    name = f"{direction}_ips_by_az"
+    by_az = values.get(name)
+    if by_az is None:
+        report.problems.append(
+            f"no output {name}: the environment is not deployed (or these are "
+            "another environment's outputs)"
+        )
+        return
+    if not isinstance(by_az, dict):
+        raise OutputsError(f"output {name}: expected an object of AZ -> IP")
+    for az in azs:
+        if az not in by_az:
+            report.problems.append(f"output {name} has no IP for {az}")
+            continue
+        report.ips.append(StaticIp(direction, _ip(name, by_az[az]), az, UNCHECKED))
+
+
+def accelerator_ips_from_outputs(report: IpsReport, values: Mapping[str, Any]) -> None:
+    """The accelerator's two IPs from the output `ingress_ips`."""
+    ingress = values.get("ingress_ips")
+    if ingress is None:
+        report.problems.append("no output ingress_ips: the environment is not deployed")
+        return
+    if not isinstance(ingress, list):
+        raise OutputsError("output ingress_ips: expected a list of IPs")
+    report.ips += [StaticIp(INGRESS, _ip("ingress_ips", ip), None, UNCHECKED) for ip in ingress]
+    if len(ingress) != 2:
+        report.problems.append(f"output ingress_ips has {len(ingress)} IPs instead of 2")
+
+
 def from_outputs(values: Mapping[str, Any], env: EnvironmentConfig, source: str) -> IpsReport:
     """The addresses the outputs name, judged against the environment's configuration."""
     report = IpsReport(env.name, source)
-    if env.egress != "none":
-        by_az = values.get("egress_ips_by_az")
-        if by_az is None:
-            report.problems.append(
-                "no output egress_ips_by_az: the environment is not deployed (or these are "
-                "another environment's outputs)"
-            )
-        else:
-            if not isinstance(by_az, dict):
-                raise OutputsError("output egress_ips_by_az: expected an object of AZ -> IP")
-            for az in env.static_ip_azs:
-                if az not in by_az:
-                    report.problems.append(f"output egress_ips_by_az has no IP for {az}")
-                    continue
-                report.ips.append(
-                    StaticIp(EGRESS, _ip("egress_ips_by_az", by_az[az]), az, UNCHECKED)
-                )
-    if env.ingress == "global-accelerator":
-        ingress = values.get("ingress_ips")
-        if ingress is None:
-            report.problems.append("no output ingress_ips: the environment is not deployed")
-        else:
-            if not isinstance(ingress, list):
-                raise OutputsError("output ingress_ips: expected a list of IPs")
-            report.ips += [
-                StaticIp(INGRESS, _ip("ingress_ips", ip), None, UNCHECKED) for ip in ingress
-            ]
-            if len(ingress) != 2:
-                report.problems.append(f"output ingress_ips has {len(ingress)} IPs instead of 2")
+    if env.egress_mode is not None:
+        ips_by_az_from_outputs(report, values, EGRESS, env.static_ip_azs)
+    if env.ingress_mode is not None:
+        env.ingress_mode.ips_from_outputs(report, values, env)
     for direction in (EGRESS, INGRESS):
         prefix_list = values.get(f"{direction}_prefix_list_id")
         if isinstance(prefix_list, str) and prefix_list:

@@ -110,14 +110,16 @@ def test_egress_alternatives_and_where_they_cross(shipped: Any) -> None:
     (block,) = result.data["egress_alternatives"]  # ingress has no egress; dev, prod: 2 AZs
     assert block["az_count"] == 2 and block["environments"] == ["dev", "prod"]
     options = {o["name"]: o for o in block["options"]}
-    assert options[cost.NAT_PER_AZ]["fixed_monthly"] == pytest.approx(2 * (NAT + IPV4))  # 73.00
-    assert options[cost.NAT_SINGLE]["fixed_monthly"] == pytest.approx(NAT + IPV4)  # 36.50
-    assert options[cost.ENI_EIP]["fixed_monthly"] == pytest.approx(2 * IPV4)  # 7.30
+    assert options["nat-gateway per-az"]["fixed_monthly"] == pytest.approx(
+        2 * (NAT + IPV4)
+    )  # 73.00
+    assert options["nat-gateway single"]["fixed_monthly"] == pytest.approx(NAT + IPV4)  # 36.50
+    assert options["eni-eip"]["fixed_monthly"] == pytest.approx(2 * IPV4)  # 7.30
     assert options[cost.HOSTED_PROXY]["fixed_monthly"] == pytest.approx(PROXY)  # 259
     # Each environment's own option costs what its stack costs.
-    assert block["current"] == {"dev": cost.ENI_EIP, "prod": cost.NAT_PER_AZ}
-    assert options[cost.ENI_EIP]["fixed_monthly"] == pytest.approx(DEV_FIXED)
-    assert options[cost.NAT_PER_AZ]["fixed_monthly"] == pytest.approx(PROD_FIXED)
+    assert block["current"] == {"dev": "eni-eip", "prod": "nat-gateway per-az"}
+    assert options["eni-eip"]["fixed_monthly"] == pytest.approx(DEV_FIXED)
+    assert options["nat-gateway per-az"]["fixed_monthly"] == pytest.approx(PROD_FIXED)
 
     # 73.00 + 0.045x = 259 -> x = 186 / 0.045 = 4133.3; 36.50 + 0.045x = 259 -> x = 4944.4.
     # The others never cross: equal per-GB rates (parallel), or ENI-EIP cheaper at any traffic.
@@ -125,11 +127,13 @@ def test_egress_alternatives_and_where_they_cross(shipped: Any) -> None:
         (c["cheaper_below"], c["cheaper_above"], c["gb_per_month"]) for c in block["crossovers"]
     ]
     # The regional gateway is billed per AZ at the zonal rate: its line is per-AZ's line.
-    assert options[cost.NAT_REGIONAL]["fixed_monthly"] == pytest.approx(2 * (REGIONAL_AZ + IPV4))
+    assert options["nat-gateway regional"]["fixed_monthly"] == pytest.approx(
+        2 * (REGIONAL_AZ + IPV4)
+    )
     assert crossings == [
-        (cost.NAT_PER_AZ, cost.HOSTED_PROXY, pytest.approx(186 / 0.045)),
-        (cost.NAT_REGIONAL, cost.HOSTED_PROXY, pytest.approx(186 / 0.045)),
-        (cost.NAT_SINGLE, cost.HOSTED_PROXY, pytest.approx(222.5 / 0.045)),
+        ("nat-gateway per-az", cost.HOSTED_PROXY, pytest.approx(186 / 0.045)),
+        ("nat-gateway regional", cost.HOSTED_PROXY, pytest.approx(186 / 0.045)),
+        ("nat-gateway single", cost.HOSTED_PROXY, pytest.approx(222.5 / 0.045)),
     ]
     assert "4,133 GB/month" in result.text and "4,944 GB/month" in result.text
 
@@ -137,13 +141,13 @@ def test_egress_alternatives_and_where_they_cross(shipped: Any) -> None:
 def test_options_for_other_az_counts() -> None:
     prices = load_prices()
     three = {o.name: o for o in cost.egress_options(3, prices)}
-    assert three[cost.NAT_PER_AZ].fixed_monthly == pytest.approx(3 * (NAT + IPV4))  # 109.50
-    assert three[cost.ENI_EIP].fixed_monthly == pytest.approx(3 * IPV4)  # 10.95
-    assert three[cost.NAT_REGIONAL].fixed_monthly == pytest.approx(3 * (REGIONAL_AZ + IPV4))
+    assert three["nat-gateway per-az"].fixed_monthly == pytest.approx(3 * (NAT + IPV4))  # 109.50
+    assert three["eni-eip"].fixed_monthly == pytest.approx(3 * IPV4)  # 10.95
+    assert three["nat-gateway regional"].fixed_monthly == pytest.approx(3 * (REGIONAL_AZ + IPV4))
     # With one AZ, one NAT per AZ is the single NAT: listed once.
     assert [o.name for o in cost.egress_options(1, prices)] == [
-        cost.NAT_SINGLE,
-        cost.ENI_EIP,
+        "nat-gateway single",
+        "eni-eip",
         cost.HOSTED_PROXY,
     ]
 
@@ -164,13 +168,13 @@ def test_regional_nat_is_priced_per_az_it_has_an_address_in(regional: Any) -> No
 
     result = run_cost(regional.config.path, regional.outdir, gb_per_month=1000)
     (block,) = result.data["egress_alternatives"]
-    assert block["az_count"] == 3 and block["current"] == {"edge": cost.NAT_REGIONAL}
+    assert block["az_count"] == 3 and block["current"] == {"edge": "nat-gateway regional"}
     options = {o["name"]: o for o in block["options"]}
     # The option for the environment's own layout costs what its stack costs.
-    assert options[cost.NAT_REGIONAL]["fixed_monthly"] == pytest.approx(109.50)
+    assert options["nat-gateway regional"]["fixed_monthly"] == pytest.approx(109.50)
     (env,) = result.data["environments"]
     assert env["at_traffic"] == pytest.approx(109.50 + 1000 * REGIONAL_GB)
-    assert cost.NAT_REGIONAL in result.text
+    assert "nat-gateway regional" in result.text
 
 
 def test_a_cheaper_regional_rate_moves_only_the_regional_line(tmp_path: Path) -> None:
@@ -178,8 +182,8 @@ def test_a_cheaper_regional_rate_moves_only_the_regional_line(tmp_path: Path) ->
     override.write_text("[regional_nat_gateway]\nper_az_hour = 0.03\n")
     prices = load_prices(override)
     options = {o.name: o for o in cost.egress_options(2, prices)}
-    assert options[cost.NAT_REGIONAL].fixed_monthly == pytest.approx(2 * (0.03 * HOURS + IPV4))
-    assert options[cost.NAT_PER_AZ].fixed_monthly == pytest.approx(2 * (NAT + IPV4))
+    assert options["nat-gateway regional"].fixed_monthly == pytest.approx(2 * (0.03 * HOURS + IPV4))
+    assert options["nat-gateway per-az"].fixed_monthly == pytest.approx(2 * (NAT + IPV4))
 
 
 def test_crossover_arithmetic_on_hand_made_lines() -> None:

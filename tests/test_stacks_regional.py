@@ -105,7 +105,7 @@ def test_an_unknown_nat_layout_is_an_error_not_a_fallback(env):
 
     from stacks.environment import EnvironmentStack, EnvironmentStackProps
 
-    with pytest.raises(ValueError, match="unknown NAT layout 'regional-auto'"):
+    with pytest.raises(ValueError, match="unknown nat 'regional-auto' for egress 'nat-gateway'"):
         EnvironmentStack(
             App(), EnvironmentStackProps("acme", dataclasses.replace(env, nat="regional-auto"))
         )

@@ -1,1 +1,117 @@
-"""The registry of egress and ingress modes (declarations in this package, one per mode)."""
+"""The registry of egress and ingress modes: one declaration each (staticip/modes/*.py).
+
+Everything mode-specific is found here: `config` takes the valid `egress`, `ingress` and
+variant values and the mode keys from it; the environment stack builds, `cost` prices,
+`doctor` checks and `review` guards what the declarations say. To add a mode, write its
+construct (stacks/), its declaration (a module here) and one line below, and document it in
+README.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+from staticip.modes.base import EGRESS, INGRESS, EgressMode, IngressMode, Mode, ReviewRule
+from staticip.modes.eni_eip import EniEip
+from staticip.modes.global_accelerator import GlobalAccelerator
+from staticip.modes.nat_gateway import PerAzNatGateway, RegionalNatGateway, SingleNatGateway
+
+NONE = "none"
+
+#: In the order `cost` lists the egress alternatives; a name's first variant is its default.
+EGRESS_MODES: tuple[EgressMode, ...] = (
+    PerAzNatGateway(),
+    RegionalNatGateway(),
+    SingleNatGateway(),
+    EniEip(),
+)
+INGRESS_MODES: tuple[IngressMode, ...] = (GlobalAccelerator(),)
+
+
+class UnknownModeError(ValueError):
+    """A mode name (or variant) no declaration carries."""
+
+
+def _names(modes: Sequence[Mode]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m.name for m in modes))
+
+
+def egress_names() -> tuple[str, ...]:
+    """`egress` values: `none`, then the declared names alphabetically."""
+    return (NONE, *sorted(_names(EGRESS_MODES)))
+
+
+def ingress_names() -> tuple[str, ...]:
+    return (NONE, *sorted(_names(INGRESS_MODES)))
+
+
+def variants(name: str) -> tuple[EgressMode, ...]:
+    """The egress declarations sharing `name` (the NAT layouts), default first."""
+    return tuple(m for m in EGRESS_MODES if m.name == name)
+
+
+def egress_mode(name: str, variant: str | None = None) -> EgressMode | None:
+    """The declaration of `egress = name` (and its variant key's value), None for `none`."""
+    if name == NONE:
+        return None
+    candidates = variants(name)
+    if not candidates:
+        raise UnknownModeError(f"unknown egress mode {name!r}; known: {', '.join(egress_names())}")
+    if variant is None or candidates[0].variant_key is None:
+        return candidates[0]
+    for mode in candidates:
+        if mode.variant == variant:
+            return mode
+    known = ", ".join(str(m.variant) for m in candidates)
+    raise UnknownModeError(
+        f"unknown {candidates[0].variant_key} {variant!r} for egress {name!r}; known: {known}"
+    )
+
+
+def ingress_mode(name: str) -> IngressMode | None:
+    if name == NONE:
+        return None
+    for mode in INGRESS_MODES:
+        if mode.name == name:
+            return mode
+    raise UnknownModeError(f"unknown ingress mode {name!r}; known: {', '.join(ingress_names())}")
+
+
+def all_modes() -> Iterator[Mode]:
+    yield from EGRESS_MODES
+    yield from INGRESS_MODES
+
+
+def mode_keys() -> Mapping[str, tuple[Mode, ...]]:
+    """Every mode key -> the declarations that take it."""
+    keys: dict[str, tuple[Mode, ...]] = {}
+    for mode in all_modes():
+        for key in mode.keys:
+            keys[key] = (*keys.get(key, ()), mode)
+    return keys
+
+
+def review_rules() -> tuple[ReviewRule, ...]:
+    """Every registered mode's review rules, each once."""
+    return tuple(dict.fromkeys(rule for mode in all_modes() for rule in mode.review_rules))
+
+
+__all__ = [
+    "EGRESS",
+    "EGRESS_MODES",
+    "INGRESS",
+    "INGRESS_MODES",
+    "NONE",
+    "EgressMode",
+    "IngressMode",
+    "Mode",
+    "UnknownModeError",
+    "all_modes",
+    "egress_mode",
+    "egress_names",
+    "ingress_mode",
+    "ingress_names",
+    "mode_keys",
+    "review_rules",
+    "variants",
+]

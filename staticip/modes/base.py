@@ -20,17 +20,25 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
+    from stacks.mode_context import EgressContext, IngressContext
     from staticip.config import EnvironmentConfig
     from staticip.findings import Finding
+    from staticip.ips import IpsReport
     from staticip.prices import Prices
     from staticip.review.model import Finding as ReviewFinding
     from staticip.review.plans import PlanView
-    from stacks.mode_context import EgressContext, IngressContext
 
 EGRESS = "egress"
 INGRESS = "ingress"
 
 ReviewRule = Callable[["PlanView"], "list[ReviewFinding]"]
+
+#: The keys of an ingress mode with an ALB in front of the webhook.
+ALB_KEYS: Mapping[str, str] = {
+    "certificate_arn": "ACM certificate: HTTPS on 443 (TLS on the ALB), HTTP redirects",
+    "alb_deletion_protection": "ALB deletion protection (default on, off for `dev`)",
+    "alb_access_logs_bucket": "S3 bucket for ALB access logs (default off)",
+}
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,7 @@ class DoctorContext:
     project: str
     env: EnvironmentConfig
     clients: Mapping[str, BaseClient]
-    facts: Mapping[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
     """Egress only: `eips` (the allow-listed EIPs found), `function` (`FunctionFacts`),
     `subnet_az` (function subnet ID -> AZ)."""
 
@@ -67,6 +75,8 @@ class DoctorCheck:
 
     name: str
     run: Callable[[DoctorContext], list[Finding]]
+    needs: Sequence[str] = ("ec2",)
+    """The services whose clients `run` uses (from `DoctorContext.clients`)."""
 
 
 class Mode:
@@ -84,9 +94,6 @@ class Mode:
     do."""
     min_azs: int = 1
     min_azs_reason: str = ""
-    services: Sequence[str] = ()
-    """AWS services (boto3 names) `doctor` needs a client for; `globalaccelerator` is created
-    in us-west-2, the others in the environment's region."""
     review_rules: Sequence[ReviewRule] = ()
     """Rules over a `terraform show -json` plan. A plan does not say which mode produced it
     (and a mode change plans both), so `review` runs every registered mode's rules."""
@@ -100,7 +107,13 @@ class Mode:
     def validate(self, env: EnvironmentConfig, fail: Callable[[str, str], Exception]) -> None:
         """Checks across keys once the environment is parsed; raise `fail(key, problem)`."""
 
+    def services(self, env: EnvironmentConfig) -> Sequence[str]:
+        """AWS services (boto3 names) `doctor` needs a client for besides `ec2` and `lambda`;
+        `globalaccelerator` is created in us-west-2, the others in the environment's region."""
+        return ()
+
     def doctor_checks(self, env: EnvironmentConfig) -> Sequence[DoctorCheck]:
+        """The mode's checks, in order; they share `DoctorContext.facts`."""
         return ()
 
     def __repr__(self) -> str:
@@ -113,6 +126,8 @@ class EgressMode(Mode):
     """A key choosing between modes of the same name (`nat` for nat-gateway)."""
     variant: str | None = None
     """This mode's value of `variant_key`."""
+    rejected_variants: Mapping[str, str] = {}
+    """Values of `variant_key` refused on purpose -> why (the error says it)."""
     subnet_tier: str = "private"
     """`public` or `private`: where the function's subnets are."""
 
@@ -141,5 +156,25 @@ class EgressMode(Mode):
 class IngressMode(Mode):
     direction = INGRESS
 
-    def build(self, ctx: IngressContext) -> None:
+    def ips_from_aws(
+        self,
+        report: IpsReport,
+        clients: Mapping[str, BaseClient],
+        project: str,
+        env: EnvironmentConfig,
+    ) -> None:
+        """`staticip ips`: add the mode's static IPs as found in AWS to `report`, and a
+        problem for each one missing or not in use. `clients` has `ec2` and the mode's
+        `services` among `globalaccelerator`."""
+        raise NotImplementedError
+
+    def ips_from_outputs(
+        self, report: IpsReport, values: Mapping[str, Any], env: EnvironmentConfig
+    ) -> None:
+        """`staticip ips --from-outputs`: the same from Terraform's output values."""
+        raise NotImplementedError
+
+    def build(self, ctx: IngressContext) -> Mapping[str, str]:
+        """Add the mode's constructs and its outputs (`ingress_ips` first) to the stack;
+        return the static IPs as label -> address for the ingress prefix list."""
         raise NotImplementedError

@@ -1,0 +1,46 @@
+"""What the environment stack hands a mode's `build` (see staticip/modes/base.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
+from cdktf_cdktf_provider_aws.provider import AwsProviderDefaultTags
+from constructs import Construct
+
+from stacks.network import Network
+from staticip.config import EnvironmentConfig
+
+
+@dataclass(frozen=True)
+class ModeContext:
+    """The parts every mode may build on."""
+
+    stack: Construct
+    """The scope for the mode's constructs."""
+    env: EnvironmentConfig
+    name: str
+    """`<project>-<environment>`: the prefix of resource names."""
+    project: str
+    network: Network
+    default_tags: Mapping[str, str]
+    """The provider's default tags (copied onto what default_tags never reach)."""
+    provider_tags: AwsProviderDefaultTags
+    role_arn: str | None
+    """The role the providers assume (a variable reference), or None."""
+
+
+@dataclass(frozen=True)
+class EgressContext(ModeContext):
+    function: LambdaFunction
+    """The egress function, already in the subnets of the mode's `subnet_tier`."""
+    security_group_id: str
+    allocation_ids: Mapping[str, str]
+    """AZ name -> allocation ID of the allow-listed EIPs (`static_ip_azs`)."""
+
+
+@dataclass(frozen=True)
+class IngressContext(ModeContext):
+    function: LambdaFunction
+    """The webhook function the ingress mode puts behind its static IPs."""

@@ -1,0 +1,165 @@
+"""`egress = "nat-gateway"`: the function in private subnets behind NAT, in three layouts
+chosen by `nat`: `per-az`, `single` and `regional` (one declaration each)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from staticip.modes.base import DoctorCheck, DoctorContext, EgressMode, Option, ReviewRule
+
+if TYPE_CHECKING:
+    from stacks.mode_context import EgressContext
+    from staticip.config import EnvironmentConfig
+    from staticip.findings import Finding
+    from staticip.prices import Prices
+
+# A regional NAT Gateway in auto mode lets AWS allocate addresses of its own under load, so its
+# egress IPs are not the allow-listed ones; these spellings get that reason instead of a list.
+_AUTO_REASON = (
+    "is not offered: an auto-mode regional NAT Gateway adds addresses AWS allocates under load,"
+    " which breaks allow-lists; use 'regional' (manual mode, one allow-listed EIP per AZ)"
+)
+
+
+def _routes(ctx: DoctorContext) -> list[Finding]:
+    from staticip.doctor_egress import check_routes
+
+    fn = ctx.facts["function"]
+    if not fn.found:
+        return []
+    return check_routes(ctx.clients["ec2"], ctx.env, fn, ctx.facts.get("nat_ips", {}))
+
+
+class _NatGateway(EgressMode):
+    name = "nat-gateway"
+    variant_key = "nat"
+    keys = {"nat": "the NAT layout: per-az (default), single or regional"}
+    rejected_variants: Mapping[str, str] = {
+        "auto": _AUTO_REASON,
+        "regional-auto": _AUTO_REASON,
+    }
+    subnet_tier = "private"
+
+    def _check_nat(self, ctx: DoctorContext) -> list[Finding]:
+        from staticip.doctor_egress import check_nat_gateways
+
+        found, ctx.facts["nat_ips"] = check_nat_gateways(
+            ctx.clients["ec2"], ctx.project, ctx.env, ctx.facts["eips"], ctx.facts["subnet_az"]
+        )
+        return found
+
+    def doctor_checks(self, env: EnvironmentConfig) -> Sequence[DoctorCheck]:
+        from staticip.doctor_egress import NAT, ROUTE
+
+        return (DoctorCheck(NAT, self._check_nat), DoctorCheck(ROUTE, _routes))
+
+    @property
+    def review_rules(self) -> Sequence[ReviewRule]:
+        from staticip.review.rules import nat_findings
+
+        return (nat_findings,)
+
+    def build(self, ctx: EgressContext) -> None:
+        # ElasticIps made one EIP in each AZ of `static_ip_azs`; one NAT Gateway per EIP.
+        from stacks.nat_gateway import NatGatewayEgress, NatGatewayProps
+
+        NatGatewayEgress(
+            ctx.stack,
+            "nat",
+            NatGatewayProps(
+                name=ctx.name,
+                public_subnets=ctx.network.public_subnets,
+                private_route_tables=ctx.network.private_route_tables,
+                allocation_ids=ctx.allocation_ids,
+                internet_gateway=ctx.network.igw,
+            ),
+        )
+
+
+class PerAzNatGateway(_NatGateway):
+    variant = "per-az"
+    summary = "one NAT Gateway + EIP per AZ; survives an AZ outage"
+
+    def cost_option(self, az_count: int, prices: Prices) -> Option | None:
+        if az_count < 2:
+            return None  # in one AZ it is the single NAT
+        nat = prices.monthly(prices.nat_gateway_per_hour)
+        ipv4 = prices.monthly(prices.public_ipv4_per_hour)
+        return Option(
+            self.label,
+            az_count * (nat + ipv4),
+            prices.nat_gateway_per_gb,
+            f"{az_count} NAT Gateways + {az_count} EIPs; survives an AZ outage",
+        )
+
+    def cost_option_name(self, env: EnvironmentConfig) -> str:
+        return self.label if len(env.azs) > 1 else SingleNatGateway().label
+
+
+class SingleNatGateway(_NatGateway):
+    variant = "single"
+    summary = "one NAT Gateway + EIP for all AZs; egress stops if its AZ fails"
+
+    def static_ip_azs(self, env: EnvironmentConfig) -> tuple[str, ...]:
+        # The alphabetically first AZ, so reordering `azs` never moves it.
+        return (env.single_nat_az,)
+
+    def cost_option(self, az_count: int, prices: Prices) -> Option:
+        nat = prices.monthly(prices.nat_gateway_per_hour)
+        return Option(
+            self.label,
+            nat + prices.monthly(prices.public_ipv4_per_hour),
+            prices.nat_gateway_per_gb,
+            "1 NAT Gateway + 1 EIP; egress stops if its AZ fails",
+        )
+
+
+class RegionalNatGateway(_NatGateway):
+    variant = "regional"
+    summary = "one regional NAT Gateway (manual mode) with an allow-listed EIP per AZ"
+
+    def _check_nat(self, ctx: DoctorContext) -> list[Finding]:
+        from staticip.doctor_egress import check_regional_nat_gateway
+
+        found, ctx.facts["nat_ips"] = check_regional_nat_gateway(
+            ctx.clients["ec2"], ctx.project, ctx.env, ctx.facts["eips"], ctx.facts["subnet_az"]
+        )
+        return found
+
+    @property
+    def review_rules(self) -> Sequence[ReviewRule]:
+        from staticip.review.rules import regional_nat_findings
+
+        return (regional_nat_findings,)
+
+    def cost_option(self, az_count: int, prices: Prices) -> Option | None:
+        if az_count < 2:
+            return None
+        ipv4 = prices.monthly(prices.public_ipv4_per_hour)
+        return Option(
+            self.label,
+            az_count * (prices.monthly(prices.regional_nat_per_az_hour) + ipv4),
+            prices.regional_nat_per_gb,
+            f"1 regional NAT Gateway active in {az_count} AZs + {az_count} EIPs; survives"
+            " an AZ outage",
+        )
+
+    def cost_option_name(self, env: EnvironmentConfig) -> str:
+        # In one AZ a regional gateway costs what a single NAT does; that block lists only it.
+        return self.label if len(env.azs) > 1 else SingleNatGateway().label
+
+    def build(self, ctx: EgressContext) -> None:
+        from stacks.regional_nat_gateway import RegionalNatGatewayEgress, RegionalNatGatewayProps
+
+        RegionalNatGatewayEgress(
+            ctx.stack,
+            "nat",
+            RegionalNatGatewayProps(
+                name=ctx.name,
+                vpc_id=ctx.network.vpc.id,
+                allocation_ids=ctx.allocation_ids,
+                private_route_tables=ctx.network.private_route_tables,
+                internet_gateway=ctx.network.igw,
+            ),
+        )
