@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.ec2_tag import Ec2Tag
 from cdktf_cdktf_provider_aws.eip import Eip
 from constructs import Construct
 
-from staticip.eips import ALLOW_LISTED_TAG, AZ_TAG
+from staticip.eips import ALLOW_LISTED_TAG, AZ_TAG, DIRECTION_TAG, EGRESS
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,10 @@ class ElasticIpsProps:
     """AZ name -> existing allocation ID to use instead of creating an EIP there (like
     terraform-aws-modules/vpc `reuse_nat_ips`); Terraform then never owns, so never
     releases, that address."""
+    direction: str = EGRESS
+    """`egress` (default, untagged: as every egress EIP deployed before ingress EIPs
+    existed) or `ingress` (tagged `staticip:direction`, so tooling looking for one
+    direction's addresses never counts the other's)."""
 
 
 class ElasticIps(Construct):
@@ -43,6 +47,8 @@ class ElasticIps(Construct):
         self.public_ips: dict[str, str] = {}
         for az in props.azs:
             tags = {ALLOW_LISTED_TAG: "true", AZ_TAG: az}
+            if props.direction != EGRESS:
+                tags[DIRECTION_TAG] = props.direction
             reused = props.reuse_allocation_ids.get(az)
             if reused:
                 found = DataAwsEip(self, f"reused-{az}", id=reused)

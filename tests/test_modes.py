@@ -1,0 +1,98 @@
+"""The mode registry (`staticip.modes`): config, cost and review find every mode there, so a
+mode that is not registered is an error, and a registered one needs nothing else to be parsed,
+priced and reviewed."""
+
+from __future__ import annotations
+
+import pytest
+
+from staticip import modes
+from staticip.config import ConfigError, load_config
+from staticip.cost import current_option, egress_options
+from staticip.modes.base import EgressMode, IngressMode, Option
+from staticip.prices import load_prices
+
+
+def test_lookups_of_unregistered_modes_raise_instead_of_falling_back():
+    with pytest.raises(modes.UnknownModeError, match="unknown egress mode 'nat-instance'"):
+        modes.egress_mode("nat-instance")
+    with pytest.raises(modes.UnknownModeError, match="unknown ingress mode 'cloudfront'"):
+        modes.ingress_mode("cloudfront")
+    with pytest.raises(modes.UnknownModeError, match="unknown nat 'zonal' for egress"):
+        modes.egress_mode("nat-gateway", "zonal")
+    assert modes.egress_mode("none") is None and modes.ingress_mode("none") is None
+
+
+def test_every_declaration_is_distinct_and_complete():
+    labels = [m.label for m in modes.EGRESS_MODES]
+    assert len(labels) == len(set(labels))
+    names = [m.name for m in modes.INGRESS_MODES]
+    assert len(names) == len(set(names))
+    for mode in modes.all_modes():
+        assert mode.summary, mode
+        # `build` is each mode's own: the direction's base class only raises.
+        base = EgressMode if mode.direction == modes.EGRESS else IngressMode
+        assert isinstance(mode, base)
+        assert type(mode).build is not base.build, mode
+
+
+def test_a_key_of_another_mode_names_the_modes_that_take_it(write_config):
+    path = write_config(
+        '[environments.dev]\negress = "eni-eip"\nvpc_cidr = "10.0.0.0/16"\nnat = "single"\n'
+    )
+    with pytest.raises(ConfigError, match="key 'nat': only applies with egress = 'nat-gateway'"):
+        load_config(path)
+    path = write_config(
+        '[environments.dev]\negress = "nat-gateway"\nvpc_cidr = "10.0.0.0/16"\n'
+        "eni_guard = { enabled = false }\n"
+    )
+    with pytest.raises(ConfigError, match="key 'eni_guard': only applies with egress = 'eni-eip'"):
+        load_config(path)
+
+
+class _Proxy(EgressMode):
+    """A mode only this test registers: an egress proxy fleet with one EIP in the first AZ."""
+
+    name = "proxy-fleet"
+    summary = "test-only"
+    keys = {"proxy_size": "instances in the fleet"}
+
+    def static_ip_azs(self, env):
+        return (min(env.azs),)
+
+    def options(self, table, fail):
+        size = table.get("proxy_size", 1)
+        if not isinstance(size, int) or size < 1:
+            raise fail("proxy_size", "expected a positive integer")
+        return {"proxy_size": size}
+
+    def cost_option(self, az_count, prices):
+        return Option(self.label, 42.0, 0.0, "test-only")
+
+    def build(self, ctx):  # pragma: no cover - never synthesized here
+        raise AssertionError
+
+
+def test_a_registered_mode_is_parsed_priced_and_keyed_without_other_changes(
+    write_config, monkeypatch
+):
+    import staticip.config as config
+
+    monkeypatch.setattr(modes, "EGRESS_MODES", (*modes.EGRESS_MODES, _Proxy()))
+    # The key set is computed from the registry at import; recompute it as a new import would.
+    monkeypatch.setattr(config, "ENVIRONMENT_KEYS", config.ENVIRONMENT_KEYS | {"proxy_size"})
+    path = write_config(
+        '[environments.edge]\negress = "proxy-fleet"\nvpc_cidr = "10.0.0.0/16"\nproxy_size = 3\n'
+    )
+    env = load_config(path).environment("edge")
+    assert isinstance(env.egress_mode, _Proxy)
+    assert env.mode_options == {"proxy_size": 3}
+    assert env.static_ip_azs == ("us-east-1a",)
+    assert current_option(env) == "proxy-fleet"
+    assert "proxy-fleet" in [o.name for o in egress_options(2, load_prices())]
+
+    bad = write_config(
+        '[environments.edge]\negress = "proxy-fleet"\nvpc_cidr = "10.0.0.0/16"\nproxy_size = 0\n'
+    )
+    with pytest.raises(ConfigError, match="environment 'edge', key 'proxy_size': expected a pos"):
+        load_config(bad)
