@@ -221,8 +221,9 @@ _FUNCTION_KEYS = _keys(FunctionConfig)
 _BACKEND_KEYS = _keys(BackendConfig)
 
 
-class _Reader:
-    """Typed access to one table, raising errors that name file, environment and key."""
+class TableReader:
+    """Typed access to one table, raising errors that name file, environment and key (mode
+    declarations read their own keys through it: `Mode.options`)."""
 
     def __init__(self, path: Path, env: str | None, table: Mapping[str, Any], prefix: str = ""):
         self.path, self.env, self.table, self.prefix = path, env, table, prefix
@@ -259,9 +260,9 @@ class _Reader:
             raise self.fail(key, f"unknown value '{value}'; use one of {', '.join(choices)}")
         return value
 
-    def sub(self, key: str) -> _Reader:
+    def sub(self, key: str) -> TableReader:
         table = self.get(key, dict, {})
-        return _Reader(self.path, self.env, table, f"{self.prefix}{key}.")
+        return TableReader(self.path, self.env, table, f"{self.prefix}{key}.")
 
 
 _TOML_TYPE_NAMES = {
@@ -294,7 +295,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG_FILE) -> Config:
 
 def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     """Validate an already-parsed TOML document (split out so property tests can feed it)."""
-    top = _Reader(path, None, raw)
+    top = TableReader(path, None, raw)
     top.check_keys(_TOP_KEYS)
     project = top.get("project", str, "staticip")
     if not _NAME.match(project):
@@ -319,7 +320,7 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
 def _parse_environment(
     path: Path, project: str, name: str, table: Mapping[str, Any]
 ) -> EnvironmentConfig:
-    r = _Reader(path, name, table)
+    r = TableReader(path, name, table)
     r.check_keys(ENVIRONMENT_KEYS)
 
     region = r.get("region", str, "us-east-1")
@@ -408,17 +409,9 @@ def _parse_environment(
         raise br.fail("region", f"'{backend_region}' is not an AWS region name")
     backend = BackendConfig(bucket=bucket, key=br.get("key", str), region=backend_region)
 
-    reuse = r.get("reuse_eip_allocation_ids", dict, {})
+    reuse = allocation_ids(r, "reuse_eip_allocation_ids", azs)
     if reuse and egress == "none":
         raise r.fail("reuse_eip_allocation_ids", "only applies to an egress mode; remove it")
-    for az, alloc in reuse.items():
-        key = f"reuse_eip_allocation_ids.{az}"
-        if az not in azs:
-            raise r.fail(key, f"'{az}' is not one of this environment's AZs ({', '.join(azs)})")
-        if not isinstance(alloc, str) or not _ALLOCATION_ID.match(alloc):
-            raise r.fail(key, "expected an EIP allocation ID like 'eipalloc-0123456789abcdef0'")
-    if len(set(reuse.values())) != len(reuse):
-        raise r.fail("reuse_eip_allocation_ids", "the same allocation ID is listed twice")
 
     certificate_arn = r.get("certificate_arn", str)
     if certificate_arn is not None and not _ACM_ARN.match(certificate_arn):
@@ -435,7 +428,7 @@ def _parse_environment(
     account_id, assume_role_arn, profile = _parse_account(r)
     mode_options: dict[str, Any] = {}
     for mode in selected:
-        mode_options |= mode.options(table, r.fail)
+        mode_options |= mode.options(r, azs)
 
     env = EnvironmentConfig(
         name=name,
@@ -462,15 +455,33 @@ def _parse_environment(
         mode_options=mode_options,
     )
     for mode in selected:
-        mode.validate(env, r.fail)
+        mode.validate(env, r)
     return env
+
+
+def allocation_ids(r: TableReader, key: str, azs: Sequence[str]) -> dict[str, str]:
+    """The table `key` of AZ name -> existing EIP allocation ID (`reuse_eip_allocation_ids`
+    and the like): each AZ one of `azs`, each ID well-formed and listed once."""
+    reuse = r.get(key, dict, {})
+    for az, alloc in reuse.items():
+        if az not in azs:
+            raise r.fail(
+                f"{key}.{az}", f"'{az}' is not one of this environment's AZs ({', '.join(azs)})"
+            )
+        if not isinstance(alloc, str) or not _ALLOCATION_ID.match(alloc):
+            raise r.fail(
+                f"{key}.{az}", "expected an EIP allocation ID like 'eipalloc-0123456789abcdef0'"
+            )
+    if len(set(reuse.values())) != len(reuse):
+        raise r.fail(key, "the same allocation ID is listed twice")
+    return dict(reuse)
 
 
 def _quoted(names: Sequence[str]) -> str:
     return " or ".join(f"'{name}'" for name in names)
 
 
-def _egress_variant(r: _Reader, name: str) -> EgressMode | None:
+def _egress_variant(r: TableReader, name: str) -> EgressMode | None:
     """The egress declaration `name` and its variant key (`nat`) select."""
     candidates = modes.variants(name)
     key = candidates[0].variant_key if candidates else None
@@ -485,7 +496,7 @@ def _egress_variant(r: _Reader, name: str) -> EgressMode | None:
     return modes.egress_mode(name, choice)
 
 
-def _check_mode_keys(r: _Reader, selected: Sequence[Mode]) -> None:
+def _check_mode_keys(r: TableReader, selected: Sequence[Mode]) -> None:
     """A mode key set in an environment whose modes do not take it names the ones that do."""
     for key, takers in modes.mode_keys().items():
         if key not in r.table or any(m in selected for m in takers):
@@ -499,7 +510,7 @@ def _check_mode_keys(r: _Reader, selected: Sequence[Mode]) -> None:
         raise r.fail(key, f"only applies with {where}; remove it")
 
 
-def _parse_account(r: _Reader) -> tuple[str | None, str | None, str | None]:
+def _parse_account(r: TableReader) -> tuple[str | None, str | None, str | None]:
     """`account_id`, `assume_role_arn` and `profile`: which credentials reach the account."""
     account_id = r.table.get("account_id")
     if account_id is not None and not isinstance(account_id, str):
@@ -531,7 +542,7 @@ def _parse_account(r: _Reader) -> tuple[str | None, str | None, str | None]:
     return account_id, role, profile
 
 
-def _parse_eni_guard(r: _Reader, applies: bool) -> EniGuardConfig:
+def _parse_eni_guard(r: TableReader, applies: bool) -> EniGuardConfig:
     gr = r.sub("eni_guard")
     gr.check_keys(_ENI_GUARD_KEYS)
     schedule = gr.get("schedule", str, EniGuardConfig.schedule)
@@ -561,7 +572,7 @@ def _is_schedule(text: str) -> bool:
     return bool(rate) and (rate.group(1) == "1") == (rate.group(3) == "")
 
 
-def _retention(r: _Reader, key: str, default: int | None) -> int | None:
+def _retention(r: TableReader, key: str, default: int | None) -> int | None:
     days = r.get(key, int, default)
     if days is not None and days not in LOG_RETENTION_DAYS:
         raise r.fail(
@@ -572,7 +583,7 @@ def _retention(r: _Reader, key: str, default: int | None) -> int | None:
     return days
 
 
-def _parse_azs(r: _Reader, region: str) -> tuple[str, ...]:
+def _parse_azs(r: TableReader, region: str) -> tuple[str, ...]:
     max_azs = ord(MAX_AZ_LETTER) - ord("a") + 1
     if "azs" in r.table:
         if "az_count" in r.table:

@@ -60,11 +60,8 @@ class _Proxy(EgressMode):
     def static_ip_azs(self, env):
         return (min(env.azs),)
 
-    def options(self, table, fail):
-        size = table.get("proxy_size", 1)
-        if not isinstance(size, int) or size < 1:
-            raise fail("proxy_size", "expected a positive integer")
-        return {"proxy_size": size}
+    def options(self, r, azs):
+        return {"proxy_size": r.int_in("proxy_size", 1, 10, 1)}
 
     def cost_option(self, az_count, prices):
         return Option(self.label, 42.0, 0.0, "test-only")
@@ -94,5 +91,5 @@ def test_a_registered_mode_is_parsed_priced_and_keyed_without_other_changes(
     bad = write_config(
         '[environments.edge]\negress = "proxy-fleet"\nvpc_cidr = "10.0.0.0/16"\nproxy_size = 0\n'
     )
-    with pytest.raises(ConfigError, match="environment 'edge', key 'proxy_size': expected a pos"):
+    with pytest.raises(ConfigError, match="'edge', key 'proxy_size': 0 is out of range"):
         load_config(bad)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from botocore.client import BaseClient
 
     from stacks.mode_context import EgressContext, IngressContext
-    from staticip.config import EnvironmentConfig
+    from staticip.config import EnvironmentConfig, TableReader
     from staticip.findings import Finding
     from staticip.ips import IpsReport
     from staticip.prices import Prices
@@ -98,14 +98,14 @@ class Mode:
     """Rules over a `terraform show -json` plan. A plan does not say which mode produced it
     (and a mode change plans both), so `review` runs every registered mode's rules."""
 
-    def options(self, table: Mapping[str, Any], fail: Callable[[str, str], Exception]) -> dict:
-        """Validate this mode's own keys of `keys` that `config` does not parse itself, and
-        return them for `EnvironmentConfig.mode_options`. `fail(key, problem)` builds the
-        one-line error naming file, environment and key."""
+    def options(self, r: TableReader, azs: tuple[str, ...]) -> dict[str, Any]:
+        """Read and check the keys of `keys` that `config` does not parse itself, for
+        `EnvironmentConfig.mode_options`; `r.fail(key, problem)` makes the one-line error
+        naming file, environment and key. `azs` are the environment's AZs."""
         return {}
 
-    def validate(self, env: EnvironmentConfig, fail: Callable[[str, str], Exception]) -> None:
-        """Checks across keys once the environment is parsed; raise `fail(key, problem)`."""
+    def validate(self, env: EnvironmentConfig, r: TableReader) -> None:
+        """Checks across keys once the environment is parsed; raise `r.fail(key, problem)`."""
 
     def services(self, env: EnvironmentConfig) -> Sequence[str]:
         """AWS services (boto3 names) `doctor` needs a client for besides `ec2` and `lambda`;
