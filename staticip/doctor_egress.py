@@ -155,7 +155,8 @@ def check_vpc_config(
 ) -> tuple[list[Finding], dict[str, str]]:
     """Compare the function's subnets and security groups with the ones the stack made for it
     (found by tags); return the findings and `{subnet_id: az}` of the environment's subnets."""
-    tier = "public" if env.egress == "eni-eip" else "private"
+    mode = env.egress_mode
+    tier = mode.subnet_tier if mode else "public"
     subnets = aws.paginate(
         ec2, "describe_subnets", "Subnets", Filters=environment_tag_filters(project, env.name)
     )

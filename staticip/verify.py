@@ -244,7 +244,7 @@ def run_verify(
         env = config.environment(environment)
     except ConfigError as exc:
         return usage_error(str(exc))
-    if env.egress == "none":
+    if env.egress_mode is None:
         return usage_error(
             f"environment '{env.name}' has no egress (egress = 'none'): nothing to verify"
         )
