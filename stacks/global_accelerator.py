@@ -1,4 +1,4 @@
-"""Static ingress IPs: Global Accelerator -> internet-facing ALB -> Lambda target."""
+"""Static ingress IPs: Global Accelerator -> internet-facing ALB (`webhook_alb.py`) -> Lambda."""
 
 from __future__ import annotations
 
@@ -16,24 +16,9 @@ from cdktf_cdktf_provider_aws.globalaccelerator_listener import (
     GlobalacceleratorListenerPortRange,
 )
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
-from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
-from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
-from cdktf_cdktf_provider_aws.lb_listener import (
-    LbListener,
-    LbListenerDefaultAction,
-    LbListenerDefaultActionRedirect,
-)
-from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
-from cdktf_cdktf_provider_aws.lb_target_group_attachment import LbTargetGroupAttachment
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
-    VpcSecurityGroupIngressRule,
-)
 from constructs import Construct
 
-#: TLS 1.2 and 1.3 only (AWS's recommended policy for new listeners).
-TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-HEALTH_CHECK_PATH = "/health"
+from stacks.webhook_alb import AlbInbound, WebhookAlb, WebhookAlbProps, lb_name
 
 
 @dataclass(frozen=True)
@@ -65,111 +50,27 @@ class GlobalAcceleratorIngress(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: GlobalAcceleratorProps) -> None:
         super().__init__(scope, id_)
-        short = props.name[:32].rstrip("-")
-        https = props.certificate_arn is not None
-        ports = [80, 443] if https else [80]
-
-        self.security_group = SecurityGroup(
+        short = lb_name(props.name)
+        self.webhook_alb = WebhookAlb(
             self,
-            "alb-sg",
-            name=f"{props.name}-alb",
-            vpc_id=props.vpc_id,
-            description=f"{props.name}: public webhook ALB, inbound on {ports} only",
-            tags={"Name": f"{props.name}-alb"},
-        )
-        for port in ports:
-            # Global Accelerator preserves client IPs, so the vendors' own addresses arrive
-            # here: the rule has to be open to the internet, on the listener ports only.
-            VpcSecurityGroupIngressRule(
-                self,
-                f"alb-in-{port}",
-                security_group_id=self.security_group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                cidr_ipv4="0.0.0.0/0",
-                description=f"Webhooks via Global Accelerator on {port}",
-            )
-
-        self.alb = Lb(
-            self,
-            "alb",
-            name=short,
-            load_balancer_type="application",
-            internal=False,
-            security_groups=[self.security_group.id],
-            subnets=list(props.public_subnet_ids),
-            drop_invalid_header_fields=True,
-            enable_deletion_protection=props.deletion_protection,
-            access_logs=LbAccessLogs(
-                bucket=props.access_logs_bucket, enabled=True, prefix=props.name
-            )
-            if props.access_logs_bucket
-            else None,
-        )
-
-        self.target_group = LbTargetGroup(
-            self,
-            "target-group",
-            name=short,
-            target_type="lambda",
-            health_check=LbTargetGroupHealthCheck(
-                enabled=True, path=HEALTH_CHECK_PATH, matcher="200", interval=35, timeout=30
+            WebhookAlbProps(
+                name=props.name,
+                vpc_id=props.vpc_id,
+                subnet_ids=props.public_subnet_ids,
+                function=props.function,
+                # Global Accelerator preserves client IPs, so the vendors' own addresses arrive
+                # at the ALB: the rule has to be open to the internet, on the listener ports only.
+                inbound=AlbInbound(via="Global Accelerator", cidr_ipv4="0.0.0.0/0"),
+                internal=False,
+                certificate_arn=props.certificate_arn,
+                deletion_protection=props.deletion_protection,
+                access_logs_bucket=props.access_logs_bucket,
             ),
         )
-        permission = LambdaPermission(
-            self,
-            "alb-invoke",
-            statement_id="AllowInvokeFromAlb",
-            action="lambda:InvokeFunction",
-            function_name=props.function.function_name,
-            principal="elasticloadbalancing.amazonaws.com",
-            source_arn=self.target_group.arn,
-        )
-        LbTargetGroupAttachment(
-            self,
-            "target",
-            target_group_arn=self.target_group.arn,
-            target_id=props.function.arn,
-            depends_on=[permission],
-        )
-
-        forward = [LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)]
-        if https:
-            LbListener(
-                self,
-                "https",
-                load_balancer_arn=self.alb.arn,
-                port=443,
-                protocol="HTTPS",
-                ssl_policy=TLS_POLICY,
-                certificate_arn=props.certificate_arn,
-                default_action=forward,
-            )
-            LbListener(
-                self,
-                "http",
-                load_balancer_arn=self.alb.arn,
-                port=80,
-                protocol="HTTP",
-                default_action=[
-                    LbListenerDefaultAction(
-                        type="redirect",
-                        redirect=LbListenerDefaultActionRedirect(
-                            port="443", protocol="HTTPS", status_code="HTTP_301"
-                        ),
-                    )
-                ],
-            )
-        else:
-            LbListener(
-                self,
-                "http",
-                load_balancer_arn=self.alb.arn,
-                port=80,
-                protocol="HTTP",
-                default_action=forward,
-            )
+        self.security_group = self.webhook_alb.security_group
+        self.alb = self.webhook_alb.alb
+        self.target_group = self.webhook_alb.target_group
+        ports = self.webhook_alb.ports
 
         self.accelerator = GlobalacceleratorAccelerator(
             self,

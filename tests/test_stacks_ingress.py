@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import pytest
-from tfjson import bare, of_type, ref
+from tfjson import bare, of_type, path_of, ref
 
 
 @pytest.fixture(scope="module")
 def ingress(shipped):
     return shipped.stack("ingress")
+
+
+#: Terraform addresses of the ALB's resources in deployed global-accelerator stacks, built
+#: from construct paths. Moving the ALB into `WebhookAlb` kept them; a changed one would make
+#: Terraform replace the resource (the ALB with a new DNS name behind the accelerator).
+DEPLOYED_ALB_ADDRESSES = {
+    "aws_security_group.ingress_alb-sg_13E29EF3",
+    "aws_vpc_security_group_ingress_rule.ingress_alb-in-80_FEB32658",
+    "aws_lb.ingress_alb_A9A82B87",
+    "aws_lb_target_group.ingress_target-group_05C01C47",
+    "aws_lambda_permission.ingress_alb-invoke_E667130A",
+    "aws_lb_target_group_attachment.ingress_target_F16B49E0",
+    "aws_lb_listener.ingress_http_A39B01A0",
+}
+#: With a certificate, in addition.
+DEPLOYED_HTTPS_ADDRESSES = {
+    "aws_vpc_security_group_ingress_rule.ingress_alb-in-443_0F36D72D",
+    "aws_lb_listener.ingress_https_F8ED1278",
+}
 
 
 def _ga_provider_ref(stack):
@@ -64,6 +83,25 @@ def test_lambda_target_group_permission_and_attachment(ingress):
     assert listener["default_action"][0]["target_group_arn"] == ref(
         "aws_lb_target_group", tg_id, "arn"
     )
+
+
+@pytest.mark.parametrize(
+    ("fixture", "env", "expected"),
+    [
+        ("shipped", "ingress", DEPLOYED_ALB_ADDRESSES),
+        ("user", "webhooks", DEPLOYED_ALB_ADDRESSES | DEPLOYED_HTTPS_ADDRESSES),
+    ],
+)
+def test_alb_resources_keep_their_deployed_addresses(request, fixture, env, expected):
+    stack = request.getfixturevalue(fixture).stack(env)
+    addresses = {
+        f"{rtype}.{lid}"
+        for rtype, resources in stack["resource"].items()
+        if not rtype.startswith("aws_globalaccelerator_")
+        for lid, body in resources.items()
+        if path_of(body).startswith(f"{env}/ingress/")
+    }
+    assert addresses == expected
 
 
 def test_accelerator_points_at_the_alb_with_client_ip_preservation(ingress, shipped):
