@@ -1,6 +1,9 @@
 """`staticip doctor` checks for ingress: the Global Accelerator (its status and two IPs,
 listeners, endpoint groups and their health), the ALB behind it and the ALB's Lambda target.
 
+The ALB part (`check_alb`, with `lb_state_finding` and `target_finding`) is shared with the
+nlb-eip mode (staticip/modes/nlb_eip.py), whose NLB forwards to the same kind of ALB.
+
 The Global Accelerator API lives in us-west-2 whatever the region of the endpoints; the
 accelerator carries the stack's default tags (environment, project), found through
 ListTagsForResource because ListAccelerators returns no tags.
@@ -76,7 +79,7 @@ def check_global_accelerator(
                     Finding(
                         ERROR,
                         ENDPOINT,
-                        _short(listener["ListenerArn"]),
+                        short_arn(listener["ListenerArn"]),
                         "the listener has no endpoint group: connections go nowhere",
                         deploy_fix(env),
                     )
@@ -90,36 +93,53 @@ def check_global_accelerator(
     return findings
 
 
-def check_alb(elbv2: BaseClient, env: EnvironmentConfig, alb_arn: str) -> list[Finding]:
-    """The ALB's state and the health of every target of its target groups."""
-    try:
-        lbs = elbv2.describe_load_balancers(LoadBalancerArns=[alb_arn])["LoadBalancers"]
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "LoadBalancerNotFound":
-            raise
-        lbs = []
+def check_alb(
+    elbv2: BaseClient,
+    env: EnvironmentConfig,
+    alb_arn: str,
+    *,
+    referrer: str = "the accelerator's endpoint",
+    internal: bool | None = None,
+    described: Mapping[str, Any] | None = None,
+) -> list[Finding]:
+    """The ALB's state and the health of every target of its target groups.
+
+    `referrer` names what points at the ALB, for the finding when it is gone; `internal`, when
+    given, is the scheme the stack gives it (checked); `described` is its DescribeLoadBalancers
+    item when the caller already listed it, which saves that call.
+    """
+    lbs = [described] if described else _describe_load_balancer(elbv2, alb_arn)
     if not lbs:
         return [
             Finding(
                 ERROR,
                 ALB,
-                _short(alb_arn),
-                f"the accelerator's endpoint is not a load balancer in {env.region}",
+                short_arn(alb_arn),
+                f"{referrer} is not a load balancer in {env.region}",
                 deploy_fix(env),
             )
         ]
     lb = lbs[0]
-    name = lb.get("LoadBalancerName", _short(alb_arn))
-    state = lb.get("State") or {}
-    code, reason = state.get("Code", "?"), state.get("Reason", "")
-    if code == "active":
-        findings = [Finding(OK, ALB, name, "active")]
-    elif code == "provisioning":
-        findings = [Finding(WARNING, ALB, name, "provisioning", "wait and run doctor again")]
-    else:
-        findings = [
-            Finding(ERROR, ALB, name, f"{code}{': ' + reason if reason else ''}", deploy_fix(env))
-        ]
+    name = lb.get("LoadBalancerName", short_arn(alb_arn))
+    findings = [lb_state_finding(env, ALB, lb)]
+    scheme = lb.get("Scheme", "?")
+    if internal is not None and (scheme == "internal") != internal:
+        wanted = "internal" if internal else "internet-facing"
+        why = (
+            ": its own public addresses take webhooks around the allow-listed ones"
+            if internal
+            else ": nothing outside the VPC reaches it"
+        )
+        findings.append(
+            Finding(
+                ERROR,
+                ALB,
+                name,
+                f"{scheme}, but the stack makes it {wanted}{why}",
+                # The scheme is fixed when a load balancer is created.
+                deploy_fix(env, " (it replaces the ALB: the scheme cannot change in place)"),
+            )
+        )
     groups = aws.paginate(elbv2, "describe_target_groups", "TargetGroups", LoadBalancerArn=alb_arn)
     if not groups:
         findings.append(
@@ -133,20 +153,47 @@ def check_alb(elbv2: BaseClient, env: EnvironmentConfig, alb_arn: str) -> list[F
                 Finding(
                     ERROR,
                     TARGET,
-                    group.get("TargetGroupName", _short(group["TargetGroupArn"])),
+                    group.get("TargetGroupName", short_arn(group["TargetGroupArn"])),
                     "no target registered: the ALB answers 503",
                     deploy_fix(env),
                 )
             )
-        findings += [_target_finding(env, d) for d in descriptions]
+        findings += [target_finding(env, d) for d in descriptions]
     return findings
+
+
+def _describe_load_balancer(elbv2: BaseClient, arn: str) -> list[dict[str, Any]]:
+    try:
+        return elbv2.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "LoadBalancerNotFound":
+            raise
+        return []
+
+
+def lb_state_finding(
+    env: EnvironmentConfig, check: str, lb: Mapping[str, Any], detail: str = ""
+) -> Finding:
+    """A load balancer's `State` as a finding under `check`; `detail` follows the state."""
+    name = lb.get("LoadBalancerName") or short_arn(lb.get("LoadBalancerArn", "?"))
+    state = lb.get("State") or {}
+    code, reason = state.get("Code", "?"), state.get("Reason", "")
+    what = f"{code}{': ' + reason if reason else ''}{detail}"
+    if code == "active":
+        return Finding(OK, check, name, what)
+    if code == "provisioning":
+        return Finding(WARNING, check, name, what, "wait and run doctor again")
+    if code == "active_impaired":
+        # Still routing traffic, but without the capacity to scale: AWS's to fix, not a deploy.
+        return Finding(WARNING, check, name, what, "traffic still flows; run doctor again later")
+    return Finding(ERROR, check, name, what, deploy_fix(env))
 
 
 # --- one resource each --------------------------------------------------------------------------
 
 
 def _accelerator_findings(env: EnvironmentConfig, acc: Mapping[str, Any]) -> list[Finding]:
-    name = acc.get("Name") or _short(acc["AcceleratorArn"])
+    name = acc.get("Name") or short_arn(acc["AcceleratorArn"])
     ips = [
         ip
         for ip_set in acc.get("IpSets") or []
@@ -191,14 +238,14 @@ def _listener_finding(listener: Mapping[str, Any]) -> Finding:
         for r in listener.get("PortRanges") or []
     )
     return Finding(
-        OK, LISTENER, _short(listener["ListenerArn"]), f"{listener.get('Protocol')} {ports}"
+        OK, LISTENER, short_arn(listener["ListenerArn"]), f"{listener.get('Protocol')} {ports}"
     )
 
 
 def _endpoint_group_findings(
     env: EnvironmentConfig, group: Mapping[str, Any]
 ) -> tuple[list[Finding], list[str]]:
-    subject = _short(group["EndpointGroupArn"])
+    subject = short_arn(group["EndpointGroupArn"])
     findings = []
     if group.get("EndpointGroupRegion") != env.region:
         findings.append(
@@ -220,7 +267,9 @@ def _endpoint_group_findings(
         )
     for endpoint in endpoints:
         state, reason = endpoint.get("HealthState", "?"), endpoint.get("HealthReason", "")
-        what = f"{_short(endpoint['EndpointId'])}: {state}{' (' + reason + ')' if reason else ''}"
+        what = (
+            f"{short_arn(endpoint['EndpointId'])}: {state}{' (' + reason + ')' if reason else ''}"
+        )
         if state == "HEALTHY":
             findings.append(Finding(OK, ENDPOINT, subject, what))
         elif state == "INITIAL":
@@ -234,23 +283,30 @@ def _endpoint_group_findings(
     return findings, [e["EndpointId"] for e in endpoints if ":loadbalancer/" in e["EndpointId"]]
 
 
-def _target_finding(env: EnvironmentConfig, description: Mapping[str, Any]) -> Finding:
-    target = _short((description.get("Target") or {}).get("Id", "?"))
+def target_finding(
+    env: EnvironmentConfig,
+    description: Mapping[str, Any],
+    check: str = TARGET,
+    fix: str = _TARGET_FIX,
+    subject: str | None = None,
+) -> Finding:
+    """One DescribeTargetHealth description; `fix` is for an unhealthy target."""
+    target = subject or short_arn((description.get("Target") or {}).get("Id", "?"))
     health = description.get("TargetHealth") or {}
     state = health.get("State", "?")
     detail = ": ".join(str(health[k]) for k in ("Reason", "Description") if health.get(k))
     what = f"{state}{' (' + detail + ')' if detail else ''}"
     if state == "healthy":
-        return Finding(OK, TARGET, target, what)
+        return Finding(OK, check, target, what)
     if state in ("initial", "draining"):
-        return Finding(WARNING, TARGET, target, what, "wait and run doctor again")
+        return Finding(WARNING, check, target, what, "wait and run doctor again")
     if state == "unavailable":
         return Finding(
-            WARNING, TARGET, target, what, deploy_fix(env, " to turn the health check back on")
+            WARNING, check, target, what, deploy_fix(env, " to turn the health check back on")
         )
     if state == "unused":
-        return Finding(ERROR, TARGET, target, what, deploy_fix(env, " to register the target"))
-    return Finding(ERROR, TARGET, target, what, _TARGET_FIX)
+        return Finding(ERROR, check, target, what, deploy_fix(env, " to register the target"))
+    return Finding(ERROR, check, target, what, fix)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -261,7 +317,7 @@ def _is_ours(ga: BaseClient, arn: str, project: str, environment: str) -> bool:
     return tags.get("environment") == environment and tags.get("project") == project
 
 
-def _short(arn: str) -> str:
+def short_arn(arn: str) -> str:
     """The readable tail of an ARN: `function:name`, `app/name/id`, `listener/id`."""
     if not arn.startswith("arn:"):
         return arn

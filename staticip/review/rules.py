@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from staticip.review.model import (
@@ -501,6 +501,7 @@ def _nat_findings(plan: PlanView) -> list[Finding]:
 
 
 def _alb_findings(plan: PlanView) -> list[Finding]:
+    """The ALB behind a Global Accelerator (its endpoint group's endpoint)."""
     accelerators = plan.of_type("aws_globalaccelerator_accelerator")
     if not accelerators:
         return []
@@ -510,25 +511,54 @@ def _alb_findings(plan: PlanView) -> list[Finding]:
         for c in plan.before(rc).get("endpoint_configuration") or []
         if isinstance(c, dict)
     }
+    ips = tuple(ip for a in accelerators for ip in _accelerator_ips(plan.before(a)))
+    return alb_gap_findings(
+        plan,
+        # No endpoint known (a new endpoint group): every ALB may be the one behind it.
+        endpoints or None,
+        front="the accelerator",
+        stays=f"the accelerator's IPs ({', '.join(ips) or 'unchanged'})",
+        until="the endpoint group points at a healthy new one",
+        ips=ips,
+    )
+
+
+def alb_gap_findings(
+    plan: PlanView,
+    served: Collection[str] | None,
+    *,
+    front: str,
+    stays: str,
+    until: str,
+    ips: tuple[str, ...],
+) -> list[Finding]:
+    """An application load balancer that `front` sends the webhooks to, replaced or destroyed:
+    `front`'s addresses (`stays`) are untouched, but the webhooks fail for a while. `served` is
+    the ARNs of the ALBs `front` points at, None when the plan does not say (then every ALB
+    replaced or destroyed counts). Shared by the Global Accelerator and the nlb-eip rules."""
     findings = []
     for rc in plan.changes_of("aws_lb", REPLACE, DELETE):
         before = plan.before(rc)
-        if endpoints and before.get("arn") not in endpoints:
+        # An NLB is a front itself, with its own rule (staticip.modes.nlb_eip).
+        if (before.get("load_balancer_type") or "application") != "application":
             continue
-        ips = tuple(ip for a in accelerators for ip in _accelerator_ips(plan.before(a)))
+        if served is not None and before.get("arn") not in served:
+            continue
         verb = "replaced" if plan.action(rc) == REPLACE else "destroyed"
         message = (
-            f"ALB {before.get('name', '')} behind the accelerator is {verb}{_replace_why(rc)}: "
-            f"the accelerator's IPs ({', '.join(ips) or 'unchanged'}) stay, but webhooks fail "
-            "from the old ALB's deletion until the endpoint group points at a healthy new one."
-        )
-        if before.get("enable_deletion_protection"):
-            message += (
-                " Deletion protection is on: the apply fails at the delete until "
-                "alb_deletion_protection = false is deployed first."
-            )
+            f"ALB {before.get('name', '')} behind {front} is {verb}{_replace_why(rc)}: "
+            f"{stays} stay, but webhooks fail from the old ALB's deletion until {until}."
+        ) + deletion_protection_note(before, "alb_deletion_protection = false is deployed first")
         findings.append(Finding(WARNING, f"alb-{verb}", rc["address"], message, ips))
     return findings
+
+
+def deletion_protection_note(before: Mapping[str, Any], until: str) -> str:
+    """What deletion protection on a load balancer about to be deleted does to the apply;
+    `until` says what turns it off."""
+    if not before.get("enable_deletion_protection"):
+        return ""
+    return f" Deletion protection is on: the apply fails at the delete until {until}."
 
 
 def _prefix_list_findings(plan: PlanView) -> list[Finding]:
