@@ -212,10 +212,16 @@ def _keys(cls: type) -> frozenset[str]:
 
 
 _TOP_KEYS = {"project", "environments"}
-#: The keys of an environment table: the fields of EnvironmentConfig (but its name, which is
-#: the table's, and what modes parse), `az_count` (which sets `azs`), and every mode's keys.
-ENVIRONMENT_KEYS = (_keys(EnvironmentConfig) - {"name", "mode_options"}) | {"az_count"}
-ENVIRONMENT_KEYS |= frozenset(modes.mode_keys())
+
+
+def environment_keys() -> frozenset[str]:
+    """The keys of an environment table: the fields of EnvironmentConfig (but its name, which
+    is the table's, and what modes parse), `az_count` (which sets `azs`), and every registered
+    mode's keys."""
+    common = (_keys(EnvironmentConfig) - {"name", "mode_options"}) | {"az_count"}
+    return common | frozenset(modes.mode_keys())
+
+
 _ENI_GUARD_KEYS = _keys(EniGuardConfig)
 _FUNCTION_KEYS = _keys(FunctionConfig)
 _BACKEND_KEYS = _keys(BackendConfig)
@@ -321,7 +327,7 @@ def _parse_environment(
     path: Path, project: str, name: str, table: Mapping[str, Any]
 ) -> EnvironmentConfig:
     r = TableReader(path, name, table)
-    r.check_keys(ENVIRONMENT_KEYS)
+    r.check_keys(environment_keys())
 
     region = r.get("region", str, "us-east-1")
     if not _REGION.match(region):

@@ -244,7 +244,7 @@ def egress_options(az_count: int, prices: Prices) -> list[Option]:
     registry's order, then the hosted proxy users compare with."""
     options = [
         option
-        for mode in modes.EGRESS_MODES
+        for mode in modes.egress_modes()
         if (option := mode.cost_option(az_count, prices)) is not None
     ]
     options.append(

@@ -113,6 +113,23 @@ name = "acme-dev3-probe"
 tracing = "Active"
 reserved_concurrency = 5
 kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+[environments.partners]
+ingress = "nlb-eip"
+region = "ap-southeast-2"
+vpc_cidr = "10.90.0.0/16"
+az_count = 3
+certificate_arn = "@CERT@"
+ingress_reuse_eip_allocation_ids = { "ap-southeast-2b" = "eipalloc-0fedcba987654321f" }
+
+[environments.hooks]
+egress = "nat-gateway"
+nat = "single"
+ingress = "nlb-eip"
+region = "us-west-2"
+vpc_cidr = "10.100.0.0/16"
+azs = ["us-west-2c", "us-west-2a"]
+alb_deletion_protection = false
 """.replace("@CERT@", CERTIFICATE_ARN)
 
 

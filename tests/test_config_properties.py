@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from staticip.config import ENVIRONMENT_KEYS, ConfigError, load_config, parse_config
+from staticip.config import ConfigError, environment_keys, load_config, parse_config
 from staticip.synth import main
 
 PATH = Path("env.toml")
@@ -29,7 +29,7 @@ VALID = {
         "ingress": {"ingress": "global-accelerator", "vpc_cidr": "10.30.0.0/16"},
     },
 }
-ENV_KEYS = sorted(ENVIRONMENT_KEYS)
+ENV_KEYS = sorted(environment_keys())
 
 # Any value TOML can hold (no datetimes: they behave like strings for this loader).
 toml_values = st.recursive(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from staticip.config import ENVIRONMENT_KEYS
+from staticip.config import environment_keys
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
@@ -24,7 +24,7 @@ def test_every_checkov_waiver_has_a_reason_and_is_listed_in_readme():
 
 
 def test_every_environment_key_is_documented():
-    for key in ENVIRONMENT_KEYS:
+    for key in environment_keys():
         assert f"`{key}" in README, key
 
 

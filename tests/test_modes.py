@@ -24,9 +24,9 @@ def test_lookups_of_unregistered_modes_raise_instead_of_falling_back():
 
 
 def test_every_declaration_is_distinct_and_complete():
-    labels = [m.label for m in modes.EGRESS_MODES]
+    labels = [m.label for m in modes.egress_modes()]
     assert len(labels) == len(set(labels))
-    names = [m.name for m in modes.INGRESS_MODES]
+    names = [m.name for m in modes.ingress_modes()]
     assert len(names) == len(set(names))
     for mode in modes.all_modes():
         assert mode.summary, mode
@@ -73,11 +73,8 @@ class _Proxy(EgressMode):
 def test_a_registered_mode_is_parsed_priced_and_keyed_without_other_changes(
     write_config, monkeypatch
 ):
-    import staticip.config as config
-
-    monkeypatch.setattr(modes, "EGRESS_MODES", (*modes.EGRESS_MODES, _Proxy()))
-    # The key set is computed from the registry at import; recompute it as a new import would.
-    monkeypatch.setattr(config, "ENVIRONMENT_KEYS", config.ENVIRONMENT_KEYS | {"proxy_size"})
+    registered = (*modes.egress_modes(), _Proxy())
+    monkeypatch.setattr(modes, "egress_modes", lambda: registered)
     path = write_config(
         '[environments.edge]\negress = "proxy-fleet"\nvpc_cidr = "10.0.0.0/16"\nproxy_size = 3\n'
     )

@@ -254,3 +254,65 @@ def test_inconsistent_props_fail_at_synth_time_with_what_to_supply(subnets, allo
     )
     with pytest.raises(ValueError, match=message):
         NlbEipIngress(stack, "ingress", props)
+
+
+# --- the mode in a user's environments (tests/conftest.py USER_CONFIG) --------------------------
+
+
+@pytest.fixture(scope="module")
+def partners(user):
+    return user.stack("partners"), user.config.environment("partners")
+
+
+def test_a_user_environment_gets_one_protected_ingress_eip_per_az_on_the_nlb(partners):
+    stack, env = partners
+    created = of_type(stack, "aws_eip")
+    (reused,) = of_type(stack, "aws_eip", kind="data").values()
+    assert reused["id"] == env.mode_options["ingress_reuse_eip_allocation_ids"]["ap-southeast-2b"]
+    assert {e["tags"]["staticip:az"] for e in created.values()} == {
+        "ap-southeast-2a",
+        "ap-southeast-2c",
+    }
+    for eip in created.values():
+        assert eip["lifecycle"] == {"prevent_destroy": True}
+        # Tooling looking for egress EIPs (doctor, the ENI guard) must not count these.
+        assert eip["tags"]["staticip:direction"] == "ingress"
+    tagged = {t["key"]: t["value"] for t in of_type(stack, "aws_ec2_tag").values()}
+    assert tagged["staticip:direction"] == "ingress" and tagged["environment"] == "partners"
+
+    (nlb,) = [
+        lb for lb in of_type(stack, "aws_lb").values() if lb["load_balancer_type"] == "network"
+    ]
+    (reused_id,) = of_type(stack, "aws_eip", kind="data")
+    expected = {
+        ref("aws_subnet", by_path(stack, "aws_subnet", f"/public-{az}")[0], "id"): (
+            ref("aws_eip", reused_id, "id", kind="data")
+            if az == "ap-southeast-2b"
+            else ref("aws_eip", by_path(stack, "aws_eip", f"/eip-{az}")[0], "allocation_id")
+        )
+        for az in env.azs
+    }
+    assert {m["subnet_id"]: m["allocation_id"] for m in nlb["subnet_mapping"]} == expected
+
+
+def test_a_user_environment_outputs_the_ingress_ips_sorted_by_az(partners):
+    stack, env = partners
+    outputs = stack["output"]
+    by_az = outputs["ingress_ips_by_az"]["value"]
+    assert sorted(by_az) == sorted(env.azs)
+    assert outputs["ingress_ips"]["value"] == [by_az[az] for az in sorted(env.azs)]
+    assert "aws_lb." in outputs["ingress_dns_name"]["value"]
+    (prefix_list,) = of_type(stack, "aws_ec2_managed_prefix_list").values()
+    assert prefix_list["max_entries"] == 3
+
+
+def test_egress_and_nlb_eip_ingress_in_one_environment_keep_their_eips_apart(user):
+    stack = user.stack("hooks")
+    directions = sorted(
+        e["tags"].get("staticip:direction", "egress") for e in of_type(stack, "aws_eip").values()
+    )
+    assert directions == ["egress", "ingress", "ingress"]  # single NAT: one egress EIP
+    assert sorted(stack["output"]["egress_ips_by_az"]["value"]) == ["us-west-2a"]
+    assert sorted(stack["output"]["ingress_ips_by_az"]["value"]) == ["us-west-2a", "us-west-2c"]
+    lbs = of_type(stack, "aws_lb").values()
+    assert all(lb["enable_deletion_protection"] is False for lb in lbs)

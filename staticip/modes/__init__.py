@@ -3,29 +3,42 @@
 Everything mode-specific is found here: `config` takes the valid `egress`, `ingress` and
 variant values and the mode keys from it; the environment stack builds, `cost` prices,
 `doctor` checks and `review` guards what the declarations say. To add a mode, write its
-construct (stacks/), its declaration (a module here) and one line below, and document it in
-README.md.
+construct (stacks/), its declaration (a module here) and its line in `_registry`, and document
+it in README.md.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 
 from staticip.modes.base import EGRESS, INGRESS, EgressMode, IngressMode, Mode, ReviewRule
-from staticip.modes.eni_eip import EniEip
-from staticip.modes.global_accelerator import GlobalAccelerator
-from staticip.modes.nat_gateway import PerAzNatGateway, RegionalNatGateway, SingleNatGateway
 
 NONE = "none"
 
-#: In the order `cost` lists the egress alternatives; a name's first variant is its default.
-EGRESS_MODES: tuple[EgressMode, ...] = (
-    PerAzNatGateway(),
-    RegionalNatGateway(),
-    SingleNatGateway(),
-    EniEip(),
-)
-INGRESS_MODES: tuple[IngressMode, ...] = (GlobalAccelerator(),)
+
+@functools.cache
+def _registry() -> tuple[tuple[EgressMode, ...], tuple[IngressMode, ...]]:
+    """The declarations, imported on first use rather than with this package: `config`
+    imports the package, and a declaration may import the tooling (doctor, review) that
+    imports `config` in turn."""
+    from staticip.modes.eni_eip import EniEip
+    from staticip.modes.global_accelerator import GlobalAccelerator
+    from staticip.modes.nat_gateway import PerAzNatGateway, RegionalNatGateway, SingleNatGateway
+    from staticip.modes.nlb_eip import NlbEip
+
+    # Egress in the order `cost` lists the alternatives; a name's first variant is its default.
+    egress = (PerAzNatGateway(), RegionalNatGateway(), SingleNatGateway(), EniEip())
+    ingress = (GlobalAccelerator(), NlbEip())
+    return egress, ingress
+
+
+def egress_modes() -> tuple[EgressMode, ...]:
+    return _registry()[0]
+
+
+def ingress_modes() -> tuple[IngressMode, ...]:
+    return _registry()[1]
 
 
 class UnknownModeError(ValueError):
@@ -38,16 +51,16 @@ def _names(modes: Sequence[Mode]) -> tuple[str, ...]:
 
 def egress_names() -> tuple[str, ...]:
     """`egress` values: `none`, then the declared names alphabetically."""
-    return (NONE, *sorted(_names(EGRESS_MODES)))
+    return (NONE, *sorted(_names(egress_modes())))
 
 
 def ingress_names() -> tuple[str, ...]:
-    return (NONE, *sorted(_names(INGRESS_MODES)))
+    return (NONE, *sorted(_names(ingress_modes())))
 
 
 def variants(name: str) -> tuple[EgressMode, ...]:
     """The egress declarations sharing `name` (the NAT layouts), default first."""
-    return tuple(m for m in EGRESS_MODES if m.name == name)
+    return tuple(m for m in egress_modes() if m.name == name)
 
 
 def egress_mode(name: str, variant: str | None = None) -> EgressMode | None:
@@ -71,15 +84,15 @@ def egress_mode(name: str, variant: str | None = None) -> EgressMode | None:
 def ingress_mode(name: str) -> IngressMode | None:
     if name == NONE:
         return None
-    for mode in INGRESS_MODES:
+    for mode in ingress_modes():
         if mode.name == name:
             return mode
     raise UnknownModeError(f"unknown ingress mode {name!r}; known: {', '.join(ingress_names())}")
 
 
 def all_modes() -> Iterator[Mode]:
-    yield from EGRESS_MODES
-    yield from INGRESS_MODES
+    yield from egress_modes()
+    yield from ingress_modes()
 
 
 def mode_keys() -> Mapping[str, tuple[Mode, ...]]:
@@ -98,9 +111,7 @@ def review_rules() -> tuple[ReviewRule, ...]:
 
 __all__ = [
     "EGRESS",
-    "EGRESS_MODES",
     "INGRESS",
-    "INGRESS_MODES",
     "NONE",
     "EgressMode",
     "IngressMode",
@@ -108,8 +119,10 @@ __all__ = [
     "UnknownModeError",
     "all_modes",
     "egress_mode",
+    "egress_modes",
     "egress_names",
     "ingress_mode",
+    "ingress_modes",
     "ingress_names",
     "mode_keys",
     "review_rules",

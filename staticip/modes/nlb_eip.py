@@ -25,12 +25,12 @@ Facts the checks and rules rely on:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.client import BaseClient
 
 from staticip import aws
-from staticip.config import EnvironmentConfig
+from staticip.config import EnvironmentConfig, TableReader
 from staticip.doctor_egress import deploy_fix
 from staticip.doctor_ingress import (
     LISTENER,
@@ -41,16 +41,21 @@ from staticip.doctor_ingress import (
 )
 from staticip.eips import INGRESS, AllowListedEip, environment_tags, find_allow_listed_eips
 from staticip.findings import ERROR, OK, WARNING, Finding
+from staticip.modes.base import ALB_KEYS, DoctorCheck, DoctorContext, IngressMode
 from staticip.review.model import DELETE, REPLACE
 from staticip.review.model import WARNING as REVIEW_WARNING
 from staticip.review.model import Finding as ReviewFinding
 from staticip.review.plans import PlanView
 from staticip.review.rules import (
-    _ip_of_allocation,
-    _replace_why,
     alb_gap_findings,
     deletion_protection_note,
+    ip_of_allocation,
+    replace_why,
 )
+
+if TYPE_CHECKING:
+    from stacks.mode_context import IngressContext
+    from staticip.ips import IpsReport
 
 # --- doctor -------------------------------------------------------------------------------------
 
@@ -393,9 +398,9 @@ def _name(lb: Mapping[str, Any]) -> str:
 
 # --- review -------------------------------------------------------------------------------------
 
-#: What lets the NLB's delete go through when deletion protection is on. Which setting
-#: turns it off is the NLB construct's to say (the ALB's is `alb_deletion_protection`).
-NLB_DELETION_PROTECTION_OFF = "a deploy turns it off first"
+#: What lets the NLB's delete go through when deletion protection is on: the ALB's key
+#: covers the NLB too (stacks/nlb_eip_ingress.py).
+NLB_DELETION_PROTECTION_OFF = "alb_deletion_protection = false is deployed first"
 
 
 def nlb_findings(plan: PlanView) -> list[ReviewFinding]:
@@ -431,9 +436,9 @@ def _nlb_change_findings(plan: PlanView) -> list[ReviewFinding]:
             continue
         name = before.get("name") or before.get("id", "")
         allocations = _nlb_allocations(before)
-        ips = tuple(ip for a in allocations if (ip := _ip_of_allocation(plan, a)))
+        ips = tuple(ip for a in allocations if (ip := ip_of_allocation(plan, a)))
         shown = ", ".join(ips) or ", ".join(allocations) or "its Elastic IPs"
-        released = [_ip_of_allocation(plan, a) or a for a in allocations if _released(plan, a)]
+        released = [ip_of_allocation(plan, a) or a for a in allocations if _released(plan, a)]
         if released:
             fate = f"this plan also releases {', '.join(released)} (see the blockers)"
         else:
@@ -441,7 +446,7 @@ def _nlb_change_findings(plan: PlanView) -> list[ReviewFinding]:
         if plan.action(rc) == REPLACE:
             code = "nlb-replaced"
             message = (
-                f"NLB {name} is replaced{_replace_why(rc)}: {fate}, but webhooks to them fail "
+                f"NLB {name} is replaced{replace_why(rc)}: {fate}, but webhooks to them fail "
                 "from the old NLB's deletion until the new one holds them and is active "
                 f"(minutes). {_order(rc)}{_subnet_mapping_why(rc)}"
             )
@@ -508,7 +513,7 @@ def _alb_behind_nlb_findings(plan: PlanView) -> list[ReviewFinding]:
         for rc in plan.of_type("aws_lb")
         if plan.before(rc).get("load_balancer_type") == "network"
         for a in _nlb_allocations(plan.before(rc))
-        if (ip := _ip_of_allocation(plan, a))
+        if (ip := ip_of_allocation(plan, a))
     )
     return alb_gap_findings(
         plan,
@@ -520,3 +525,122 @@ def _alb_behind_nlb_findings(plan: PlanView) -> list[ReviewFinding]:
         ),
         ips=ips,
     )
+
+
+REUSE_KEY = "ingress_reuse_eip_allocation_ids"
+
+
+class NlbEip(IngressMode):
+    """Our Elastic IPs, one per AZ, on an internet-facing NLB in front of an internal ALB.
+    Unlike Global Accelerator's two addresses, the EIPs outlive the load balancer: they are
+    protected like the egress EIPs and can be reused in another environment or account."""
+
+    name = "nlb-eip"
+    summary = "your own Elastic IPs (one per AZ) on an NLB in front of an internal ALB"
+    keys = {
+        **ALB_KEYS,
+        REUSE_KEY: "AZ name -> existing `eipalloc-...` for the NLB instead of a new EIP",
+    }
+    min_azs = 2
+    min_azs_reason = "an ALB needs subnets in at least 2 AZs; use 2 or more"
+
+    def options(self, r: TableReader, azs: tuple[str, ...]) -> dict[str, Any]:
+        from staticip.config import allocation_ids
+
+        return {REUSE_KEY: allocation_ids(r, REUSE_KEY, azs)}
+
+    def validate(self, env: EnvironmentConfig, r: TableReader) -> None:
+        shared = set(self.reused(env).values()) & set(env.reuse_eip_allocation_ids.values())
+        if shared:
+            raise r.fail(
+                REUSE_KEY,
+                f"{', '.join(sorted(shared))} is also in reuse_eip_allocation_ids; an address "
+                "is either the function's egress IP or the webhook's ingress IP, not both",
+            )
+
+    @staticmethod
+    def reused(env: EnvironmentConfig) -> Mapping[str, str]:
+        return env.mode_options.get(REUSE_KEY, {})
+
+    def services(self, env: EnvironmentConfig) -> Sequence[str]:
+        return ("elbv2",)
+
+    def doctor_checks(self, env: EnvironmentConfig) -> Sequence[DoctorCheck]:
+        def run(ctx: DoctorContext) -> list[Finding]:
+            return check_nlb_ingress(ctx.clients["elbv2"], ctx.clients["ec2"], ctx.project, ctx.env)
+
+        return (DoctorCheck(NLB, run, needs=("elbv2", "ec2")),)
+
+    review_rules = (nlb_findings,)
+
+    def ips_from_aws(
+        self,
+        report: IpsReport,
+        clients: Mapping[str, BaseClient],
+        project: str,
+        env: EnvironmentConfig,
+    ) -> None:
+        from staticip.ips import eips_from_aws
+
+        azs = tuple(sorted(env.azs))
+        eips_from_aws(report, clients["ec2"], project, env, INGRESS, azs, self.reused(env))
+
+    def ips_from_outputs(
+        self, report: IpsReport, values: Mapping[str, Any], env: EnvironmentConfig
+    ) -> None:
+        from staticip.ips import ips_by_az_from_outputs
+
+        ips_by_az_from_outputs(report, values, INGRESS, tuple(sorted(env.azs)))
+
+    def build(self, ctx: IngressContext) -> Mapping[str, str]:
+        from cdktf import TerraformOutput
+
+        from stacks.elastic_ips import ElasticIps, ElasticIpsProps
+        from stacks.nlb_eip_ingress import NlbEipIngress, NlbEipIngressProps
+
+        env, network = ctx.env, ctx.network
+        eips = ElasticIps(
+            ctx.stack,
+            "ingress-ips",
+            ElasticIpsProps(
+                name=f"{ctx.name}-ingress",
+                azs=tuple(sorted(env.azs)),
+                protect=env.protect_ips,
+                reuse_allocation_ids=self.reused(env),
+                environment_tags=ctx.default_tags,
+                direction=INGRESS,
+            ),
+        )
+        ingress = NlbEipIngress(
+            ctx.stack,
+            "ingress",
+            NlbEipIngressProps(
+                name=ctx.name,
+                vpc_id=network.vpc.id,
+                public_subnet_ids={az: network.public_subnets[az].id for az in env.azs},
+                allocation_ids=eips.allocation_ids,
+                function=ctx.function,
+                certificate_arn=env.certificate_arn,
+                deletion_protection=env.deletion_protection,
+                access_logs_bucket=env.alb_access_logs_bucket,
+            ),
+        )
+        TerraformOutput(
+            ctx.stack,
+            "ingress_ips",
+            value=[eips.public_ips[az] for az in sorted(eips.public_ips)],
+            description="Give these Elastic IPs to vendors that call your webhooks, sorted by AZ",
+        )
+        TerraformOutput(
+            ctx.stack,
+            "ingress_ips_by_az",
+            value=eips.public_ips,
+            description="The same ingress IPs, by AZ name",
+        )
+        TerraformOutput(
+            ctx.stack,
+            "ingress_dns_name",
+            value=ingress.nlb.dns_name,
+            description="The NLB's DNS name (resolves to ingress_ips)",
+        )
+        return eips.public_ips

@@ -36,7 +36,7 @@ def _eip_findings(plan: PlanView) -> list[Finding]:
         label = _eip_label(before)
         allocation = before.get("allocation_id") or before.get("id") or "?"
         if plan.action(rc) == REPLACE:
-            why = _replace_why(rc)
+            why = replace_why(rc)
             message = (
                 f"Elastic IP {label}, {allocation}, is replaced{why}: the address is released "
                 "for good and a new one (known after apply) takes its place. Everything that "
@@ -84,7 +84,7 @@ def _eip_findings(plan: PlanView) -> list[Finding]:
     return findings
 
 
-def _ip_of_allocation(plan: PlanView, allocation: str | None) -> str | None:
+def ip_of_allocation(plan: PlanView, allocation: str | None) -> str | None:
     for rc in plan.of_type("aws_eip"):
         before = plan.before(rc)
         if allocation and before.get("allocation_id") == allocation:
@@ -108,7 +108,7 @@ def _association_findings(plan: PlanView) -> list[Finding]:
         action = plan.action(rc)
         before = plan.before(rc)
         allocation = before.get("allocation_id")
-        ip = before.get("public_ip") or _ip_of_allocation(plan, allocation)
+        ip = before.get("public_ip") or ip_of_allocation(plan, allocation)
         ips = (ip,) if ip else ()
         eni = before.get("network_interface_id") or "its ENI"
         if action == DELETE:
@@ -144,7 +144,7 @@ def _association_findings(plan: PlanView) -> list[Finding]:
                     "eip-association-replaced",
                     rc["address"],
                     f"{ip or 'The EIP'} is disassociated from {eni} and associated again"
-                    f"{_replace_why(rc)}: egress from that subnet has no static IP between the "
+                    f"{replace_why(rc)}: egress from that subnet has no static IP between the "
                     "two steps of this apply"
                     + (f" (also re-associated: {', '.join(others)})." if others else "."),
                     ips,
@@ -162,7 +162,7 @@ def _accelerator_ips(values: Mapping[str, Any]) -> tuple[str, ...]:
     )
 
 
-def _accelerator_findings(plan: PlanView) -> list[Finding]:
+def accelerator_findings(plan: PlanView) -> list[Finding]:
     findings = []
     for rc in plan.changes_of("aws_globalaccelerator_accelerator", REPLACE, DELETE):
         before = plan.before(rc)
@@ -170,7 +170,7 @@ def _accelerator_findings(plan: PlanView) -> list[Finding]:
         shown = " and ".join(ips) or "its two static anycast IPs"
         if plan.action(rc) == REPLACE:
             message = (
-                f"Global Accelerator {before.get('name', '')} is replaced{_replace_why(rc)}: "
+                f"Global Accelerator {before.get('name', '')} is replaced{replace_why(rc)}: "
                 f"{shown} are released and the new accelerator gets two new addresses (known "
                 "after apply). Vendors that call your webhooks at the old IPs fail."
             )
@@ -195,7 +195,7 @@ def _accelerator_findings(plan: PlanView) -> list[Finding]:
     return findings
 
 
-def _eni_rotation_findings(plan: PlanView) -> list[Finding]:
+def eni_rotation_findings(plan: PlanView) -> list[Finding]:
     """eni-eip only: the EIPs sit on the function's Hyperplane ENIs, which Lambda replaces when
     the function's subnets or security groups change."""
     associations = plan.of_type("aws_eip_association")
@@ -222,7 +222,7 @@ def _eni_rotation_findings(plan: PlanView) -> list[Finding]:
                     WARNING,
                     "function-replaced",
                     rc["address"],
-                    f"The eni-eip function {name} is replaced{_replace_why(rc)}: the new "
+                    f"The eni-eip function {name} is replaced{replace_why(rc)}: the new "
                     "function may get new Hyperplane ENIs, which have no Elastic IP. " + gap,
                 )
             )
@@ -263,7 +263,7 @@ def _eni_rotation_findings(plan: PlanView) -> list[Finding]:
                         "function-security-group-replaced",
                         dep["address"],
                         f"The eni-eip function's security group {dep_before.get('id')} is "
-                        f"{verb}{_replace_why(dep)}: Lambda shares ENIs per subnet and "
+                        f"{verb}{replace_why(dep)}: Lambda shares ENIs per subnet and "
                         f"security-group set, so new ones are made ({see}).",
                     )
                 )
@@ -278,7 +278,7 @@ def _eni_rotation_findings(plan: PlanView) -> list[Finding]:
                         "function-subnet-replaced",
                         dep["address"],
                         f"The eni-eip function's subnet {dep_before.get('id')} ({az}) is "
-                        f"{verb}{_replace_why(dep)}: its ENI goes with it and the EIP on that ENI "
+                        f"{verb}{replace_why(dep)}: its ENI goes with it and the EIP on that ENI "
                         f"is left unassociated ({see}).",
                     )
                 )
@@ -403,10 +403,10 @@ def _regional_ip(plan: PlanView, before: Mapping[str, Any], allocation: str) -> 
     for address in before.get("regional_nat_gateway_address") or []:
         if address.get("allocation_id") == allocation and address.get("public_ip"):
             return str(address["public_ip"])
-    return _ip_of_allocation(plan, allocation)
+    return ip_of_allocation(plan, allocation)
 
 
-def _regional_nat_findings(plan: PlanView) -> list[Finding]:
+def regional_nat_findings(plan: PlanView) -> list[Finding]:
     """`availability_mode = "regional"`: one gateway carries every AZ's egress, so replacing
     or destroying it stops egress from all private subnets at once; an update that drops an
     AZ's address leaves that AZ without egress from its allow-listed IP."""
@@ -452,7 +452,7 @@ def _regional_nat_findings(plan: PlanView) -> list[Finding]:
             else:
                 keeps = f"the new one takes the same Elastic IPs ({listed})"
             message = (
-                f"Regional NAT Gateway {name} is replaced{_replace_why(rc)}: every private "
+                f"Regional NAT Gateway {name} is replaced{replace_why(rc)}: every private "
                 "subnet, in every AZ, routes through it, so the environment has no egress "
                 f"between the delete and the new gateway becoming available (minutes); {keeps}."
             )
@@ -468,8 +468,9 @@ def _regional_nat_findings(plan: PlanView) -> list[Finding]:
     return findings
 
 
-def _nat_findings(plan: PlanView) -> list[Finding]:
-    findings = _regional_nat_findings(plan)
+def nat_findings(plan: PlanView) -> list[Finding]:
+    """Zonal NAT Gateways (`per-az`, `single`) replaced or destroyed: their AZs lose egress."""
+    findings = []
     for rc in plan.changes_of("aws_nat_gateway", REPLACE, DELETE):
         before, after = plan.before(rc), plan.after(rc)
         if before.get("availability_mode") == "regional":
@@ -484,7 +485,7 @@ def _nat_findings(plan: PlanView) -> list[Finding]:
             else:
                 keeps = f"the new one keeps the Elastic IP {ip}"
             message = (
-                f"NAT Gateway {name} is replaced{_replace_why(rc)}: the private subnets routed "
+                f"NAT Gateway {name} is replaced{replace_why(rc)}: the private subnets routed "
                 f"through it have no egress between the delete and the new gateway becoming "
                 f"available (minutes); {keeps}."
             )
@@ -500,7 +501,7 @@ def _nat_findings(plan: PlanView) -> list[Finding]:
     return findings
 
 
-def _alb_findings(plan: PlanView) -> list[Finding]:
+def alb_findings(plan: PlanView) -> list[Finding]:
     """The ALB behind a Global Accelerator (its endpoint group's endpoint)."""
     accelerators = plan.of_type("aws_globalaccelerator_accelerator")
     if not accelerators:
@@ -546,7 +547,7 @@ def alb_gap_findings(
             continue
         verb = "replaced" if plan.action(rc) == REPLACE else "destroyed"
         message = (
-            f"ALB {before.get('name', '')} behind {front} is {verb}{_replace_why(rc)}: "
+            f"ALB {before.get('name', '')} behind {front} is {verb}{replace_why(rc)}: "
             f"{stays} stay, but webhooks fail from the old ALB's deletion until {until}."
         ) + deletion_protection_note(before, "alb_deletion_protection = false is deployed first")
         findings.append(Finding(WARNING, f"alb-{verb}", rc["address"], message, ips))
@@ -576,7 +577,7 @@ def _prefix_list_findings(plan: PlanView) -> list[Finding]:
         if plan.action(rc) == REPLACE:
             code = "prefix-list-replaced"
             message = (
-                f"Managed prefix list {name} ({list_id}) is replaced{_replace_why(rc)}: the new "
+                f"Managed prefix list {name} ({list_id}) is replaced{replace_why(rc)}: the new "
                 "list gets a new ID, so partners' references to the old one (security group "
                 "rules, routes) and its AWS RAM share stop working; share the new list and "
                 "send them its ID (output *_prefix_list_id)."
@@ -591,7 +592,7 @@ def _prefix_list_findings(plan: PlanView) -> list[Finding]:
     return findings
 
 
-def _replace_why(rc: Mapping[str, Any]) -> str:
+def replace_why(rc: Mapping[str, Any]) -> str:
     reason = rc.get("action_reason")
     paths = [_path(p) for p in rc["change"].get("replace_paths", []) or []]
     if reason == "replace_by_request":
@@ -628,15 +629,14 @@ def _plan_findings(plan: PlanView) -> list[Finding]:
     return findings
 
 
+COMMON_RULES = (_plan_findings, _eip_findings, _association_findings, _prefix_list_findings)
+"""Rules for what every environment has; each mode declares its own (`Mode.review_rules`)."""
+
+
 def findings(plan: PlanView) -> list[Finding]:
-    """Every finding of every rule for one plan, unsorted."""
-    return (
-        _plan_findings(plan)
-        + _eip_findings(plan)
-        + _association_findings(plan)
-        + _accelerator_findings(plan)
-        + _eni_rotation_findings(plan)
-        + _nat_findings(plan)
-        + _alb_findings(plan)
-        + _prefix_list_findings(plan)
-    )
+    """Every finding of the common rules and of every registered mode's rules for one plan,
+    unsorted. A plan does not say which mode made it, and a mode change plans the old mode's
+    resources away and the new one's in, so every mode's rules read it."""
+    from staticip import modes
+
+    return [f for rule in (*COMMON_RULES, *modes.review_rules()) for f in rule(plan)]
