@@ -28,10 +28,22 @@ def mirrored_versions(provider: str) -> list[str]:
 @pytest.mark.terraform
 @pytest.mark.parametrize("name", ENVIRONMENTS)
 def test_stack_is_valid_terraform(shipped, name, tmp_path):
+    _assert_valid(shipped.stack(name), tmp_path)
+
+
+@pytest.mark.terraform
+@pytest.mark.parametrize("name", ["partners", "hooks"])
+def test_nlb_eip_stacks_of_a_user_config_are_valid_terraform(user, name, tmp_path):
+    """`ingress = "nlb-eip"` alone in 3 AZs with a reused EIP and a certificate (partners),
+    and next to a single NAT in 2 AZs (hooks): the mirrored 5.100.0 provider knows every
+    argument the NLB, its `alb` target groups and subnet mappings use."""
+    _assert_valid(user.stack(name), tmp_path)
+
+
+def _assert_valid(stack: dict, tmp_path: Path) -> None:
     terraform = shutil.which("terraform")
     if terraform is None:
         pytest.skip("no terraform binary on PATH")
-    stack = shipped.stack(name)
     if not mirrored_versions("external"):
         # No hashicorp/external in the mirror: validate the rest of the stack with the ENI
         # lookup's result replaced by a literal ENI ID (tests/test_dev_wiring.py checks that
