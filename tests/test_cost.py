@@ -333,3 +333,21 @@ def test_without_traffic_the_at_column_is_left_out(shipped: Any) -> None:
     header = result.text.splitlines()[0]
     assert "FIXED USD/MONTH" in header and "AT " not in header
     assert result.data["environments"][0]["at_traffic"] is None
+
+
+NLB = hourly("nlb")  # 0.0225 * 730 = 16.425
+
+
+def test_nlb_eip_ingress_costs_the_nlb_its_eips_and_an_internal_alb(user: Any) -> None:
+    """3 AZs, one EIP reused: 3 EIPs, 1 NLB, 1 internal ALB (no AWS-assigned public IPv4 on
+    either: the NLB's addresses are the EIPs), and the NLB's capacity units named, not priced."""
+    items = {i.item: i for i in price_stack(user.stack("partners"), load_prices())}
+
+    assert set(items) == {"public IPv4: EIP", "NLB", "ALB", "managed prefix list"}
+    assert items["public IPv4: EIP"].quantity == 3
+    assert items["public IPv4: EIP"].note == "2 created, 1 reused"
+    assert items["NLB"].fixed_monthly == pytest.approx(NLB)
+    assert "LCU" in items["NLB"].note and str(TABLE["nlb"]["per_lcu_hour"]) in items["NLB"].note
+    assert items["ALB"].fixed_monthly == pytest.approx(ALB)
+    total = fixed_monthly_cost(user.stack("partners"), load_prices())
+    assert total == pytest.approx(NLB + ALB + 3 * IPV4)  # 16.43 + 16.43 + 10.95 = 43.80

@@ -452,3 +452,24 @@ def test_a_missing_443_listener_with_a_certificate(edge: Edge) -> None:
     assert (finding.severity, finding.check) == (ERROR, LISTENER)
     assert "no listener on 443" in finding.what
     assert "cdktf deploy edge" in (finding.fix or "")
+
+
+def test_doctor_finds_the_mode_in_the_registry_and_runs_its_checks(edge: Edge) -> None:
+    """`diagnose` on an nlb-eip environment: the webhook function's check (no egress), then
+    the mode's declared check; no Global Accelerator client is made or asked for."""
+    from staticip.doctor import DoctorClients, diagnose
+
+    env = edge.env
+    assert env.ingress_mode is not None and env.ingress_mode.name == "nlb-eip"
+    made = DoctorClients.create(REGION, None, env)
+    assert made.elbv2 is not None and made.globalaccelerator is None
+    stub(edge)
+    lambda_ = boto3.client("lambda", region_name=REGION)
+
+    findings = diagnose(DoctorClients(edge.ec2, lambda_, edge.elbv2), PROJECT, env)
+    edge.stubber.assert_no_pending_responses()
+
+    checks = list(dict.fromkeys(f.check for f in findings))
+    assert checks == ["function", NLB, INGRESS_EIP, LISTENER, NLB_TARGET, ALB, TARGET]
+    # The webhook is not deployed in moto here: the one problem is that, named.
+    assert [(f.severity, f.check) for f in problems(findings)] == [(ERROR, "function")]

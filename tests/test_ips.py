@@ -339,3 +339,93 @@ def test_no_local_state_or_state_in_s3_is_a_usage_error(tmp_path, capsys):
 def test_unknown_environment_is_a_usage_error(capsys):
     code, out, err = run(["staging", "--from-outputs", "-"], capsys)
     assert code == 2 and out == "" and "no environment named 'staging'" in err
+
+
+# --- nlb-eip ingress -----------------------------------------------------------------------------
+
+NLB_CONFIG = """
+project = "staticip"
+[environments.hooks]
+egress = "nat-gateway"
+nat = "single"
+ingress = "nlb-eip"
+region = "us-east-1"
+vpc_cidr = "10.90.0.0/16"
+prefix_list = false
+"""
+
+
+def test_nlb_eip_ingress_ips_come_from_the_ingress_tagged_eips(moto, tmp_path, capsys):
+    """Egress and ingress EIPs of one environment, told apart by `staticip:direction`; an
+    ingress EIP not on the NLB (here: not associated at all) is a problem naming it."""
+    config = tmp_path / "staticip.toml"
+    config.write_text(NLB_CONFIG)
+    vpc = moto.ec2.create_vpc(CidrBlock="10.90.0.0/16")["Vpc"]["VpcId"]
+    ips = {}
+    for az, direction in (
+        ("us-east-1a", "egress"),
+        ("us-east-1a", "ingress"),
+        ("us-east-1b", "ingress"),
+    ):
+        extra = {"staticip:direction": "ingress"} if direction == "ingress" else {}
+        eip = moto.ec2.allocate_address(
+            Domain="vpc",
+            TagSpecifications=tag_spec(
+                "elastic-ip",
+                PROJECT,
+                "hooks",
+                **{"staticip:allow-listed": "true", "staticip:az": az},
+                **extra,
+            ),
+        )
+        ips[direction, az] = eip
+        if (direction, az) != ("ingress", "us-east-1b"):
+            subnet = moto.ec2.create_subnet(
+                VpcId=vpc, CidrBlock=f"10.90.{len(ips)}.0/24", AvailabilityZone=az
+            )
+            eni = moto.ec2.create_network_interface(SubnetId=subnet["Subnet"]["SubnetId"])
+            moto.ec2.associate_address(
+                AllocationId=eip["AllocationId"],
+                NetworkInterfaceId=eni["NetworkInterface"]["NetworkInterfaceId"],
+            )
+
+    code = main(["ips", "hooks", "--format", "json", "--config", str(config)])
+    report = json.loads(capsys.readouterr().out)
+
+    assert code == 1
+    rows = {(r["direction"], r["az"]): r for r in report["ips"]}
+    assert set(rows) == {
+        ("egress", "us-east-1a"),
+        ("ingress", "us-east-1a"),
+        ("ingress", "us-east-1b"),
+    }
+    for key, eip in ips.items():
+        assert rows[key]["ip"] == eip["PublicIp"]
+    assert rows["ingress", "us-east-1b"]["status"] == "unattached"
+    (problem,) = report["problems"]
+    assert ips["ingress", "us-east-1b"]["PublicIp"] in problem and "not associated" in problem
+
+
+def test_nlb_eip_ingress_ips_from_outputs_by_az(tmp_path, capsys):
+    config = tmp_path / "staticip.toml"
+    config.write_text(NLB_CONFIG)
+    outputs = {
+        "egress_ips_by_az": {"value": {"us-east-1a": "203.0.113.1"}},
+        "ingress_ips_by_az": {
+            "value": {"us-east-1b": "198.51.100.2", "us-east-1a": "198.51.100.1"}
+        },
+    }
+    path = tmp_path / "out.json"
+    path.write_text(json.dumps(outputs))
+
+    code = main(
+        ["ips", "hooks", "--from-outputs", str(path), "--format", "csv", "--config", str(config)]
+    )
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+
+    assert code == 0
+    assert [(r["direction"], r["az"], r["ip"]) for r in rows] == [
+        ("egress", "us-east-1a", "203.0.113.1"),
+        ("ingress", "us-east-1a", "198.51.100.1"),
+        ("ingress", "us-east-1b", "198.51.100.2"),
+    ]
