@@ -19,6 +19,9 @@ from staticip import modes
 from staticip.modes import EgressMode, IngressMode, Mode
 
 DEFAULT_CONFIG_FILE = "staticip.toml"
+DEFAULT_PROJECT = "staticip"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_AZ_COUNT = 2
 
 # Subnets are carved from the VPC CIDR with 4 extra prefix bits: 16 slots, public subnets take
 # slot k and private ones slot 8 + k, where k is the AZ letter (a = 0). Deriving the slot from the
@@ -107,9 +110,11 @@ class EnvironmentConfig:
 
     name: str
     region: str
+    """Default `DEFAULT_REGION`."""
     vpc_cidr: str
     azs: tuple[str, ...]
-    """AZ names; from `azs`, or the first `az_count` letters of the region (default 2)."""
+    """AZ names; from `azs`, or the first `az_count` letters of the region (default
+    `DEFAULT_AZ_COUNT`)."""
     function: FunctionConfig
     egress: str = "none"
     """An egress mode of `staticip.modes` (`eni-eip`, `nat-gateway`), or `none`."""
@@ -303,7 +308,7 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     """Validate an already-parsed TOML document (split out so property tests can feed it)."""
     top = TableReader(path, None, raw)
     top.check_keys(_TOP_KEYS)
-    project = top.get("project", str, "staticip")
+    project = top.get("project", str, DEFAULT_PROJECT)
     if not _NAME.match(project):
         raise top.fail("project", f"'{project}' must be lowercase letters, digits and '-'")
     envs_table = top.get("environments", dict, {})
@@ -329,7 +334,7 @@ def _parse_environment(
     r = TableReader(path, name, table)
     r.check_keys(environment_keys())
 
-    region = r.get("region", str, "us-east-1")
+    region = r.get("region", str, DEFAULT_REGION)
     if not _REGION.match(region):
         raise r.fail("region", f"'{region}' is not an AWS region name like 'us-east-1'")
 
@@ -447,14 +452,14 @@ def _parse_environment(
         function=function,
         tags=dict(tags),
         backend=backend,
-        protect_ips=r.get("protect_ips", bool, True),
+        protect_ips=r.get("protect_ips", bool, EnvironmentConfig.protect_ips),
         reuse_eip_allocation_ids=dict(reuse),
         certificate_arn=certificate_arn,
         alb_deletion_protection=r.get("alb_deletion_protection", bool),
         alb_access_logs_bucket=access_logs_bucket,
         flow_logs_retention_days=flow_logs,
         eni_guard=eni_guard,
-        prefix_list=r.get("prefix_list", bool, True),
+        prefix_list=r.get("prefix_list", bool, EnvironmentConfig.prefix_list),
         account_id=account_id,
         assume_role_arn=assume_role_arn,
         profile=profile,
@@ -609,7 +614,7 @@ def _parse_azs(r: TableReader, region: str) -> tuple[str, ...]:
         if len(set(azs)) != len(azs):
             raise r.fail("azs", "lists an AZ twice")
         return tuple(azs)
-    count = r.int_in("az_count", 1, max_azs, 2)
+    count = r.int_in("az_count", 1, max_azs, DEFAULT_AZ_COUNT)
     return tuple(f"{region}{chr(ord('a') + i)}" for i in range(count))
 
 
