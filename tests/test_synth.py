@@ -53,7 +53,9 @@ def test_main_prints_one_table_row_per_environment(user):
     assert rows["staging"][1:4] == ["eu-west-1", "nat-gateway", "none"]
     assert rows["staging"][4] == "1"
     assert rows["dev3"][4] == "3"
-    assert "synthesized 4 stack(s)" in user.printed
+    # hooks: the single NAT's egress IP and an ingress EIP on the NLB in each of 2 AZs.
+    assert rows["hooks"][2:5] == ["nat-gateway", "nlb-eip", "3"]
+    assert f"synthesized {len(rows)} stack(s)" in user.printed
 
 
 def test_bad_config_exits_2_with_one_line_and_leaves_outdir_alone(tmp_path, write_config, capsys):
