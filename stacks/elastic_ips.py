@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.ec2_tag import Ec2Tag
 from cdktf_cdktf_provider_aws.eip import Eip
 from constructs import Construct
 
-from staticip.eips import ALLOW_LISTED_TAG, AZ_TAG
+from staticip.names import ALLOW_LISTED_TAG, AZ_TAG
 
 
 @dataclass(frozen=True)

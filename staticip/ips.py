@@ -25,13 +25,21 @@ from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, Profi
 
 from staticip import aws
 from staticip.config import ConfigError, EnvironmentConfig, load_config
-from staticip.eips import environment_tags, find_allow_listed_eips
+from staticip.eips import find_allow_listed_eips
+from staticip.names import (
+    EGRESS,
+    EGRESS_IPS_BY_AZ_OUTPUT,
+    INGRESS,
+    INGRESS_IPS_OUTPUT,
+    environment_tags,
+    local_state_file,
+    prefix_list_id_output,
+    prefix_list_name,
+)
 from staticip.result import EXIT_OK, EXIT_PROBLEM, CommandResult, usage_error
 from staticip.table import render_table
 
 FORMATS = ("text", "json", "csv", "cidr")
-EGRESS = "egress"
-INGRESS = "ingress"
 #: Read the outputs from the environment's local state file at the repository root.
 FROM_STATE = "state"
 
@@ -128,9 +136,10 @@ def from_aws(clients: IpsClients, project: str, env: EnvironmentConfig) -> IpsRe
         for direction in (d for d, wanted in expected.items() if wanted):
             if direction not in report.prefix_lists:
                 # The addresses still work without it: worth saying, not worth failing.
+                name = prefix_list_name(project, env.name, direction)
                 report.warnings.append(
-                    f"no managed prefix list {project}-{env.name}-{direction} tagged with the "
-                    f"environment: deploy it (`cdktf deploy {env.name}`) to share the IPs as one"
+                    f"no managed prefix list {name} tagged with the environment: deploy it "
+                    f"(`cdktf deploy {env.name}`) to share the IPs as one"
                 )
     return report
 
@@ -168,10 +177,11 @@ def _egress_from_aws(
 def _ingress_from_aws(
     report: IpsReport, ga: BaseClient, project: str, env: EnvironmentConfig
 ) -> None:
+    wanted = environment_tags(project, env.name)
     ours = []
     for acc in aws.paginate(ga, "list_accelerators", "Accelerators"):
         tags = aws.tags(ga.list_tags_for_resource(ResourceArn=acc["AcceleratorArn"]))
-        if tags.get("environment") == env.name and tags.get("project") == project:
+        if all(tags.get(k) == v for k, v in wanted.items()):
             ours.append(acc)
     if not ours:
         report.problems.append(
@@ -202,7 +212,7 @@ def _ingress_from_aws(
 def _prefix_lists(ec2: BaseClient, project: str, env: EnvironmentConfig) -> dict[str, str]:
     """Direction -> ID of the environment's managed prefix lists (one call). Selected by name
     on the server and by the environment's tags here: names are the stack's, tags prove it."""
-    names = {f"{project}-{env.name}-{d}": d for d in (EGRESS, INGRESS)}
+    names = {prefix_list_name(project, env.name, d): d for d in (EGRESS, INGRESS)}
     found = aws.paginate(
         ec2,
         "describe_managed_prefix_lists",
@@ -237,7 +247,7 @@ def read_outputs_document(
                     f"pipe `terraform -chdir=cdktf.out/stacks/{env.name} output -json` into "
                     "--from-outputs -"
                 )
-            path = config_path.parent / f"terraform.{env.name}.tfstate"
+            path = config_path.parent / local_state_file(env.name)
         else:
             path = Path(source)
         where = str(path)
@@ -274,36 +284,42 @@ def from_outputs(values: Mapping[str, Any], env: EnvironmentConfig, source: str)
     """The addresses the outputs name, judged against the environment's configuration."""
     report = IpsReport(env.name, source)
     if env.egress != "none":
-        by_az = values.get("egress_ips_by_az")
+        by_az = values.get(EGRESS_IPS_BY_AZ_OUTPUT)
         if by_az is None:
             report.problems.append(
-                "no output egress_ips_by_az: the environment is not deployed (or these are "
-                "another environment's outputs)"
+                f"no output {EGRESS_IPS_BY_AZ_OUTPUT}: the environment is not deployed (or these "
+                "are another environment's outputs)"
             )
         else:
             if not isinstance(by_az, dict):
-                raise OutputsError("output egress_ips_by_az: expected an object of AZ -> IP")
+                raise OutputsError(
+                    f"output {EGRESS_IPS_BY_AZ_OUTPUT}: expected an object of AZ -> IP"
+                )
             for az in env.static_ip_azs:
                 if az not in by_az:
-                    report.problems.append(f"output egress_ips_by_az has no IP for {az}")
+                    report.problems.append(f"output {EGRESS_IPS_BY_AZ_OUTPUT} has no IP for {az}")
                     continue
                 report.ips.append(
-                    StaticIp(EGRESS, _ip("egress_ips_by_az", by_az[az]), az, UNCHECKED)
+                    StaticIp(EGRESS, _ip(EGRESS_IPS_BY_AZ_OUTPUT, by_az[az]), az, UNCHECKED)
                 )
     if env.ingress == "global-accelerator":
-        ingress = values.get("ingress_ips")
+        ingress = values.get(INGRESS_IPS_OUTPUT)
         if ingress is None:
-            report.problems.append("no output ingress_ips: the environment is not deployed")
+            report.problems.append(
+                f"no output {INGRESS_IPS_OUTPUT}: the environment is not deployed"
+            )
         else:
             if not isinstance(ingress, list):
-                raise OutputsError("output ingress_ips: expected a list of IPs")
+                raise OutputsError(f"output {INGRESS_IPS_OUTPUT}: expected a list of IPs")
             report.ips += [
-                StaticIp(INGRESS, _ip("ingress_ips", ip), None, UNCHECKED) for ip in ingress
+                StaticIp(INGRESS, _ip(INGRESS_IPS_OUTPUT, ip), None, UNCHECKED) for ip in ingress
             ]
             if len(ingress) != 2:
-                report.problems.append(f"output ingress_ips has {len(ingress)} IPs instead of 2")
+                report.problems.append(
+                    f"output {INGRESS_IPS_OUTPUT} has {len(ingress)} IPs instead of 2"
+                )
     for direction in (EGRESS, INGRESS):
-        prefix_list = values.get(f"{direction}_prefix_list_id")
+        prefix_list = values.get(prefix_list_id_output(direction))
         if isinstance(prefix_list, str) and prefix_list:
             report.prefix_lists[direction] = prefix_list
     return report
