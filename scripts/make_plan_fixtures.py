@@ -79,6 +79,8 @@ from tfharness import (  # noqa: E402
     terraform_version,
 )
 
+from staticip.names import INGRESS_DNS_NAME_OUTPUT, INGRESS_IPS_OUTPUT  # noqa: E402
+
 DEFAULT_OUT = REPO / "tests" / "fixtures" / "plans"
 #: moto's default account; the constructed Global Accelerator ARNs use it too.
 MOTO_ACCOUNT = "123456789012"
@@ -277,7 +279,7 @@ def drop_global_accelerator(stack: Stack) -> None:
     for rtype in GA_TYPES:
         stack["resource"].pop(rtype, None)
     outputs = stack.get("output", {})
-    for output in ("ingress_ips", "ingress_dns_name"):
+    for output in (INGRESS_IPS_OUTPUT, INGRESS_DNS_NAME_OUTPUT):
         outputs.pop(output, None)
     if not outputs:
         # Terraform rejects an empty `output` object in JSON configuration.
@@ -541,8 +543,8 @@ def push_global_accelerator_state(ctx: Context, tf: Terraform, stack: Stack) -> 
     # The outputs as an apply would have recorded them, so the clean plan has nothing to do.
     state.setdefault("outputs", {}).update(
         {
-            "ingress_ips": {"value": list(CONSTRUCTED_GA_IPS), "type": ["list", "string"]},
-            "ingress_dns_name": {
+            INGRESS_IPS_OUTPUT: {"value": list(CONSTRUCTED_GA_IPS), "type": ["list", "string"]},
+            INGRESS_DNS_NAME_OUTPUT: {
                 "value": values["aws_globalaccelerator_accelerator"]["dns_name"],
                 "type": "string",
             },

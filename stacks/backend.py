@@ -5,6 +5,7 @@ from __future__ import annotations
 from cdktf import LocalBackend, S3Backend, TerraformStack
 
 from staticip.config import EnvironmentConfig
+from staticip.names import local_state_file
 
 
 def configure_backend(stack: TerraformStack, env: EnvironmentConfig) -> None:
@@ -13,7 +14,7 @@ def configure_backend(stack: TerraformStack, env: EnvironmentConfig) -> None:
     machine ends up in the JSON). With a bucket: S3, encrypted, with Terraform's own
     lockfile (Terraform >= 1.10) instead of a DynamoDB table."""
     if env.backend.bucket is None:
-        LocalBackend(stack, path=f"../../../terraform.{env.name}.tfstate")
+        LocalBackend(stack, path=f"../../../{local_state_file(env.name)}")
         return
     backend = S3Backend(
         stack,

@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.ec2_tag import Ec2Tag
 from cdktf_cdktf_provider_aws.eip import Eip
 from constructs import Construct
 
-from staticip.eips import ALLOW_LISTED_TAG, AZ_TAG, DIRECTION_TAG, EGRESS
+from staticip.names import ALLOW_LISTED_TAG, AZ_TAG, DIRECTION_TAG, EGRESS
 
 
 @dataclass(frozen=True)

@@ -27,28 +27,24 @@ from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
 from stacks.function import Function, FunctionProps
-from staticip.eips import ALLOW_LISTED_TAG
 from staticip.guard import (
     ALLOCATION_IDS_VARIABLE,
+    ENVIRONMENT_VARIABLE,
+    FUNCTION_NAME_VARIABLE,
     METRIC_DIMENSION,
     METRIC_NAME,
+    METRIC_NAMESPACE_VARIABLE,
+    PROJECT_VARIABLE,
     UPDATE_FAILED_METRIC,
-    alarm_name,
     alarm_period_seconds,
+    metric_namespace,
+)
+from staticip.names import (
+    ALLOW_LISTED_TAG,
+    alarm_name,
     errors_alarm_name,
     guard_function_name,
-    metric_namespace,
     silence_alarm_name,
-)
-
-#: The guard imports the ENI matching rules and the EIP lookup from these modules, the same
-#: code the resolver and `doctor` run: one copy of the logic.
-SHARED_MODULES = (
-    "staticip/__init__.py",
-    "staticip/aws.py",
-    "staticip/eips.py",
-    "staticip/enis.py",
-    "staticip/guard.py",
 )
 
 
@@ -117,17 +113,16 @@ class EniGuard(Construct):
                 memory_mb=128,
                 log_retention_days=props.log_retention_days,
                 kms_key_arn=props.kms_key_arn,
-                shared_modules=SHARED_MODULES,
                 # One run at a time: a VPC change fires one event per subnet on top of the
                 # schedule and Lambda's async retries, and two runs acting on their own snapshots
                 # can move an EIP onto an ENI the other already saw replaced. Throttled async
                 # events go back to Lambda's queue (retried for up to 6 hours), so none is lost.
                 reserved_concurrency=1,
                 environment={
-                    "ENVIRONMENT": props.environment,
-                    "PROJECT": props.project,
-                    "FUNCTION_NAME": props.function.function_name,
-                    "METRIC_NAMESPACE": props.metric_namespace,
+                    ENVIRONMENT_VARIABLE: props.environment,
+                    PROJECT_VARIABLE: props.project,
+                    FUNCTION_NAME_VARIABLE: props.function.function_name,
+                    METRIC_NAMESPACE_VARIABLE: props.metric_namespace,
                     # The EIPs the stack associates, read from the associations themselves: the
                     # guard moves only these, and ranks ENIs with exactly the allocation IDs
                     # the resolver is given.

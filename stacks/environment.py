@@ -25,6 +25,18 @@ from stacks.prefix_list import AllowListPrefixList, PrefixListProps
 from stacks.security_group import FunctionSecurityGroup
 from staticip.config import EnvironmentConfig, FunctionConfig
 from staticip.modes import EgressMode, IngressMode
+from staticip.names import (
+    EGRESS,
+    EGRESS_IPS_OUTPUT,
+    INGRESS,
+    environment_tags,
+    function_security_group_name,
+    ips_by_az_output,
+    prefix_list_id_output,
+    prefix_list_name,
+    resource_prefix,
+    webhook_function_name,
+)
 
 
 @dataclass(frozen=True)
@@ -88,10 +100,11 @@ class EnvironmentStack(TerraformStack):
     def __init__(self, scope: Construct, props: EnvironmentStackProps) -> None:
         env = props.env
         super().__init__(scope, env.name)
-        self.env, self.project, self.name = env, props.project, f"{props.project}-{env.name}"
+        self.env, self.project = env, props.project
+        self.name = resource_prefix(props.project, env.name)
         # default_tags put these on every taggable AWS resource; `staticip doctor` and
         # `verify` find an environment's resources by them.
-        self.default_tags = {**env.tags, "project": props.project, "environment": env.name}
+        self.default_tags = {**env.tags, **environment_tags(props.project, env.name)}
         self.tags = AwsProviderDefaultTags(tags=self.default_tags)
         self.role_arn: str | None = None
         if env.assume_role_arn:
@@ -166,7 +179,10 @@ class EnvironmentStack(TerraformStack):
             ),
         )
         sg = FunctionSecurityGroup(
-            self, "function-sg", name=f"{self.name}-function", vpc_id=network.vpc.id
+            self,
+            "function-sg",
+            name=function_security_group_name(self.project, env.name),
+            vpc_id=network.vpc.id,
         )
         subnets = (
             network.private_subnets if mode.subnet_tier == "private" else network.public_subnets
@@ -192,19 +208,19 @@ class EnvironmentStack(TerraformStack):
         )
         TerraformOutput(
             self,
-            "egress_ips",
+            EGRESS_IPS_OUTPUT,
             value=[eips.public_ips[az] for az in sorted(eips.public_ips)],
             description=f"Allow-list these: every egress IP of {env.function.name},"
             " sorted by AZ name",
         )
         TerraformOutput(
             self,
-            "egress_ips_by_az",
+            ips_by_az_output(EGRESS),
             value=eips.public_ips,
             description="The same allow-listed IPs, by AZ name",
         )
         if env.prefix_list:
-            self._prefix_list_output("egress", eips.public_ips)
+            self._prefix_list_output(EGRESS, eips.public_ips)
         TerraformOutput(
             self,
             "function_name",
@@ -215,22 +231,26 @@ class EnvironmentStack(TerraformStack):
     def _ingress(self, mode: IngressMode) -> None:
         env = self.env
         # An environment with both modes keeps `function.name` for the egress probe.
-        name = f"{self.name}-webhook" if env.egress_mode else env.function.name
+        name = (
+            webhook_function_name(self.project, env.name) if env.egress_mode else env.function.name
+        )
         webhook = Function(self, "webhook", function_props(env.function, name, "webhook"))
         addresses = mode.build(IngressContext(**self._context(), function=webhook.function))
         if env.prefix_list:
-            self._prefix_list_output("ingress", addresses)
+            self._prefix_list_output(INGRESS, addresses)
 
     def _prefix_list_output(self, direction: str, addresses: dict[str, str]) -> None:
         """The direction's managed prefix list, and its ID as `<direction>_prefix_list_id`."""
         prefix_list = AllowListPrefixList(
             self,
             f"{direction}-prefix-list",
-            PrefixListProps(name=f"{self.name}-{direction}", addresses=addresses),
+            PrefixListProps(
+                name=prefix_list_name(self.project, self.env.name, direction), addresses=addresses
+            ),
         )
         TerraformOutput(
             self,
-            f"{direction}_prefix_list_id",
+            prefix_list_id_output(direction),
             value=prefix_list.prefix_list.id,
             description=f"Managed prefix list of the {direction} IPs as /32s, to share with "
             "partners (AWS RAM) instead of copying addresses",

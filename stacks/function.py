@@ -24,6 +24,24 @@ RUNTIME = "python3.12"
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 
+#: The repository modules a `lambda_src/<source>` handler imports, packaged next to it under the
+#: same relative paths, so the function shares the tooling's code instead of copying it. Keyed by
+#: source: whichever stack builds the function, its package holds what the handler imports.
+PACKAGED_MODULES: Mapping[str, tuple[str, ...]] = {
+    # The ENI matching rules and the EIP lookup the resolver and `doctor` run (one copy of the
+    # logic), and the names its stack gives the EIPs, tags and alarms.
+    "eni_guard": (
+        "staticip/__init__.py",
+        "staticip/aws.py",
+        "staticip/eips.py",
+        "staticip/enis.py",
+        "staticip/guard.py",
+        "staticip/names.py",
+    ),
+    # The health check path the ALB's target group requests.
+    "webhook": ("staticip/__init__.py", "staticip/names.py"),
+}
+
 
 @dataclass(frozen=True)
 class FunctionProps:
@@ -47,9 +65,6 @@ class FunctionProps:
     """Reserved concurrent executions. Default none: the account's shared pool."""
     kms_key_arn: str | None = None
     """Customer-managed key for environment variables. Default: the AWS-managed key."""
-    shared_modules: Sequence[str] = ()
-    """Repository files (e.g. `staticip/enis.py`) packaged next to the handler under the same
-    relative path, so a function shares code with the local tooling instead of copying it."""
 
 
 class Function(Construct):
@@ -87,7 +102,7 @@ class Function(Construct):
         )
         # Packaged from a clean copy: bytecode or dot-files in lambda_src/ must not change the
         # hash, or a plan would deploy a "new" function that is the same code.
-        package = stage_directory(props.source, source, props.shared_modules)
+        package = stage_directory(props.source, source, PACKAGED_MODULES.get(props.source, ()))
         asset = TerraformAsset(self, "code", path=str(package), type=AssetType.ARCHIVE)
         self.function = LambdaFunction(
             self,

@@ -14,6 +14,8 @@ from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from constructs import Construct
 
+from staticip.names import PRIVATE_TIER, PUBLIC_TIER, TIER_TAG
+
 
 @dataclass(frozen=True)
 class NetworkProps:
@@ -77,7 +79,7 @@ class Network(Construct):
                 availability_zone=az,
                 cidr_block=props.subnet_cidr(az, False),
                 map_public_ip_on_launch=props.map_public_ip_on_launch,
-                tags={"Name": f"{props.name}-public-{az}", "tier": "public"},
+                tags={"Name": f"{props.name}-public-{az}", TIER_TAG: PUBLIC_TIER},
             )
             RouteTableAssociation(
                 self, f"public-rta-{az}", subnet_id=public.id, route_table_id=public_rt.id
@@ -91,7 +93,7 @@ class Network(Construct):
                 vpc_id=self.vpc.id,
                 availability_zone=az,
                 cidr_block=props.subnet_cidr(az, True),
-                tags={"Name": f"{props.name}-private-{az}", "tier": "private"},
+                tags={"Name": f"{props.name}-private-{az}", TIER_TAG: PRIVATE_TIER},
             )
             rt = RouteTable(
                 self,

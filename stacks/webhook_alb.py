@@ -25,9 +25,11 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
 )
 from constructs import Construct
 
+from staticip.names import HEALTH_PATH
+
 #: TLS 1.2 and 1.3 only (AWS's recommended policy for new listeners).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-HEALTH_CHECK_PATH = "/health"
+HEALTH_CHECK_PATH = HEALTH_PATH
 #: AWS's limit on load balancer and target group names.
 LB_NAME_MAX = 32
 

@@ -17,6 +17,12 @@ from typing import Any
 
 from staticip import modes
 from staticip.modes import EgressMode, IngressMode, Mode
+from staticip.names import (
+    ENVIRONMENT_TAG,
+    PROJECT_TAG,
+    egress_probe_function_name,
+    webhook_function_name,
+)
 
 DEFAULT_CONFIG_FILE = "staticip.toml"
 DEFAULT_PROJECT = "staticip"
@@ -370,7 +376,11 @@ def _parse_environment(
         if len(azs) < mode.min_azs:
             raise r.fail("az_count", mode.min_azs_reason)
 
-    default_fn = f"{project}-{name}-" + ("egress-probe" if egress != "none" else "webhook")
+    default_fn = (
+        egress_probe_function_name(project, name)
+        if egress_mode
+        else webhook_function_name(project, name)
+    )
     fr = r.sub("function")
     fr.check_keys(_FUNCTION_KEYS)
     fn_name = fr.get("name", str, default_fn)
@@ -403,7 +413,7 @@ def _parse_environment(
             raise r.fail(f"tags.{key}", "not a valid tag key (1-128 characters, no 'aws:' prefix)")
         if not isinstance(value, str) or len(value) > 256:
             raise r.fail(f"tags.{key}", "tag values are strings of at most 256 characters")
-    for reserved in ("environment", "project"):
+    for reserved in (ENVIRONMENT_TAG, PROJECT_TAG):
         if reserved in tags:
             raise r.fail(f"tags.{reserved}", "set by staticip itself; remove it")
 

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from botocore.client import BaseClient
 from botocore.exceptions import (
@@ -183,20 +183,6 @@ def _run_mode_checks(c: _Collector, ctx: DoctorContext, mode: Mode) -> None:
         c.findings += c.run(check.name, lambda check=check: check.run(ctx), [])
 
 
-def count_calls(clients: DoctorClients) -> Counter[str]:
-    """Count the API operations the clients call from now on, as `service.Operation`."""
-    calls: Counter[str] = Counter()
-    for client in clients.all():
-        service = client.meta.service_model.service_name
-
-        def record(model: Any, service: str = service, **_: Any) -> None:
-            calls[f"{service}.{model.name}"] += 1
-
-        # First, so a botocore Stubber answering the call does not hide it.
-        client.meta.events.register_first("before-call.*.*", record)
-    return calls
-
-
 def run_doctor(
     config_path: str | Path,
     environment: str,
@@ -225,7 +211,6 @@ def run_doctor(
             if env.account_id:
                 sts = aws.client("sts", region, profile, env.assume_role_arn)
                 aws.check_account(sts, env.account_id, env.name)
-        calls = count_calls(clients)
         findings = diagnose(clients, config.project, env)
     except (NoRegionError, ProfileNotFound, aws.WrongAccountError) as exc:
         return usage_error(aws.explain(exc))
@@ -240,7 +225,6 @@ def run_doctor(
         "ingress": env.ingress,
         "healthy": not problems,
         "findings": [asdict(f) for f in findings],
-        "api_calls": sum(calls.values()),
     }
     return CommandResult(
         EXIT_PROBLEM if problems else EXIT_OK, render_doctor(env, region, findings), data

@@ -15,7 +15,15 @@ from staticip.config import EnvironmentConfig
 from staticip.eips import AllowListedEip, environment_tag_filters
 from staticip.enis import IN_USE, find_lambda_enis
 from staticip.findings import ERROR, INFO, OK, WARNING, Finding
-from staticip.guard import alarm_name, errors_alarm_name, guard_function_name, silence_alarm_name
+from staticip.names import (
+    PUBLIC_TIER,
+    TIER_TAG,
+    alarm_name,
+    errors_alarm_name,
+    function_security_group_name,
+    guard_function_name,
+    silence_alarm_name,
+)
 
 FUNCTION = "function"
 VPC_CONFIG = "vpc-config"
@@ -156,12 +164,12 @@ def check_vpc_config(
     """Compare the function's subnets and security groups with the ones the stack made for it
     (found by tags); return the findings and `{subnet_id: az}` of the environment's subnets."""
     mode = env.egress_mode
-    tier = mode.subnet_tier if mode else "public"
+    tier = mode.subnet_tier if mode else PUBLIC_TIER
     subnets = aws.paginate(
         ec2, "describe_subnets", "Subnets", Filters=environment_tag_filters(project, env.name)
     )
     subnet_az = {s["SubnetId"]: s.get("AvailabilityZone", "") for s in subnets}
-    expected = {s["SubnetId"] for s in subnets if aws.tags(s).get("tier") == tier}
+    expected = {s["SubnetId"] for s in subnets if aws.tags(s).get(TIER_TAG) == tier}
     if not fn.subnet_ids:
         return [
             Finding(
@@ -196,7 +204,7 @@ def check_vpc_config(
                 deploy_fix(env, " to put the stack's VPC config back"),
             )
         )
-    group_name = f"{project}-{env.name}-function"
+    group_name = function_security_group_name(project, env.name)
     groups = aws.paginate(
         ec2,
         "describe_security_groups",

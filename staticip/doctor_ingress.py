@@ -21,6 +21,7 @@ from staticip import aws
 from staticip.config import EnvironmentConfig
 from staticip.doctor_egress import deploy_fix
 from staticip.findings import ERROR, OK, WARNING, Finding
+from staticip.names import HEALTH_PATH, environment_tags
 
 ACCELERATOR = "accelerator"
 LISTENER = "listener"
@@ -30,7 +31,7 @@ TARGET = "target"
 
 _TARGET_FIX = (
     "check the webhook function's logs (/aws/lambda/<function>) and that it answers the ALB's "
-    "health check on /health with 200"
+    f"health check on {HEALTH_PATH} with 200"
 )
 
 
@@ -314,7 +315,7 @@ def target_finding(
 
 def _is_ours(ga: BaseClient, arn: str, project: str, environment: str) -> bool:
     tags = aws.tags(ga.list_tags_for_resource(ResourceArn=arn))
-    return tags.get("environment") == environment and tags.get("project") == project
+    return all(tags.get(k) == v for k, v in environment_tags(project, environment).items())
 
 
 def short_arn(arn: str) -> str:

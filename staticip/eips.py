@@ -5,7 +5,11 @@ The stack tags every EIP it creates with `environment`, `project` (provider defa
 are someone else's: the stack tags them too (`aws_ec2_tag`), but they are also looked up by
 allocation ID, so they count before those tags exist or after someone removed them.
 
-Standard library and botocore only: the ENI guard Lambda packages this module with `enis.py`.
+The tag keys and `environment_tags` are in `staticip.names`, shared with the stacks; they are
+re-exported here for this module's importers.
+
+Standard library and botocore only: the ENI guard Lambda packages this module with `enis.py`
+and `names.py`.
 """
 
 from __future__ import annotations
@@ -17,13 +21,12 @@ from typing import Any
 from botocore.client import BaseClient
 
 from staticip.aws import tags
-
-ALLOW_LISTED_TAG = "staticip:allow-listed"
-AZ_TAG = "staticip:az"
-DIRECTION_TAG = "staticip:direction"
-"""`ingress` on the EIPs an ingress mode puts in front of the webhook (nlb-eip). Egress EIPs
-carry no such tag (those deployed before it existed neither), so absent means egress."""
-EGRESS, INGRESS = "egress", "ingress"
+from staticip.names import ALLOW_LISTED_TAG as ALLOW_LISTED_TAG
+from staticip.names import AZ_TAG as AZ_TAG
+from staticip.names import DIRECTION_TAG as DIRECTION_TAG
+from staticip.names import EGRESS as EGRESS
+from staticip.names import INGRESS as INGRESS
+from staticip.names import environment_tags as environment_tags
 
 
 @dataclass(frozen=True)
@@ -37,11 +40,6 @@ class AllowListedEip:
     association_id: str | None
     network_interface_id: str | None
     reused: bool = False
-
-
-def environment_tags(project: str, environment: str) -> dict[str, str]:
-    """The default tags every resource of the environment carries."""
-    return {"environment": environment, "project": project}
 
 
 def environment_tag_filters(project: str, environment: str) -> list[dict[str, Any]]:

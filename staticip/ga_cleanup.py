@@ -33,7 +33,8 @@ from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, Profi
 
 from staticip import aws
 from staticip.config import ConfigError, load_config
-from staticip.eips import environment_tag_filters, environment_tags
+from staticip.eips import environment_tag_filters
+from staticip.names import environment_tags
 from staticip.result import EXIT_OK, EXIT_PROBLEM, CommandResult, usage_error
 
 GA_SECURITY_GROUP_NAME = "GlobalAccelerator"

@@ -1,9 +1,17 @@
-"""Names the ENI guard shares with its stack and with `staticip doctor`: the metrics it publishes,
-its function and the alarms on it. Standard library only: the guard Lambda packages this module."""
+"""Names the ENI guard shares with its stack and with `staticip doctor`: the metrics it publishes
+and the environment variables it reads. Its function and alarm names are in `staticip.names`
+with the other resource names, and re-exported here. Standard library only: the guard Lambda
+packages this module (with `staticip/names.py`)."""
 
 from __future__ import annotations
 
 import re
+
+from staticip.names import alarm_name as alarm_name
+from staticip.names import alarm_names as alarm_names
+from staticip.names import errors_alarm_name as errors_alarm_name
+from staticip.names import guard_function_name as guard_function_name
+from staticip.names import silence_alarm_name as silence_alarm_name
 
 METRIC_NAME = "EnisWithoutElasticIp"
 """In-use Hyperplane ENIs of the function left without an allow-listed EIP by one run."""
@@ -12,8 +20,15 @@ HELD_ELSEWHERE_METRIC = "ElasticIpsHeldElsewhere"
 UPDATE_FAILED_METRIC = "EgressFunctionUpdateFailed"
 """1 while the egress function's `LastUpdateStatus` is `Failed`, else 0."""
 METRIC_DIMENSION = "Environment"
+# The guard's environment variables, which its stack sets (and `staticip review` recognises the
+# guard's function by FUNCTION_NAME).
+ENVIRONMENT_VARIABLE = "ENVIRONMENT"
+PROJECT_VARIABLE = "PROJECT"
+FUNCTION_NAME_VARIABLE = "FUNCTION_NAME"
+"""The egress function whose ENIs the guard watches."""
+METRIC_NAMESPACE_VARIABLE = "METRIC_NAMESPACE"
 ALLOCATION_IDS_VARIABLE = "ALLOCATION_IDS"
-"""The guard's environment variable listing the EIPs the stack associates (comma-separated)."""
+"""The EIPs the stack associates (comma-separated allocation IDs)."""
 
 #: CloudWatch wants an alarm's evaluation window (period x periods) within one day; the alarms
 #: use two periods, so a period is at most half a day.
@@ -23,33 +38,6 @@ _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 def metric_namespace(project: str) -> str:
     return f"{project}/eni-guard"
-
-
-def guard_function_name(project: str, environment: str) -> str:
-    return f"{project}-{environment}-eni-guard"
-
-
-def alarm_name(project: str, environment: str) -> str:
-    """ENIs stayed without an EIP (or the function's update failed) for two periods in a row."""
-    return f"{project}-{environment}-enis-without-eip"
-
-
-def silence_alarm_name(project: str, environment: str) -> str:
-    """The guard published nothing for two schedule periods: it stopped running."""
-    return f"{project}-{environment}-eni-guard-silent"
-
-
-def errors_alarm_name(project: str, environment: str) -> str:
-    """The guard's Lambda invocations failed (AWS errors, denied associations, bad settings)."""
-    return f"{project}-{environment}-eni-guard-errors"
-
-
-def alarm_names(project: str, environment: str) -> tuple[str, str, str]:
-    return (
-        alarm_name(project, environment),
-        silence_alarm_name(project, environment),
-        errors_alarm_name(project, environment),
-    )
 
 
 def alarm_period_seconds(schedule: str) -> int:

@@ -25,7 +25,17 @@ from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, Profi
 
 from staticip import aws
 from staticip.config import ConfigError, EnvironmentConfig, load_config
-from staticip.eips import EGRESS, INGRESS, environment_tags, find_allow_listed_eips
+from staticip.eips import find_allow_listed_eips
+from staticip.names import (
+    EGRESS,
+    INGRESS,
+    INGRESS_IPS_OUTPUT,
+    environment_tags,
+    ips_by_az_output,
+    local_state_file,
+    prefix_list_id_output,
+    prefix_list_name,
+)
 from staticip.result import EXIT_OK, EXIT_PROBLEM, CommandResult, usage_error
 from staticip.table import render_table
 
@@ -137,9 +147,10 @@ def from_aws(clients: IpsClients, project: str, env: EnvironmentConfig) -> IpsRe
         for direction in (d for d, wanted in expected.items() if wanted):
             if direction not in report.prefix_lists:
                 # The addresses still work without it: worth saying, not worth failing.
+                name = prefix_list_name(project, env.name, direction)
                 report.warnings.append(
-                    f"no managed prefix list {project}-{env.name}-{direction} tagged with the "
-                    f"environment: deploy it (`cdktf deploy {env.name}`) to share the IPs as one"
+                    f"no managed prefix list {name} tagged with the environment: deploy it "
+                    f"(`cdktf deploy {env.name}`) to share the IPs as one"
                 )
     return report
 
@@ -185,10 +196,11 @@ def accelerator_ips_from_aws(
     report: IpsReport, ga: BaseClient, project: str, env: EnvironmentConfig
 ) -> None:
     """The two anycast IPs of the environment's tagged accelerator, checked enabled."""
+    wanted = environment_tags(project, env.name)
     ours = []
     for acc in aws.paginate(ga, "list_accelerators", "Accelerators"):
         tags = aws.tags(ga.list_tags_for_resource(ResourceArn=acc["AcceleratorArn"]))
-        if tags.get("environment") == env.name and tags.get("project") == project:
+        if all(tags.get(k) == v for k, v in wanted.items()):
             ours.append(acc)
     if not ours:
         report.problems.append(
@@ -219,7 +231,7 @@ def accelerator_ips_from_aws(
 def _prefix_lists(ec2: BaseClient, project: str, env: EnvironmentConfig) -> dict[str, str]:
     """Direction -> ID of the environment's managed prefix lists (one call). Selected by name
     on the server and by the environment's tags here: names are the stack's, tags prove it."""
-    names = {f"{project}-{env.name}-{d}": d for d in (EGRESS, INGRESS)}
+    names = {prefix_list_name(project, env.name, d): d for d in (EGRESS, INGRESS)}
     found = aws.paginate(
         ec2,
         "describe_managed_prefix_lists",
@@ -254,7 +266,7 @@ def read_outputs_document(
                     f"pipe `terraform -chdir=cdktf.out/stacks/{env.name} output -json` into "
                     "--from-outputs -"
                 )
-            path = config_path.parent / f"terraform.{env.name}.tfstate"
+            path = config_path.parent / local_state_file(env.name)
         else:
             path = Path(source)
         where = str(path)
@@ -291,7 +303,7 @@ def ips_by_az_from_outputs(
     report: IpsReport, values: Mapping[str, Any], direction: str, azs: Sequence[str]
 ) -> None:
     """One IP per AZ of `azs` from the output `<direction>_ips_by_az`."""
-    name = f"{direction}_ips_by_az"
+    name = ips_by_az_output(direction)
     by_az = values.get(name)
     if by_az is None:
         report.problems.append(
@@ -310,15 +322,17 @@ def ips_by_az_from_outputs(
 
 def accelerator_ips_from_outputs(report: IpsReport, values: Mapping[str, Any]) -> None:
     """The accelerator's two IPs from the output `ingress_ips`."""
-    ingress = values.get("ingress_ips")
+    ingress = values.get(INGRESS_IPS_OUTPUT)
     if ingress is None:
-        report.problems.append("no output ingress_ips: the environment is not deployed")
+        report.problems.append(f"no output {INGRESS_IPS_OUTPUT}: the environment is not deployed")
         return
     if not isinstance(ingress, list):
-        raise OutputsError("output ingress_ips: expected a list of IPs")
-    report.ips += [StaticIp(INGRESS, _ip("ingress_ips", ip), None, UNCHECKED) for ip in ingress]
+        raise OutputsError(f"output {INGRESS_IPS_OUTPUT}: expected a list of IPs")
+    report.ips += [
+        StaticIp(INGRESS, _ip(INGRESS_IPS_OUTPUT, ip), None, UNCHECKED) for ip in ingress
+    ]
     if len(ingress) != 2:
-        report.problems.append(f"output ingress_ips has {len(ingress)} IPs instead of 2")
+        report.problems.append(f"output {INGRESS_IPS_OUTPUT} has {len(ingress)} IPs instead of 2")
 
 
 def from_outputs(values: Mapping[str, Any], env: EnvironmentConfig, source: str) -> IpsReport:
@@ -329,7 +343,7 @@ def from_outputs(values: Mapping[str, Any], env: EnvironmentConfig, source: str)
     if env.ingress_mode is not None:
         env.ingress_mode.ips_from_outputs(report, values, env)
     for direction in (EGRESS, INGRESS):
-        prefix_list = values.get(f"{direction}_prefix_list_id")
+        prefix_list = values.get(prefix_list_id_output(direction))
         if isinstance(prefix_list, str) and prefix_list:
             report.prefix_lists[direction] = prefix_list
     return report

@@ -2,6 +2,10 @@
 overridden key by key from a user's file (`--prices FILE`).
 
 Every problem is a `PricesError` whose message is one line naming the file and the key.
+
+The `Prices` dataclass is the one declaration of the table: each price field names its TOML key
+and kind, and the file check and the building are derived from those fields. Adding a price is
+one field here and its value in `prices.toml`.
 """
 
 from __future__ import annotations
@@ -9,33 +13,27 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 SHIPPED_PRICES = Path(__file__).with_name("prices.toml")
 
-# key -> kind: "money" is a finite number >= 0, "hours" a finite number > 0, "text" a
-# non-empty string. Nested dicts are TOML tables.
-_SCHEMA: dict[str, Any] = {
-    "region": "text",
-    "currency": "text",
-    "as_of": "text",
-    "source": "text",
-    "hours_per_month": "hours",
-    "public_ipv4": {"per_hour": "money", "source": "text"},
-    "nat_gateway": {"per_hour": "money", "per_gb": "money", "source": "text"},
-    "regional_nat_gateway": {"per_az_hour": "money", "per_gb": "money", "source": "text"},
-    "global_accelerator": {
-        "per_hour": "money",
-        "per_gb": "money",
-        "per_gb_route": "text",
-        "source": "text",
-    },
-    "alb": {"per_hour": "money", "per_lcu_hour": "money", "source": "text"},
-    "nlb": {"per_hour": "money", "per_lcu_hour": "money", "source": "text"},
-    "hosted_proxy": {"name": "text", "per_month": "money", "source": "text"},
-}
+# The kinds of value: "money" is a finite number >= 0, "hours" a finite number > 0, "text" a
+# non-empty string.
+MONEY = "money"
+HOURS = "hours"
+TEXT = "text"
+
+# Every table, and the top level, carries a `source` text key (where its figures come from); it
+# is collected into `Prices.sources` rather than a field per table.
+_SOURCE = "source"
+_KEY, _KIND = "toml_key", "toml_kind"
+
+
+def _price(key: str, kind: str) -> Any:
+    """A `Prices` field read from the dotted TOML `key` (`table.key` or a top-level key)."""
+    return field(metadata={_KEY: key, _KIND: kind})
 
 
 class PricesError(ValueError):
@@ -46,25 +44,25 @@ class PricesError(ValueError):
 class Prices:
     """Unit prices for one region, in `currency`."""
 
-    region: str
-    currency: str
-    as_of: str
-    hours_per_month: float
-    public_ipv4_per_hour: float
-    nat_gateway_per_hour: float
-    nat_gateway_per_gb: float
-    regional_nat_per_az_hour: float
+    region: str = _price("region", TEXT)
+    currency: str = _price("currency", TEXT)
+    as_of: str = _price("as_of", TEXT)
+    hours_per_month: float = _price("hours_per_month", HOURS)
+    public_ipv4_per_hour: float = _price("public_ipv4.per_hour", MONEY)
+    nat_gateway_per_hour: float = _price("nat_gateway.per_hour", MONEY)
+    nat_gateway_per_gb: float = _price("nat_gateway.per_gb", MONEY)
+    regional_nat_per_az_hour: float = _price("regional_nat_gateway.per_az_hour", MONEY)
     """A regional NAT Gateway, per hour for each AZ it is active in."""
-    regional_nat_per_gb: float
-    global_accelerator_per_hour: float
-    global_accelerator_per_gb: float
-    global_accelerator_route: str
-    alb_per_hour: float
-    alb_per_lcu_hour: float
-    nlb_per_hour: float
-    nlb_per_lcu_hour: float
-    hosted_proxy_name: str
-    hosted_proxy_per_month: float
+    regional_nat_per_gb: float = _price("regional_nat_gateway.per_gb", MONEY)
+    global_accelerator_per_hour: float = _price("global_accelerator.per_hour", MONEY)
+    global_accelerator_per_gb: float = _price("global_accelerator.per_gb", MONEY)
+    global_accelerator_route: str = _price("global_accelerator.per_gb_route", TEXT)
+    alb_per_hour: float = _price("alb.per_hour", MONEY)
+    alb_per_lcu_hour: float = _price("alb.per_lcu_hour", MONEY)
+    nlb_per_hour: float = _price("nlb.per_hour", MONEY)
+    nlb_per_lcu_hour: float = _price("nlb.per_lcu_hour", MONEY)
+    hosted_proxy_name: str = _price("hosted_proxy.name", TEXT)
+    hosted_proxy_per_month: float = _price("hosted_proxy.per_month", MONEY)
     files: tuple[str, ...]
     """The files the table was read from, shipped table first."""
     overridden: tuple[str, ...] = ()
@@ -75,6 +73,32 @@ class Prices:
     def monthly(self, per_hour: float) -> float:
         """An hourly price over one month of `hours_per_month` hours."""
         return per_hour * self.hours_per_month
+
+
+# Field name -> (dotted TOML key, kind), in declaration order.
+_FIELDS: dict[str, tuple[str, str]] = {
+    f.name: (f.metadata[_KEY], f.metadata[_KIND]) for f in fields(Prices) if _KEY in f.metadata
+}
+
+
+def _schema() -> dict[str, Any]:
+    """key -> kind, nested dicts being TOML tables; each level ends its scalars with `source`."""
+    top: dict[str, Any] = {}
+    tables: dict[str, dict[str, str]] = {}
+    for key, kind in _FIELDS.values():
+        table, _, sub = key.rpartition(".")
+        if table:
+            tables.setdefault(table, {})[sub] = kind
+        else:
+            top[key] = kind
+    # TOML puts a file's top-level keys before its tables; the schema follows the file.
+    top[_SOURCE] = TEXT
+    for keys in tables.values():
+        keys[_SOURCE] = TEXT
+    return top | tables
+
+
+_SCHEMA = _schema()
 
 
 def load_prices(override: str | Path | None = None, shipped: str | Path = SHIPPED_PRICES) -> Prices:
@@ -167,29 +191,14 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> tuple[dict[str, An
 
 
 def _build(t: Mapping[str, Any], files: tuple[str, ...], overridden: tuple[str, ...]) -> Prices:
-    sources = {"": t["source"]} | {
-        name: t[name]["source"] for name, kind in _SCHEMA.items() if isinstance(kind, dict)
+    values: dict[str, Any] = {}
+    for name, (key, kind) in _FIELDS.items():
+        value: Any = t
+        for part in key.split("."):
+            value = value[part]
+        # TOML reads `730` as an int; every non-text figure is a float to its consumers.
+        values[name] = value if kind == TEXT else float(value)
+    sources = {"": t[_SOURCE]} | {
+        name: t[name][_SOURCE] for name, kind in _SCHEMA.items() if isinstance(kind, dict)
     }
-    return Prices(
-        region=t["region"],
-        currency=t["currency"],
-        as_of=t["as_of"],
-        hours_per_month=float(t["hours_per_month"]),
-        public_ipv4_per_hour=float(t["public_ipv4"]["per_hour"]),
-        nat_gateway_per_hour=float(t["nat_gateway"]["per_hour"]),
-        nat_gateway_per_gb=float(t["nat_gateway"]["per_gb"]),
-        regional_nat_per_az_hour=float(t["regional_nat_gateway"]["per_az_hour"]),
-        regional_nat_per_gb=float(t["regional_nat_gateway"]["per_gb"]),
-        global_accelerator_per_hour=float(t["global_accelerator"]["per_hour"]),
-        global_accelerator_per_gb=float(t["global_accelerator"]["per_gb"]),
-        global_accelerator_route=t["global_accelerator"]["per_gb_route"],
-        alb_per_hour=float(t["alb"]["per_hour"]),
-        alb_per_lcu_hour=float(t["alb"]["per_lcu_hour"]),
-        nlb_per_hour=float(t["nlb"]["per_hour"]),
-        nlb_per_lcu_hour=float(t["nlb"]["per_lcu_hour"]),
-        hosted_proxy_name=t["hosted_proxy"]["name"],
-        hosted_proxy_per_month=float(t["hosted_proxy"]["per_month"]),
-        files=files,
-        overridden=overridden,
-        sources=sources,
-    )
+    return Prices(**values, files=files, overridden=overridden, sources=sources)

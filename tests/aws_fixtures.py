@@ -17,6 +17,8 @@ from __future__ import annotations
 import io
 import types
 import zipfile
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -265,3 +267,17 @@ def moto_function(name: str, region: str = REGION) -> Any:
             except Exception:
                 continue
     raise LookupError(f"moto has no function {name} in {region}")
+
+
+def count_calls(clients: Iterable[Any]) -> Counter[str]:
+    """Count the API operations the boto clients call from now on, as `service.Operation`."""
+    calls: Counter[str] = Counter()
+    for client in clients:
+        service = client.meta.service_model.service_name
+
+        def record(model: Any, service: str = service, **_: Any) -> None:
+            calls[f"{service}.{model.name}"] += 1
+
+        # First, so a botocore Stubber answering the call does not hide it.
+        client.meta.events.register_first("before-call.*.*", record)
+    return calls

@@ -13,6 +13,7 @@ import pytest
 from aws_fixtures import (
     SHIPPED_CONFIG,
     Deployment,
+    count_calls,
     create_function,
     deploy_eni_eip,
     deploy_nat,
@@ -335,7 +336,7 @@ def test_undeployed_environment_names_the_missing_function_and_eips(aws: Aws) ->
 
 def test_one_listing_of_enis_for_all_subnets(aws: Aws, dev: Deployment) -> None:
     clients = DoctorClients(aws.ec2, aws.lambda_client)
-    calls = doctor.count_calls(clients)
+    calls = count_calls(clients.all())
 
     doctor.diagnose(clients, PROJECT, shipped_config().environment("dev"))
 

@@ -5,15 +5,20 @@ from __future__ import annotations
 import http.server
 import importlib.util
 import json
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parent.parent / "lambda_src"
+REPO = Path(__file__).resolve().parent.parent
+SRC = REPO / "lambda_src"
 
 
 def load(name: str):
+    """Import a handler the way its Lambda package lays it out: staticip/ importable beside it."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
     spec = importlib.util.spec_from_file_location(f"{name}_handler", SRC / name / "handler.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

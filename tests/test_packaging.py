@@ -5,6 +5,7 @@ A `__pycache__/` written while the tests import a handler (or a person runs it) 
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from pathlib import Path
@@ -71,3 +72,42 @@ def test_staging_keeps_source_and_shared_modules_only(tmp_path):
     files = sorted(str(p.relative_to(staged)) for p in staged.rglob("*") if p.is_file())
     assert files == ["handler.py", "pkg/mod.py", "staticip/enis.py"]
     assert "__pycache__" in EXCLUDED_PATTERNS
+
+
+def _repository_imports(path: Path) -> set[str]:
+    """The repository files a module imports (`staticip/x.py`, and each package's
+    `__init__.py`), read from its import statements."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        modules: list[str] = []
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            # `from staticip import aws` imports a module; `from staticip.aws import x` a name.
+            modules = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        for module in modules:
+            parts = module.split(".")
+            if parts[0] not in ("staticip", "stacks"):
+                continue
+            for i in range(1, len(parts) + 1):
+                package = REPO.joinpath(*parts[:i])
+                if package.is_dir():
+                    found.add(f"{'/'.join(parts[:i])}/__init__.py")
+                elif package.with_suffix(".py").is_file():
+                    found.add(f"{'/'.join(parts[:i])}.py")
+    return found
+
+
+@pytest.mark.parametrize(
+    "source", sorted(p.parent.name for p in (REPO / "lambda_src").glob("*/handler.py"))
+)
+def test_a_package_holds_every_repository_module_its_handler_imports(source):
+    # A handler importing a module its package lacks deploys fine and fails on every invocation.
+    packaged = set(function_module.PACKAGED_MODULES.get(source, ()))
+    needed, todo = set(), [REPO / "lambda_src" / source / "handler.py"]
+    while todo:
+        for module in _repository_imports(todo.pop()) - needed:
+            needed.add(module)
+            todo.append(REPO / module)
+    assert needed <= packaged, f"{source} imports {sorted(needed - packaged)} unpackaged"
+    assert not any(m.startswith("stacks/") for m in needed), "a Lambda must not import cdktf code"

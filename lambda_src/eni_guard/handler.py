@@ -25,7 +25,8 @@ What it never does:
   update ``Failed`` (invocations may still run on the old ENIs).
 
 Deployment package: this file as ``handler.py`` next to
-``staticip/{__init__,aws,eips,enis,guard}.py``.
+``staticip/{__init__,aws,eips,enis,guard,names}.py`` (``stacks/function.py``,
+``PACKAGED_MODULES``).
 AWS calls, and nothing else (the IAM policy allows only these):
 ``lambda:GetFunctionConfiguration``, ``ec2:DescribeNetworkInterfaces``,
 ``ec2:DescribeAddresses``, ``ec2:AssociateAddress``, ``cloudwatch:PutMetricData``.
@@ -45,7 +46,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
 from staticip import aws
-from staticip.eips import AZ_TAG, AllowListedEip, find_allow_listed_eips
+from staticip.eips import AllowListedEip, find_allow_listed_eips
 from staticip.enis import (
     IN_USE,
     LAMBDA_INTERFACE_TYPE,
@@ -56,17 +57,22 @@ from staticip.enis import (
 )
 from staticip.guard import (
     ALLOCATION_IDS_VARIABLE,
+    ENVIRONMENT_VARIABLE,
+    FUNCTION_NAME_VARIABLE,
     HELD_ELSEWHERE_METRIC,
     METRIC_DIMENSION,
     METRIC_NAME,
+    METRIC_NAMESPACE_VARIABLE,
+    PROJECT_VARIABLE,
     UPDATE_FAILED_METRIC,
 )
+from staticip.names import AZ_TAG
 
 ENV_VARIABLES = (
-    "ENVIRONMENT",
-    "PROJECT",
-    "FUNCTION_NAME",
-    "METRIC_NAMESPACE",
+    ENVIRONMENT_VARIABLE,
+    PROJECT_VARIABLE,
+    FUNCTION_NAME_VARIABLE,
+    METRIC_NAMESPACE_VARIABLE,
     ALLOCATION_IDS_VARIABLE,
 )
 # AssociateAddress error codes that mean "the ENI went away since the re-read": Lambda deleted
@@ -124,10 +130,10 @@ class Settings:
                 f"{ALLOCATION_IDS_VARIABLE} must list eipalloc- IDs, got {', '.join(bad)}"
             )
         return cls(
-            environment=values["ENVIRONMENT"],
-            project=values["PROJECT"],
-            function_name=values["FUNCTION_NAME"],
-            metric_namespace=values["METRIC_NAMESPACE"],
+            environment=values[ENVIRONMENT_VARIABLE],
+            project=values[PROJECT_VARIABLE],
+            function_name=values[FUNCTION_NAME_VARIABLE],
+            metric_namespace=values[METRIC_NAMESPACE_VARIABLE],
             allocation_ids=allocation_ids,
         )
 

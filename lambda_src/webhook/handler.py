@@ -3,6 +3,10 @@
 Answers the ALB health check, and acknowledges any other request with a JSON body that names
 the caller's IP as the ALB saw it. Global Accelerator preserves the client IP, so the address the
 ALB appends to `X-Forwarded-For` is the vendor's, the one to compare with their documentation.
+
+Deployment package: this file as `handler.py` next to `staticip/{__init__,names}.py`
+(`stacks/function.py`, `PACKAGED_MODULES`): the health check path is the one the stack gives
+the ALB's target group.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import json
 import os
 from typing import Any
 
-HEALTH_PATH = os.environ.get("HEALTH_PATH", "/health")
+from staticip import names
+
+HEALTH_PATH = os.environ.get("HEALTH_PATH", names.HEALTH_PATH)
 
 
 def caller_ip(headers: dict[str, str]) -> str | None:

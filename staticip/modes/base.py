@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from staticip.names import EGRESS, INGRESS, PRIVATE_TIER
+
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
@@ -28,8 +30,6 @@ if TYPE_CHECKING:
     from staticip.review.model import Finding as ReviewFinding
     from staticip.review.plans import PlanView
 
-EGRESS = "egress"
-INGRESS = "ingress"
 
 ReviewRule = Callable[["PlanView"], "list[ReviewFinding]"]
 
@@ -128,7 +128,7 @@ class EgressMode(Mode):
     """This mode's value of `variant_key`."""
     rejected_variants: Mapping[str, str] = {}
     """Values of `variant_key` refused on purpose -> why (the error says it)."""
-    subnet_tier: str = "private"
+    subnet_tier: str = PRIVATE_TIER
     """`public` or `private`: where the function's subnets are."""
 
     @property

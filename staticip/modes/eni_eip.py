@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from staticip.modes.base import DoctorCheck, DoctorContext, EgressMode, Option, ReviewRule
+from staticip.names import PUBLIC_TIER
 
 if TYPE_CHECKING:
     from stacks.mode_context import EgressContext
@@ -40,7 +41,7 @@ class EniEip(EgressMode):
     name = "eni-eip"
     summary = "dev trick: function in public subnets, one EIP per Hyperplane ENI, no NAT"
     keys = {"eni_guard": "the ENI guard that re-attaches the EIPs (on by default)"}
-    subnet_tier = "public"
+    subnet_tier = PUBLIC_TIER
 
     def services(self, env: EnvironmentConfig) -> Sequence[str]:
         return ("cloudwatch", "cloudtrail") if env.eni_guard.enabled else ()

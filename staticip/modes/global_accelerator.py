@@ -13,6 +13,7 @@ from staticip.modes.base import (
     IngressMode,
     ReviewRule,
 )
+from staticip.names import INGRESS_DNS_NAME_OUTPUT, INGRESS_IPS_OUTPUT
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -106,13 +107,13 @@ class GlobalAccelerator(IngressMode):
         )
         TerraformOutput(
             ctx.stack,
-            "ingress_ips",
+            INGRESS_IPS_OUTPUT,
             value=ingress.ip_addresses,
             description="Give these two static anycast IPs to vendors that call your webhooks",
         )
         TerraformOutput(
             ctx.stack,
-            "ingress_dns_name",
+            INGRESS_DNS_NAME_OUTPUT,
             value=ingress.accelerator.dns_name,
             description="The accelerator's DNS name (resolves to ingress_ips)",
         )

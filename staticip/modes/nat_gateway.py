@@ -39,7 +39,6 @@ class _NatGateway(EgressMode):
         "auto": _AUTO_REASON,
         "regional-auto": _AUTO_REASON,
     }
-    subnet_tier = "private"
 
     def _check_nat(self, ctx: DoctorContext) -> list[Finding]:
         from staticip.doctor_egress import check_nat_gateways

@@ -42,6 +42,7 @@ from staticip.doctor_ingress import (
 from staticip.eips import INGRESS, AllowListedEip, environment_tags, find_allow_listed_eips
 from staticip.findings import ERROR, OK, WARNING, Finding
 from staticip.modes.base import ALB_KEYS, DoctorCheck, DoctorContext, IngressMode
+from staticip.names import INGRESS_DNS_NAME_OUTPUT, INGRESS_IPS_OUTPUT, ips_by_az_output
 from staticip.review.model import DELETE, REPLACE
 from staticip.review.model import WARNING as REVIEW_WARNING
 from staticip.review.model import Finding as ReviewFinding
@@ -627,19 +628,19 @@ class NlbEip(IngressMode):
         )
         TerraformOutput(
             ctx.stack,
-            "ingress_ips",
+            INGRESS_IPS_OUTPUT,
             value=[eips.public_ips[az] for az in sorted(eips.public_ips)],
             description="Give these Elastic IPs to vendors that call your webhooks, sorted by AZ",
         )
         TerraformOutput(
             ctx.stack,
-            "ingress_ips_by_az",
+            ips_by_az_output(INGRESS),
             value=eips.public_ips,
             description="The same ingress IPs, by AZ name",
         )
         TerraformOutput(
             ctx.stack,
-            "ingress_dns_name",
+            INGRESS_DNS_NAME_OUTPUT,
             value=ingress.nlb.dns_name,
             description="The NLB's DNS name (resolves to ingress_ips)",
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from staticip.guard import FUNCTION_NAME_VARIABLE
+from staticip.names import AZ_TAG
 from staticip.review.model import (
     BLOCKER,
     CREATE,
@@ -24,7 +26,7 @@ from staticip.review.plans import PlanView, _first, _has_unknown, _path
 
 def _eip_label(values: Mapping[str, Any]) -> str:
     ip = values.get("public_ip") or "(address unknown)"
-    az = (values.get("tags") or {}).get("staticip:az")
+    az = (values.get("tags") or {}).get(AZ_TAG)
     return f"{ip} ({az})" if az else ip
 
 
@@ -303,7 +305,7 @@ def _eni_gap(plan: PlanView, associations: Sequence[Mapping[str, Any]], function
         plan.action(rc) not in (DELETE, FORGET)
         and _first(plan.after(rc).get("environment") or plan.before(rc).get("environment"))
         .get("variables", {})
-        .get("FUNCTION_NAME")
+        .get(FUNCTION_NAME_VARIABLE)
         == function_name
         for rc in plan.of_type("aws_lambda_function")
     )
