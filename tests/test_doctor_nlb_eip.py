@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_fixtures import tag_spec
+from aws_fixtures import count_calls, tag_spec
 from botocore.stub import Stubber
 from eni_fixtures import REGION, use_fake_aws
 from moto import mock_aws
@@ -40,7 +40,6 @@ NOW = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
 
 
 def environment(certificate: bool = False) -> EnvironmentConfig:
-    # Built directly: the config parser does not know `nlb-eip` yet.
     return EnvironmentConfig(
         name="edge",
         region=REGION,
@@ -76,20 +75,6 @@ class Edge:
         findings = check_nlb_ingress(self.elbv2, self.ec2, PROJECT, self.env)
         self.stubber.assert_no_pending_responses()
         return findings
-
-
-def count_calls(clients: list[Any]) -> Counter[str]:
-    """Every API call of `clients`, as `service.Operation` (first, so the Stubber's answer
-    does not hide it)."""
-    calls: Counter[str] = Counter()
-    for client in clients:
-        service = client.meta.service_model.service_name
-
-        def record(model: Any, service: str = service, **_: Any) -> None:
-            calls[f"{service}.{model.name}"] += 1
-
-        client.meta.events.register_first("before-call.*.*", record)
-    return calls
 
 
 def allocate(ec2: Any, az: str, *, ours: bool = True) -> tuple[str, str]:
