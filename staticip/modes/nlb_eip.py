@@ -3,10 +3,10 @@ environment's allow-listed Elastic IPs in each AZ (`subnet_mapping { subnet_id, 
 }`), TCP listeners on 80 (and 443 with a certificate) forwarding to `alb`-type target groups
 whose one target is an internal ALB, whose `lambda` target group holds the webhook function.
 
-Here: what `staticip doctor` checks (`check_nlb_ingress`) and the `staticip review` rule over a
-plan (`nlb_findings`). The mode's declaration joins them in this module. Like every
-declaration it stays import-light: no CDKTF, and not the `staticip.modes` registry, which
-imports this module.
+Here: the mode's declaration (`NlbEip`, at the end), what `staticip doctor` checks
+(`check_nlb_ingress`) and the `staticip review` rule over a plan (`nlb_findings`). Like every
+declaration it imports no CDKTF at module level (`build` does, when it runs), and not the
+`staticip.modes` registry, which imports this module on first use.
 
 Facts the checks and rules rely on:
 
@@ -57,6 +57,15 @@ from staticip.review.rules import (
 if TYPE_CHECKING:
     from stacks.mode_context import IngressContext
     from staticip.ips import IpsReport
+
+#: The mode's own config key (`NlbEip.options` reads it into `mode_options`).
+REUSE_KEY = "ingress_reuse_eip_allocation_ids"
+
+
+def reused(env: EnvironmentConfig) -> Mapping[str, str]:
+    """AZ name -> the existing allocation the NLB uses there instead of a new EIP."""
+    return env.mode_options.get(REUSE_KEY, {})
+
 
 # --- doctor -------------------------------------------------------------------------------------
 
@@ -112,9 +121,9 @@ def check_nlb_ingress(
                 deploy_fix(env) + ", or check --region/--profile",
             )
         ]
-    # `reuse_eip_allocation_ids` is for egress EIPs only: every ingress EIP is the stack's own,
-    # found by its tags.
-    eips = find_allow_listed_eips(ec2, project, env.name, None, direction=INGRESS)
+    # Reused ingress EIPs are looked up by allocation ID too: they count before the stack's
+    # tags reach them.
+    eips = find_allow_listed_eips(ec2, project, env.name, reused(env), direction=INGRESS)
     ours = {eip.allocation_id for eip in eips}
     # The NLB holding the most allow-listed EIPs is the stack's; another one tagged for the
     # environment is a leftover (an EIP sits on one load balancer at a time).
@@ -528,9 +537,6 @@ def _alb_behind_nlb_findings(plan: PlanView) -> list[ReviewFinding]:
     )
 
 
-REUSE_KEY = "ingress_reuse_eip_allocation_ids"
-
-
 class NlbEip(IngressMode):
     """Our Elastic IPs, one per AZ, on an internet-facing NLB in front of an internal ALB.
     Unlike Global Accelerator's two addresses, the EIPs outlive the load balancer: they are
@@ -551,17 +557,13 @@ class NlbEip(IngressMode):
         return {REUSE_KEY: allocation_ids(r, REUSE_KEY, azs)}
 
     def validate(self, env: EnvironmentConfig, r: TableReader) -> None:
-        shared = set(self.reused(env).values()) & set(env.reuse_eip_allocation_ids.values())
+        shared = set(reused(env).values()) & set(env.reuse_eip_allocation_ids.values())
         if shared:
             raise r.fail(
                 REUSE_KEY,
                 f"{', '.join(sorted(shared))} is also in reuse_eip_allocation_ids; an address "
                 "is either the function's egress IP or the webhook's ingress IP, not both",
             )
-
-    @staticmethod
-    def reused(env: EnvironmentConfig) -> Mapping[str, str]:
-        return env.mode_options.get(REUSE_KEY, {})
 
     def services(self, env: EnvironmentConfig) -> Sequence[str]:
         return ("elbv2",)
@@ -584,7 +586,7 @@ class NlbEip(IngressMode):
         from staticip.ips import eips_from_aws
 
         azs = tuple(sorted(env.azs))
-        eips_from_aws(report, clients["ec2"], project, env, INGRESS, azs, self.reused(env))
+        eips_from_aws(report, clients["ec2"], project, env, INGRESS, azs, reused(env))
 
     def ips_from_outputs(
         self, report: IpsReport, values: Mapping[str, Any], env: EnvironmentConfig
@@ -607,7 +609,7 @@ class NlbEip(IngressMode):
                 name=f"{ctx.name}-ingress",
                 azs=tuple(sorted(env.azs)),
                 protect=env.protect_ips,
-                reuse_allocation_ids=self.reused(env),
+                reuse_allocation_ids=reused(env),
                 environment_tags=ctx.default_tags,
                 direction=INGRESS,
             ),
