@@ -458,3 +458,24 @@ def test_doctor_finds_the_mode_in_the_registry_and_runs_its_checks(edge: Edge) -
     assert checks == ["function", NLB, INGRESS_EIP, LISTENER, NLB_TARGET, ALB, TARGET]
     # The webhook is not deployed in moto here: the one problem is that, named.
     assert [(f.severity, f.check) for f in problems(findings)] == [(ERROR, "function")]
+
+
+def test_a_reused_ingress_eip_counts_before_the_stack_tagged_it(edge: Edge) -> None:
+    """`ingress_reuse_eip_allocation_ids`: the address is someone else's until the stack's
+    `aws_ec2_tag`s land, so doctor also looks it up by allocation ID."""
+    import dataclasses
+
+    from staticip.modes.nlb_eip import REUSE_KEY
+
+    untagged = edge.ec2.allocate_address(Domain="vpc")
+    edge.eips["us-east-1b"] = (untagged["AllocationId"], untagged["PublicIp"])
+    edge.env = dataclasses.replace(
+        edge.env, mode_options={REUSE_KEY: {"us-east-1b": untagged["AllocationId"]}}
+    )
+    stub(edge)
+
+    findings = edge.check()
+
+    assert problems(findings) == []
+    (on_b,) = [f for f in of(findings, INGRESS_EIP) if f.subject == "us-east-1b"]
+    assert untagged["PublicIp"] in on_b.what
