@@ -29,6 +29,7 @@ from staticip.names import (
     EGRESS,
     EGRESS_IPS_OUTPUT,
     INGRESS,
+    PRIVATE_TIER,
     environment_tags,
     function_security_group_name,
     ips_by_az_output,
@@ -184,9 +185,8 @@ class EnvironmentStack(TerraformStack):
             name=function_security_group_name(self.project, env.name),
             vpc_id=network.vpc.id,
         )
-        subnets = (
-            network.private_subnets if mode.subnet_tier == "private" else network.public_subnets
-        )
+        private = mode.subnet_tier == PRIVATE_TIER
+        subnets = network.private_subnets if private else network.public_subnets
         probe = Function(
             self,
             "egress-probe",
