@@ -86,7 +86,9 @@ class Alternatives:
 
 
 def price_stack(stack: Stack, prices: Prices) -> list[LineItem]:
-    """Line items for the billable resources of a synthesized stack (`cdk.tf.json`)."""
+    """Line items for the billable resources of a synthesized stack (`cdk.tf.json`): the
+    addresses, load balancers and prefix lists any mode may have, and the modes' own
+    (`Mode.price_rules`)."""
     res, data = stack.get("resource", {}), stack.get("data", {})
     items: list[LineItem] = []
 
@@ -113,46 +115,10 @@ def price_stack(stack: Stack, prices: Prices) -> list[LineItem]:
             )
         )
 
-    gateways = list(res.get("aws_nat_gateway", {}).values())
-    nats = sum(1 for nat in gateways if nat.get("availability_mode", "zonal") == "zonal")
-    regional_azs = sum(
-        len(nat.get("availability_zone_address", []))
-        for nat in gateways
-        if nat.get("availability_mode") == "regional"
-    )
-    if regional_azs:
-        # Billed per AZ it is active in; in manual mode that is the AZs given an address.
-        items.append(
-            LineItem(
-                "NAT Gateway (regional), per AZ",
-                regional_azs,
-                regional_azs * prices.monthly(prices.regional_nat_per_az_hour),
-                prices.regional_nat_per_gb,
-                "one gateway; per-GB: data processed",
-            )
-        )
-    if nats:
-        items.append(
-            LineItem(
-                "NAT Gateway",
-                nats,
-                nats * prices.monthly(prices.nat_gateway_per_hour),
-                prices.nat_gateway_per_gb,
-                "per-GB: data processed",
-            )
-        )
-
-    accelerators = len(res.get("aws_globalaccelerator_accelerator", {}))
-    if accelerators:
-        items.append(
-            LineItem(
-                "Global Accelerator",
-                accelerators,
-                accelerators * prices.monthly(prices.global_accelerator_per_hour),
-                prices.global_accelerator_per_gb,
-                f"per-GB: DT-Premium {prices.global_accelerator_route}; 2 anycast IPs included",
-            )
-        )
+    # What only some modes build (NAT Gateways, an accelerator) each mode prices itself; a
+    # stack's resources say which are there, so every registered mode's rule reads them.
+    for rule in modes.price_rules():
+        items += rule(res, prices)
 
     for kind, label, per_hour, per_lcu in (
         ("application", "ALB", prices.alb_per_hour, prices.alb_per_lcu_hour),

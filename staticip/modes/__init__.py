@@ -12,7 +12,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Mapping, Sequence
 
-from staticip.modes.base import EGRESS, INGRESS, EgressMode, IngressMode, Mode, ReviewRule
+from staticip.modes.base import (
+    EGRESS,
+    INGRESS,
+    EgressMode,
+    IngressMode,
+    Mode,
+    PriceRule,
+    ReviewRule,
+)
 
 NONE = "none"
 
@@ -104,6 +112,11 @@ def mode_keys() -> Mapping[str, tuple[Mode, ...]]:
     return keys
 
 
+def price_rules() -> tuple[PriceRule, ...]:
+    """Every registered mode's price rules, each once."""
+    return tuple(dict.fromkeys(rule for mode in all_modes() for rule in mode.price_rules))
+
+
 def review_rules() -> tuple[ReviewRule, ...]:
     """Every registered mode's review rules, each once."""
     return tuple(dict.fromkeys(rule for mode in all_modes() for rule in mode.review_rules))
@@ -125,6 +138,7 @@ __all__ = [
     "ingress_modes",
     "ingress_names",
     "mode_keys",
+    "price_rules",
     "review_rules",
     "variants",
 ]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from stacks.mode_context import EgressContext, IngressContext
     from staticip.config import EnvironmentConfig, TableReader
+    from staticip.cost import LineItem
     from staticip.findings import Finding
     from staticip.ips import IpsReport
     from staticip.prices import Prices
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 
 ReviewRule = Callable[["PlanView"], "list[ReviewFinding]"]
+PriceRule = Callable[[Mapping[str, Any], "Prices"], "list[LineItem]"]
 
 #: The keys of an ingress mode with an ALB in front of the webhook.
 ALB_KEYS: Mapping[str, str] = {
@@ -94,6 +96,10 @@ class Mode:
     do."""
     min_azs: int = 1
     min_azs_reason: str = ""
+    price_rules: Sequence[PriceRule] = ()
+    """Line items for `cost` and `review` from a stack's `resource` table (by type), for
+    what this mode builds that no other mode does; as with `review_rules`, every registered
+    mode's run over every stack."""
     review_rules: Sequence[ReviewRule] = ()
     """Rules over a `terraform show -json` plan. A plan does not say which mode produced it
     (and a mode change plans both), so `review` runs every registered mode's rules."""

@@ -20,8 +20,28 @@ if TYPE_CHECKING:
 
     from stacks.mode_context import IngressContext
     from staticip.config import EnvironmentConfig
+    from staticip.cost import LineItem
     from staticip.findings import Finding
     from staticip.ips import IpsReport
+    from staticip.prices import Prices
+
+
+def price_accelerator(resources: Mapping[str, Any], prices: Prices) -> list[LineItem]:
+    """Hourly per accelerator (its two anycast IPs included), and the DT-Premium per GB."""
+    from staticip.cost import LineItem
+
+    accelerators = len(resources.get("aws_globalaccelerator_accelerator", {}))
+    if not accelerators:
+        return []
+    return [
+        LineItem(
+            "Global Accelerator",
+            accelerators,
+            accelerators * prices.monthly(prices.global_accelerator_per_hour),
+            prices.global_accelerator_per_gb,
+            f"per-GB: DT-Premium {prices.global_accelerator_route}; 2 anycast IPs included",
+        )
+    ]
 
 
 def _accelerator(ctx: DoctorContext) -> list[Finding]:
@@ -39,6 +59,7 @@ class GlobalAccelerator(IngressMode):
     keys = ALB_KEYS
     min_azs = 2
     min_azs_reason = "an ALB needs subnets in at least 2 AZs; use 2 or more"
+    price_rules = (price_accelerator,)
 
     def services(self, env: EnvironmentConfig) -> Sequence[str]:
         return ("elbv2", "globalaccelerator")

@@ -4,13 +4,14 @@ chosen by `nat`: `per-az`, `single` and `regional` (one declaration each)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from staticip.modes.base import DoctorCheck, DoctorContext, EgressMode, Option, ReviewRule
 
 if TYPE_CHECKING:
     from stacks.mode_context import EgressContext
     from staticip.config import EnvironmentConfig
+    from staticip.cost import LineItem
     from staticip.findings import Finding
     from staticip.prices import Prices
 
@@ -20,6 +21,48 @@ _AUTO_REASON = (
     "is not offered: an auto-mode regional NAT Gateway adds addresses AWS allocates under load,"
     " which breaks allow-lists; use 'regional' (manual mode, one allow-listed EIP per AZ)"
 )
+
+
+def price_nat_gateways(resources: Mapping[str, Any], prices: Prices) -> list[LineItem]:
+    """Zonal NAT Gateways (`per-az`, `single`): hourly each, and data processed per GB."""
+    from staticip.cost import LineItem
+
+    gateways = resources.get("aws_nat_gateway", {}).values()
+    nats = sum(1 for nat in gateways if nat.get("availability_mode", "zonal") == "zonal")
+    if not nats:
+        return []
+    return [
+        LineItem(
+            "NAT Gateway",
+            nats,
+            nats * prices.monthly(prices.nat_gateway_per_hour),
+            prices.nat_gateway_per_gb,
+            "per-GB: data processed",
+        )
+    ]
+
+
+def price_regional_nat_gateway(resources: Mapping[str, Any], prices: Prices) -> list[LineItem]:
+    """A regional NAT Gateway is billed per AZ it is active in; in manual mode that is the
+    AZs given an address."""
+    from staticip.cost import LineItem
+
+    regional_azs = sum(
+        len(nat.get("availability_zone_address", []))
+        for nat in resources.get("aws_nat_gateway", {}).values()
+        if nat.get("availability_mode") == "regional"
+    )
+    if not regional_azs:
+        return []
+    return [
+        LineItem(
+            "NAT Gateway (regional), per AZ",
+            regional_azs,
+            regional_azs * prices.monthly(prices.regional_nat_per_az_hour),
+            prices.regional_nat_per_gb,
+            "one gateway; per-GB: data processed",
+        )
+    ]
 
 
 def _routes(ctx: DoctorContext) -> list[Finding]:
@@ -52,6 +95,8 @@ class _NatGateway(EgressMode):
         from staticip.doctor_egress import NAT, ROUTE
 
         return (DoctorCheck(NAT, self._check_nat), DoctorCheck(ROUTE, _routes))
+
+    price_rules = (price_nat_gateways,)
 
     @property
     def review_rules(self) -> Sequence[ReviewRule]:
@@ -125,6 +170,8 @@ class RegionalNatGateway(_NatGateway):
             ctx.clients["ec2"], ctx.project, ctx.env, ctx.facts["eips"], ctx.facts["subnet_az"]
         )
         return found
+
+    price_rules = (price_regional_nat_gateway,)
 
     @property
     def review_rules(self) -> Sequence[ReviewRule]:
