@@ -20,6 +20,7 @@ from stacks.provider_bindings import (
     SkipPackageInitFinder,
     eager_requested,
 )
+from staticip.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 AWS = "cdktf_cdktf_provider_aws"
@@ -170,4 +171,6 @@ def test_lazy_and_eager_bindings_synthesize_the_same_bytes(tmp_path):
         # Manifests, stack metadata and every asset file (zip members included) as well.
         assert sorted(lazy) == sorted(eager)
         assert [k for k in lazy if lazy[k] != eager[k]] == []
-    assert compared == 3 + 4  # shipped: dev, prod, ingress; user: staging, webhooks, dev, dev3
+    # Every environment of both files: every mode but the regional NAT (which needs a newer
+    # provider than the mirror's for its own checks, not for this comparison) is among them.
+    assert compared == sum(len(load_config(c).environments) for c in configs)
