@@ -171,6 +171,5 @@ def test_lazy_and_eager_bindings_synthesize_the_same_bytes(tmp_path):
         # Manifests, stack metadata and every asset file (zip members included) as well.
         assert sorted(lazy) == sorted(eager)
         assert [k for k in lazy if lazy[k] != eager[k]] == []
-    # Every environment of both files: every mode but the regional NAT (which needs a newer
-    # provider than the mirror's for its own checks, not for this comparison) is among them.
+    # Every environment of both files (the user file has every mode but the regional NAT).
     assert compared == sum(len(load_config(c).environments) for c in configs)
