@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformOutput, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_eip import DataAwsEip
 from cdktf_cdktf_provider_aws.ec2_tag import Ec2Tag
 from cdktf_cdktf_provider_aws.eip import Eip
 from constructs import Construct
 
-from staticip.names import ALLOW_LISTED_TAG, AZ_TAG, DIRECTION_TAG, EGRESS
+from staticip.names import (
+    ALLOW_LISTED_TAG,
+    AZ_TAG,
+    DIRECTION_TAG,
+    EGRESS,
+    ips_by_az_output,
+    ips_output,
+)
 
 
 @dataclass(frozen=True)
@@ -66,3 +73,19 @@ class ElasticIps(Construct):
                 lifecycle=TerraformResourceLifecycle(prevent_destroy=props.protect),
             )
             self.allocation_ids[az], self.public_ips[az] = eip.allocation_id, eip.public_ip
+
+    def add_outputs(self, stack: Construct, direction: str, description: str) -> None:
+        """Outputs of `stack` for vendors: `<direction>_ips`, the addresses sorted by AZ name
+        (`description` says what to do with them), and `<direction>_ips_by_az`."""
+        TerraformOutput(
+            stack,
+            ips_output(direction),
+            value=[self.public_ips[az] for az in sorted(self.public_ips)],
+            description=description,
+        )
+        TerraformOutput(
+            stack,
+            ips_by_az_output(direction),
+            value=self.public_ips,
+            description="The same allow-listed IPs, by AZ name",
+        )

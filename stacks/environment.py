@@ -27,12 +27,10 @@ from staticip.config import EnvironmentConfig, FunctionConfig
 from staticip.modes import EgressMode, IngressMode
 from staticip.names import (
     EGRESS,
-    EGRESS_IPS_OUTPUT,
     INGRESS,
     PRIVATE_TIER,
     environment_tags,
     function_security_group_name,
-    ips_by_az_output,
     prefix_list_id_output,
     prefix_list_name,
     resource_prefix,
@@ -206,18 +204,10 @@ class EnvironmentStack(TerraformStack):
                 allocation_ids=eips.allocation_ids,
             )
         )
-        TerraformOutput(
+        eips.add_outputs(
             self,
-            EGRESS_IPS_OUTPUT,
-            value=[eips.public_ips[az] for az in sorted(eips.public_ips)],
-            description=f"Allow-list these: every egress IP of {env.function.name},"
-            " sorted by AZ name",
-        )
-        TerraformOutput(
-            self,
-            ips_by_az_output(EGRESS),
-            value=eips.public_ips,
-            description="The same allow-listed IPs, by AZ name",
+            EGRESS,
+            f"Allow-list these: every egress IP of {env.function.name}, sorted by AZ name",
         )
         if env.prefix_list:
             self._prefix_list_output(EGRESS, eips.public_ips)

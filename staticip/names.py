@@ -100,9 +100,15 @@ HEALTH_PATH = "/health"
 
 # --- Terraform ----------------------------------------------------------------------------------
 
-EGRESS_IPS_OUTPUT = "egress_ips"
-INGRESS_IPS_OUTPUT = "ingress_ips"
 INGRESS_DNS_NAME_OUTPUT = "ingress_dns_name"
+
+
+def ips_output(direction: str) -> str:
+    """The output holding a direction's IPs as a list (`egress_ips`, `ingress_ips`)."""
+    return f"{direction}_ips"
+
+
+INGRESS_IPS_OUTPUT = ips_output(INGRESS)
 
 
 def ips_by_az_output(direction: str) -> str:

@@ -42,7 +42,7 @@ from staticip.doctor_ingress import (
 from staticip.eips import INGRESS, AllowListedEip, environment_tags, find_allow_listed_eips
 from staticip.findings import ERROR, OK, WARNING, Finding
 from staticip.modes.base import ALB_KEYS, DoctorCheck, DoctorContext, IngressMode
-from staticip.names import INGRESS_DNS_NAME_OUTPUT, INGRESS_IPS_OUTPUT, ips_by_az_output
+from staticip.names import INGRESS_DNS_NAME_OUTPUT
 from staticip.review.model import DELETE, REPLACE
 from staticip.review.model import WARNING as REVIEW_WARNING
 from staticip.review.model import Finding as ReviewFinding
@@ -60,6 +60,11 @@ if TYPE_CHECKING:
 
 #: The mode's own config key (`NlbEip.options` reads it into `mode_options`).
 REUSE_KEY = "ingress_reuse_eip_allocation_ids"
+
+
+def ingress_azs(env: EnvironmentConfig) -> tuple[str, ...]:
+    """The AZs holding an ingress EIP: every AZ of the environment, sorted by name."""
+    return tuple(sorted(env.azs))
 
 
 def reused(env: EnvironmentConfig) -> Mapping[str, str]:
@@ -221,7 +226,7 @@ def _address_findings(
             by_az.setdefault(eip.az, eip)
     zones = {zone.get("ZoneName", "?"): zone for zone in nlb.get("AvailabilityZones") or []}
     findings = []
-    for az in sorted(env.azs):
+    for az in ingress_azs(env):
         wanted = by_az.get(az)
         listed = (
             f"the vendors' allow-list has {wanted.public_ip} ({wanted.allocation_id})"
@@ -585,15 +590,14 @@ class NlbEip(IngressMode):
     ) -> None:
         from staticip.ips import eips_from_aws
 
-        azs = tuple(sorted(env.azs))
-        eips_from_aws(report, clients["ec2"], project, env, INGRESS, azs, reused(env))
+        eips_from_aws(report, clients["ec2"], project, env, INGRESS, ingress_azs(env), reused(env))
 
     def ips_from_outputs(
         self, report: IpsReport, values: Mapping[str, Any], env: EnvironmentConfig
     ) -> None:
         from staticip.ips import ips_by_az_from_outputs
 
-        ips_by_az_from_outputs(report, values, INGRESS, tuple(sorted(env.azs)))
+        ips_by_az_from_outputs(report, values, INGRESS, ingress_azs(env))
 
     def build(self, ctx: IngressContext) -> Mapping[str, str]:
         from cdktf import TerraformOutput
@@ -607,7 +611,7 @@ class NlbEip(IngressMode):
             "ingress-ips",
             ElasticIpsProps(
                 name=f"{ctx.name}-ingress",
-                azs=tuple(sorted(env.azs)),
+                azs=ingress_azs(env),
                 protect=env.protect_ips,
                 reuse_allocation_ids=reused(env),
                 environment_tags=ctx.default_tags,
@@ -628,17 +632,10 @@ class NlbEip(IngressMode):
                 access_logs_bucket=env.alb_access_logs_bucket,
             ),
         )
-        TerraformOutput(
+        eips.add_outputs(
             ctx.stack,
-            INGRESS_IPS_OUTPUT,
-            value=[eips.public_ips[az] for az in sorted(eips.public_ips)],
-            description="Give these Elastic IPs to vendors that call your webhooks, sorted by AZ",
-        )
-        TerraformOutput(
-            ctx.stack,
-            ips_by_az_output(INGRESS),
-            value=eips.public_ips,
-            description="The same ingress IPs, by AZ name",
+            INGRESS,
+            "Give these Elastic IPs to vendors that call your webhooks, sorted by AZ",
         )
         TerraformOutput(
             ctx.stack,
