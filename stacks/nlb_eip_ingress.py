@@ -35,6 +35,7 @@ from stacks.webhook_alb import (
     WebhookAlb,
     WebhookAlbProps,
     lb_name,
+    listener_ports,
 )
 
 #: Seconds an NLB health check waits for /health through the ALB; a Lambda cold start can take
@@ -95,7 +96,7 @@ class NlbEipIngress(Construct):
                 f"NlbEipIngress {props.name}: the ALB needs subnets in at least two AZs, "
                 f"got {alb_subnet_ids}"
             )
-        ports = [80, 443] if props.certificate_arn is not None else [80]
+        ports = listener_ports(props.certificate_arn)
 
         self.nlb_security_group = SecurityGroup(
             self,

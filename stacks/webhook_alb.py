@@ -34,6 +34,12 @@ HEALTH_CHECK_PATH = HEALTH_PATH
 LB_NAME_MAX = 32
 
 
+def listener_ports(certificate_arn: str | None) -> list[int]:
+    """The ports the webhook answers on: 80, and 443 when there is a certificate (80 then
+    redirects). Whatever sits in front (accelerator, NLB) listens on the same ones."""
+    return [80, 443] if certificate_arn is not None else [80]
+
+
 def lb_name(name: str, suffix: str = "") -> str:
     """`name` cut so that `name + suffix` fits AWS's 32 characters for load balancer and target
     group names, which must not end with a hyphen."""
@@ -97,7 +103,7 @@ class WebhookAlb:
 
     def __init__(self, scope: Construct, props: WebhookAlbProps) -> None:
         self.https = props.certificate_arn is not None
-        self.ports: list[int] = [80, 443] if self.https else [80]
+        self.ports = listener_ports(props.certificate_arn)
         short = lb_name(props.name)
         reach = "internal" if props.internal else "public"
 
@@ -178,27 +184,17 @@ class WebhookAlb:
                 certificate_arn=props.certificate_arn,
                 default_action=forward,
             )
-            self.listeners[80] = LbListener(
-                scope,
-                "http",
-                load_balancer_arn=self.alb.arn,
-                port=80,
-                protocol="HTTP",
-                default_action=[
-                    LbListenerDefaultAction(
-                        type="redirect",
-                        redirect=LbListenerDefaultActionRedirect(
-                            port="443", protocol="HTTPS", status_code="HTTP_301"
-                        ),
-                    )
-                ],
-            )
-        else:
-            self.listeners[80] = LbListener(
-                scope,
-                "http",
-                load_balancer_arn=self.alb.arn,
-                port=80,
-                protocol="HTTP",
-                default_action=forward,
-            )
+        redirect = LbListenerDefaultAction(
+            type="redirect",
+            redirect=LbListenerDefaultActionRedirect(
+                port="443", protocol="HTTPS", status_code="HTTP_301"
+            ),
+        )
+        self.listeners[80] = LbListener(
+            scope,
+            "http",
+            load_balancer_arn=self.alb.arn,
+            port=80,
+            protocol="HTTP",
+            default_action=[redirect] if self.https else forward,
+        )
