@@ -7,7 +7,7 @@ are the same whichever command hit the problem.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import boto3
@@ -195,6 +195,11 @@ def paginate(client: BaseClient, operation: str, key: str, **params: Any) -> lis
         for page in client.get_paginator(operation).paginate(**params)
         for item in page.get(key, [])
     ]
+
+
+def by_service(clients: Iterable[BaseClient | None]) -> dict[str, BaseClient]:
+    """The clients given (None skipped) by boto3 service name: what a mode's checks look up."""
+    return {c.meta.service_model.service_name: c for c in clients if c is not None}
 
 
 def tags(resource: Mapping[str, Any]) -> dict[str, str]:

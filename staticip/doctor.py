@@ -95,10 +95,6 @@ class DoctorClients:
             globalaccelerator=client("globalaccelerator"),
         )
 
-    def by_service(self) -> dict[str, BaseClient]:
-        """The clients there are, by boto3 service name."""
-        return {client.meta.service_model.service_name: client for client in self.all()}
-
     def all(self) -> list[BaseClient]:
         clients = (
             self.ec2,
@@ -135,7 +131,7 @@ def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> li
     """Every finding for the environment, in check order: the checks every egress mode
     shares (EIPs, function, VPC config), then each mode's own (`Mode.doctor_checks`)."""
     c = _Collector(env)
-    ctx = DoctorContext(project, env, clients.by_service())
+    ctx = DoctorContext(project, env, aws.by_service(clients.all()))
     egress = env.egress_mode
     if egress is not None:
         ec2 = clients.ec2

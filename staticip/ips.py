@@ -115,10 +115,6 @@ class IpsClients:
             else None,
         )
 
-    def by_service(self) -> dict[str, BaseClient]:
-        clients = (self.ec2, self.sts, self.globalaccelerator)
-        return {c.meta.service_model.service_name: c for c in clients if c is not None}
-
 
 # --- from AWS ------------------------------------------------------------------------------------
 
@@ -140,7 +136,8 @@ def from_aws(clients: IpsClients, project: str, env: EnvironmentConfig) -> IpsRe
             env.reuse_eip_allocation_ids,
         )
     if env.ingress_mode is not None:
-        env.ingress_mode.ips_from_aws(report, clients.by_service(), project, env)
+        by_service = aws.by_service((clients.ec2, clients.sts, clients.globalaccelerator))
+        env.ingress_mode.ips_from_aws(report, by_service, project, env)
     if env.prefix_list:
         report.prefix_lists = _prefix_lists(clients.ec2, project, env)
         expected = {EGRESS: env.egress != "none", INGRESS: env.ingress != "none"}
