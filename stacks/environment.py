@@ -28,7 +28,6 @@ from staticip.modes import EgressMode, IngressMode
 from staticip.names import (
     EGRESS,
     INGRESS,
-    PRIVATE_TIER,
     environment_tags,
     function_security_group_name,
     prefix_list_id_output,
@@ -183,8 +182,7 @@ class EnvironmentStack(TerraformStack):
             name=function_security_group_name(self.project, env.name),
             vpc_id=network.vpc.id,
         )
-        private = mode.subnet_tier == PRIVATE_TIER
-        subnets = network.private_subnets if private else network.public_subnets
+        subnets = network.private_subnets if env.needs_private_subnets else network.public_subnets
         probe = Function(
             self,
             "egress-probe",

@@ -90,3 +90,25 @@ def test_a_registered_mode_is_parsed_priced_and_keyed_without_other_changes(
     )
     with pytest.raises(ConfigError, match="'edge', key 'proxy_size': 0 is out of range"):
         load_config(bad)
+
+
+@pytest.mark.parametrize(
+    ("nat", "azs", "option"),
+    [
+        ("per-az", 2, "nat-gateway per-az"),
+        ("regional", 2, "nat-gateway regional"),
+        ("single", 2, "nat-gateway single"),
+        # One AZ: every layout is one gateway and one EIP, and that block lists only single.
+        ("per-az", 1, "nat-gateway single"),
+        ("regional", 1, "nat-gateway single"),
+        ("single", 1, "nat-gateway single"),
+    ],
+)
+def test_each_nat_layout_names_its_cost_line(write_config, nat, azs, option):
+    path = write_config(
+        f'[environments.prod]\negress = "nat-gateway"\nnat = "{nat}"\n'
+        f'vpc_cidr = "10.0.0.0/16"\naz_count = {azs}\n'
+    )
+    env = load_config(path).environment("prod")
+    assert current_option(env) == option
+    assert option in [o.name for o in egress_options(azs, load_prices())]

@@ -91,6 +91,11 @@ class _NatGateway(EgressMode):
         )
         return found
 
+    def cost_option_name(self, env: EnvironmentConfig) -> str:
+        # In one AZ every layout is one gateway and one EIP: the block for one AZ lists only
+        # the single NAT (per-az and regional offer no line there).
+        return self.label if len(env.azs) > 1 else SingleNatGateway().label
+
     def doctor_checks(self, env: EnvironmentConfig) -> Sequence[DoctorCheck]:
         from staticip.doctor_egress import NAT, ROUTE
 
@@ -136,9 +141,6 @@ class PerAzNatGateway(_NatGateway):
             prices.nat_gateway_per_gb,
             f"{az_count} NAT Gateways + {az_count} EIPs; survives an AZ outage",
         )
-
-    def cost_option_name(self, env: EnvironmentConfig) -> str:
-        return self.label if len(env.azs) > 1 else SingleNatGateway().label
 
 
 class SingleNatGateway(_NatGateway):
@@ -190,10 +192,6 @@ class RegionalNatGateway(_NatGateway):
             f"1 regional NAT Gateway active in {az_count} AZs + {az_count} EIPs; survives"
             " an AZ outage",
         )
-
-    def cost_option_name(self, env: EnvironmentConfig) -> str:
-        # In one AZ a regional gateway costs what a single NAT does; that block lists only it.
-        return self.label if len(env.azs) > 1 else SingleNatGateway().label
 
     def build(self, ctx: EgressContext) -> None:
         from stacks.regional_nat_gateway import RegionalNatGatewayEgress, RegionalNatGatewayProps
