@@ -11,5 +11,7 @@ from staticip.config import Config
 def build_app(config: Config, outdir: str) -> App:
     app = App(outdir=outdir)
     for env in config.environments:
-        EnvironmentStack(app, EnvironmentStackProps(project=config.project, env=env))
+        EnvironmentStack(
+            app, EnvironmentStackProps(project=config.project, env=env, config_path=config.path)
+        )
     return app

@@ -26,8 +26,11 @@ class EniEipProps:
 
     region: str
     function: LambdaFunction
-    """The deployed function. Only its ARN is read, through `terraform_data` (see below)."""
-    function_name: str
+    """The anchor function (the probe, else the first declared function). Only its ARN is
+    read, through `terraform_data` (see below)."""
+    function_names: Sequence[str]
+    """Every function with the subnet + security-group set, as literals: the resolver reads
+    their states (waiting while one is Pending, failing fast when none is Active)."""
     environment: str
     """Named in the resolver's errors (e.g. `staticip wake <environment>`)."""
     subnet_ids: Mapping[str, str]
@@ -53,13 +56,14 @@ class EniEipAssociations(Construct):
     `aws_eip_association` forces replacement, so a deferred lookup means the EIP comes off the
     ENI during the apply. The lookup therefore references one `terraform_data` per AZ and no
     other resource (literals and the role variable only). Its `input` is what decides which ENI
-    Lambda uses: the function's ARN, that AZ's subnet and the security-group set (and the AZ's
-    allocation ID, which the resolver prefers ENIs by). A code, memory, tag or environment
-    change of the function leaves that input as it was, so the lookup is read at plan time and
-    the association stays; a new subnet, another security group or a replaced function changes
-    the input, and `terraform_data` (which references the function) is updated after the
-    function, so the lookup is read after Lambda made the new ENIs. Adding an AZ defers only the
-    new AZ's lookup.
+    Lambda uses: the anchor function's ARN, that AZ's subnet and the security-group set (and the
+    AZ's allocation ID, which the resolver prefers ENIs by). A code, memory, tag or environment
+    change of any function leaves that input as it was, so the lookup is read at plan time and
+    the association stays; a new subnet, another security group or a replaced anchor changes
+    the input, and `terraform_data` (which references the anchor) is updated after it, so the
+    lookup is read after Lambda made the new ENIs. Adding an AZ defers only the new AZ's lookup.
+    The other functions are named in the query as literals: adding or removing one changes
+    the query, which Terraform reads at plan time like any other argument it knows.
 
     **What runs.** `staticip/resolve-enis.sh` with `staticip/enis.py` beside it, shipped as an
     asset in the stack directory, so the JSON names no path of the machine that synthesized it.
@@ -99,7 +103,7 @@ class EniEipAssociations(Construct):
                 program=program,
                 query={
                     "region": props.region,
-                    "function_name": props.function_name,
+                    "function_names": ",".join(props.function_names),
                     "environment": props.environment,
                     "subnet_ids": Fn.lookup(inputs.output, "subnet_id"),
                     "security_group_ids": Fn.lookup(inputs.output, "security_group_ids"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from cdktf import Fn, TerraformResource
@@ -22,15 +22,14 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.eip_association import EipAssociation
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
-from stacks.function import Function, FunctionProps
+from stacks.function import Function, FunctionProps, builtin_code
 from staticip.guard import (
     ALLOCATION_IDS_VARIABLE,
     ENVIRONMENT_VARIABLE,
-    FUNCTION_NAME_VARIABLE,
+    FUNCTION_NAMES_VARIABLE,
     METRIC_DIMENSION,
     METRIC_NAME,
     METRIC_NAMESPACE_VARIABLE,
@@ -57,8 +56,9 @@ class EniGuardProps:
     project: str
     region: str
     vpc_id: str
-    function: LambdaFunction
-    """The egress function whose ENIs carry the EIPs."""
+    function_names: Sequence[str]
+    """The environment's egress functions (the anchor first), whose shared ENIs carry the
+    EIPs: the guard holds off while any of them is being updated."""
     subnet_ids: Mapping[str, str]
     """AZ name -> the function's subnet there; only ENIs created there trigger the guard."""
     associations: Mapping[str, EipAssociation]
@@ -107,7 +107,7 @@ class EniGuard(Construct):
             "function",
             FunctionProps(
                 name=guard_function_name(props.project, props.environment),
-                source="eni_guard",
+                code=builtin_code("eni_guard"),
                 # Room to wait out a function update it was triggered in the middle of.
                 timeout_seconds=180,
                 memory_mb=128,
@@ -121,7 +121,7 @@ class EniGuard(Construct):
                 environment={
                     ENVIRONMENT_VARIABLE: props.environment,
                     PROJECT_VARIABLE: props.project,
-                    FUNCTION_NAME_VARIABLE: props.function.function_name,
+                    FUNCTION_NAMES_VARIABLE: ",".join(props.function_names),
                     METRIC_NAMESPACE_VARIABLE: props.metric_namespace,
                     # The EIPs the stack associates, read from the associations themselves: the
                     # guard moves only these, and ranks ENIs with exactly the allocation IDs
@@ -133,13 +133,13 @@ class EniGuard(Construct):
         partition = DataAwsPartition(self, "partition").partition
         account = DataAwsCallerIdentity(self, "account").account_id
         ec2_arn = f"arn:{partition}:ec2:{props.region}:{account}"
-        # Built from the configured name, not `function.arn`: a data source that references the
+        # Built from the configured names, not `function.arn`: a data source that references a
         # function is read only at apply time whenever the function changes (every code deploy),
         # which would show this policy as changing in every pull-request plan.
-        function_arn = (
-            f"arn:{partition}:lambda:{props.region}:{account}:function:"
-            f"{props.function.function_name_input}"
-        )
+        function_arns = [
+            f"arn:{partition}:lambda:{props.region}:{account}:function:{name}"
+            for name in props.function_names
+        ]
         guarded: list[TerraformResource] = [self.guard.function]
         guarded.append(
             IamRolePolicy(
@@ -147,7 +147,7 @@ class EniGuard(Construct):
                 "permissions",
                 name="eni-guard",
                 role=self.guard.role.id,
-                policy=self._read_policy(props, function_arn),
+                policy=self._read_policy(props, function_arns),
             )
         )
         for az in sorted(props.associations):
@@ -319,7 +319,7 @@ class EniGuard(Construct):
             ok_actions=actions,
         )
 
-    def _read_policy(self, props: EniGuardProps, function_arn: str) -> str:
+    def _read_policy(self, props: EniGuardProps, function_arns: Sequence[str]) -> str:
         document = DataAwsIamPolicyDocument(
             self,
             "policy",
@@ -331,9 +331,9 @@ class EniGuard(Construct):
                     ["*"],
                 ),
                 _allow(
-                    "ReadTheEgressFunction",
+                    "ReadTheEgressFunctions",
                     ["lambda:GetFunctionConfiguration"],
-                    [function_arn],
+                    list(function_arns),
                 ),
                 _allow(
                     "OwnMetricNamespaceOnly",

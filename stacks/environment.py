@@ -1,13 +1,16 @@
-"""One environment as one CDKTF stack: the network, the function(s), and what the
-environment's modes build (`staticip.modes`), plus the outputs every mode shares."""
+"""One environment as one CDKTF stack: the network, the functions (the built-in probe or
+webhook, and the user's declared ones), and what the environment's modes build
+(`staticip.modes`), plus the outputs every mode shares."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from cdktf import TerraformOutput, TerraformStack, TerraformVariable
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.provider import (
     AwsProvider,
     AwsProviderAssumeRole,
@@ -17,13 +20,16 @@ from constructs import Construct
 
 from stacks.backend import configure_backend
 from stacks.elastic_ips import ElasticIps, ElasticIpsProps
+from stacks.exports import FunctionExports, FunctionExportsProps
 from stacks.flow_logs import FlowLogsProps, VpcFlowLogs
-from stacks.function import Function, FunctionProps
+from stacks.function import Function, FunctionProps, builtin_code
+from stacks.function_code import prepare_code
 from stacks.mode_context import EgressContext, IngressContext
 from stacks.network import Network, NetworkProps
 from stacks.prefix_list import AllowListPrefixList, PrefixListProps
 from stacks.security_group import FunctionSecurityGroup
-from staticip.config import EnvironmentConfig, FunctionConfig
+from stacks.webhook_alb import AlbRoute
+from staticip.config import DEFAULT_CONFIG_FILE, DeclaredFunction, EnvironmentConfig, FunctionConfig
 from staticip.modes import EgressMode, IngressMode
 from staticip.names import (
     EGRESS,
@@ -33,7 +39,6 @@ from staticip.names import (
     prefix_list_id_output,
     prefix_list_name,
     resource_prefix,
-    webhook_function_name,
 )
 
 
@@ -41,6 +46,8 @@ from staticip.names import (
 class EnvironmentStackProps:
     project: str
     env: EnvironmentConfig
+    config_path: Path = Path(DEFAULT_CONFIG_FILE)
+    """The environments file: named in the errors about a declared function's code."""
 
 
 #: The Terraform variable that holds the role to assume; `plan -var assume_role_arn=...` swaps
@@ -72,15 +79,25 @@ def resolver_credentials(env: EnvironmentConfig, role_arn: str | None) -> dict[s
 
 def function_props(
     config: FunctionConfig,
-    name: str,
-    source: str,
+    code: Path,
     subnet_ids: Sequence[str] = (),
     security_group_ids: Sequence[str] = (),
 ) -> FunctionProps:
-    """FunctionProps from the environment's `[function]` table."""
+    """FunctionProps from a function table: `[function]` (the built-in one, whose code is
+    `builtin_code`) or a declared `[functions.<key>]`, with its runtime, handler,
+    architecture, environment and policies."""
+    declared: dict[str, Any] = {}
+    if isinstance(config, DeclaredFunction):
+        declared = {
+            "runtime": config.runtime,
+            "handler": config.handler,
+            "architecture": config.architecture,
+            "environment": config.environment,
+            "policy_arns": config.policy_arns,
+        }
     return FunctionProps(
-        name=name,
-        source=source,
+        name=config.name,
+        code=code,
         memory_mb=config.memory_mb,
         timeout_seconds=config.timeout_seconds,
         log_retention_days=config.log_retention_days,
@@ -89,6 +106,7 @@ def function_props(
         kms_key_arn=config.kms_key_arn,
         subnet_ids=subnet_ids,
         security_group_ids=security_group_ids,
+        **declared,
     )
 
 
@@ -98,7 +116,7 @@ class EnvironmentStack(TerraformStack):
     def __init__(self, scope: Construct, props: EnvironmentStackProps) -> None:
         env = props.env
         super().__init__(scope, env.name)
-        self.env, self.project = env, props.project
+        self.env, self.project, self.config_path = env, props.project, props.config_path
         self.name = resource_prefix(props.project, env.name)
         # default_tags put these on every taggable AWS resource; `staticip doctor` and
         # `verify` find an environment's resources by them.
@@ -146,10 +164,33 @@ class EnvironmentStack(TerraformStack):
                 ),
             )
         # Unknown modes never get here: the config parser takes them from the same registry.
+        self.declared: dict[str, LambdaFunction] = {}
         if env.egress_mode is not None:
             self._egress(env.egress_mode)
+        else:
+            # No egress, so no static egress IP to give them: outside the VPC, where Lambda's
+            # own networking reaches the internet.
+            self.declared = self._declared_functions()
         if env.ingress_mode is not None:
             self._ingress(env.ingress_mode)
+
+    def _declared_functions(
+        self, subnet_ids: Sequence[str] = (), security_group_ids: Sequence[str] = ()
+    ) -> dict[str, LambdaFunction]:
+        """The user's functions by key, each under the construct ID `function-<key>`."""
+        return {
+            fn.key: Function(
+                self,
+                f"function-{fn.key}",
+                function_props(
+                    fn,
+                    prepare_code(self.config_path, self.env.name, fn),
+                    subnet_ids,
+                    security_group_ids,
+                ),
+            ).function
+            for fn in self.env.functions
+        }
 
     def _context(self) -> dict[str, Any]:
         return {
@@ -183,21 +224,25 @@ class EnvironmentStack(TerraformStack):
             vpc_id=network.vpc.id,
         )
         subnets = network.private_subnets if env.needs_private_subnets else network.public_subnets
-        probe = Function(
-            self,
-            "egress-probe",
-            function_props(
-                env.function,
-                env.function.name,
-                "egress_probe",
-                subnet_ids=[subnets[az].id for az in env.azs],
-                security_group_ids=[sg.group.id],
-            ),
-        )
+        subnet_ids = [subnets[az].id for az in env.azs]
+        # Every function gets the same subnets and the one group: Lambda then shares one
+        # Hyperplane ENI per subnet between all of them, and with it the AZ's static IP.
+        probe = None
+        if env.probe:
+            probe = Function(
+                self,
+                "egress-probe",
+                function_props(
+                    env.function, builtin_code("egress_probe"), subnet_ids, [sg.group.id]
+                ),
+            ).function
+        self.declared = self._declared_functions(subnet_ids, [sg.group.id])
+        anchor = probe if probe is not None else next(iter(self.declared.values()))
         mode.build(
             EgressContext(
                 **self._context(),
-                function=probe.function,
+                function=anchor,
+                function_names=env.egress_function_names,
                 security_group_id=sg.group.id,
                 allocation_ids=eips.allocation_ids,
             )
@@ -205,25 +250,48 @@ class EnvironmentStack(TerraformStack):
         eips.add_outputs(
             self,
             EGRESS,
-            f"Allow-list these: every egress IP of {env.function.name}, sorted by AZ name",
+            "Allow-list these: every egress IP of the environment's functions, sorted by AZ "
+            "name",
         )
         if env.prefix_list:
             self._prefix_list_output(EGRESS, eips.public_ips)
-        TerraformOutput(
+        FunctionExports(
             self,
-            "function_name",
-            value=probe.function.function_name,
-            description="Egress probe; `staticip verify` invokes it",
+            "exports",
+            FunctionExportsProps(
+                project=self.project,
+                environment=env.name,
+                vpc_id=network.vpc.id,
+                function_subnet_ids={az: subnets[az].id for az in env.azs},
+                security_group_id=sg.group.id,
+                egress_ips=[eips.public_ips[az] for az in sorted(eips.public_ips)],
+                ssm_parameters=env.ssm_parameters,
+            ),
         )
+        if probe is not None:
+            TerraformOutput(
+                self,
+                "function_name",
+                value=probe.function_name,
+                description="Egress probe; `staticip verify` invokes it",
+            )
 
     def _ingress(self, mode: IngressMode) -> None:
         env = self.env
-        # An environment with both modes keeps `function.name` for the egress probe.
-        name = (
-            webhook_function_name(self.project, env.name) if env.egress_mode else env.function.name
+        webhook = None
+        if env.has_webhook:
+            # An environment with both modes keeps `function.name` for the egress probe.
+            settings = replace(env.function, name=env.webhook_name(self.project))
+            webhook = Function(
+                self, "webhook", function_props(settings, builtin_code("webhook"))
+            ).function
+        routes = [
+            AlbRoute(route.path_pattern, route.priority, self.declared[route.function])
+            for route in env.routes
+        ]
+        addresses = mode.build(
+            IngressContext(**self._context(), function=webhook, routes=routes)
         )
-        webhook = Function(self, "webhook", function_props(env.function, name, "webhook"))
-        addresses = mode.build(IngressContext(**self._context(), function=webhook.function))
         if env.prefix_list:
             self._prefix_list_output(INGRESS, addresses)
 

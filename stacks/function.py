@@ -1,9 +1,11 @@
-"""A Python Lambda function packaged from `lambda_src/`, with its role and log group."""
+"""A Lambda function with its role and log group: a built-in one packaged from `lambda_src/`
+(`builtin_code`), or one of the user's declared functions (`stacks/function_code.py`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -43,14 +45,34 @@ PACKAGED_MODULES: Mapping[str, tuple[str, ...]] = {
 }
 
 
+def builtin_code(source: str) -> Path:
+    """The package of the built-in function `lambda_src/<source>`: its directory without
+    bytecode and dot-files, plus the repository modules it imports (`PACKAGED_MODULES`)."""
+    directory = LAMBDA_SRC / source
+    if not (directory / "handler.py").is_file():
+        raise ValueError(
+            f"{directory}/handler.py not found: every function in lambda_src/ "
+            "has a handler.py with a `handler` function"
+        )
+    return stage_directory(source, directory, PACKAGED_MODULES.get(source, ()))
+
+
 @dataclass(frozen=True)
 class FunctionProps:
-    """A function whose code is the directory `lambda_src/<source>` with `handler.handler`."""
+    """A function, its code and its settings."""
 
     name: str
     """Function name (also names the role and log group)."""
-    source: str
-    """Directory under `lambda_src/`."""
+    code: Path
+    """What to deploy: a directory (archived at synth) or a `.zip` file (as it is)."""
+    runtime: str = RUNTIME
+    """Default Python 3.12, the built-in functions' runtime."""
+    handler: str = "handler.handler"
+    architecture: str | None = None
+    """`x86_64` or `arm64`; default: left to the provider (x86_64), as the built-in functions
+    always were, so their plans do not change."""
+    policy_arns: Sequence[str] = ()
+    """Managed policies attached to the role besides basic execution (and VPC access)."""
     memory_mb: int = 256
     timeout_seconds: int = 30
     log_retention_days: int = 30
@@ -73,12 +95,6 @@ class Function(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: FunctionProps) -> None:
         super().__init__(scope, id_)
-        source = LAMBDA_SRC / props.source
-        if not (source / "handler.py").is_file():
-            raise ValueError(
-                f"{source}/handler.py not found: every function in lambda_src/ "
-                "has a handler.py with a `handler` function"
-            )
         in_vpc = bool(props.subnet_ids)
 
         self.role = IamRole(
@@ -87,7 +103,11 @@ class Function(Construct):
             name=f"{props.name}-role",
             assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
         )
-        policies = [BASIC_EXECUTION_POLICY] + ([VPC_ACCESS_POLICY] if in_vpc else [])
+        policies = [
+            BASIC_EXECUTION_POLICY,
+            *([VPC_ACCESS_POLICY] if in_vpc else []),
+            *props.policy_arns,
+        ]
         attachments = [
             IamRolePolicyAttachment(
                 self, f"policy-{arn.rsplit('/', 1)[-1]}", role=self.role.name, policy_arn=arn
@@ -100,17 +120,18 @@ class Function(Construct):
             name=f"/aws/lambda/{props.name}",
             retention_in_days=props.log_retention_days,
         )
-        # Packaged from a clean copy: bytecode or dot-files in lambda_src/ must not change the
-        # hash, or a plan would deploy a "new" function that is the same code.
-        package = stage_directory(props.source, source, PACKAGED_MODULES.get(props.source, ()))
-        asset = TerraformAsset(self, "code", path=str(package), type=AssetType.ARCHIVE)
+        # A directory is a staged copy: bytecode or dot-files must not change the hash, or a
+        # plan would deploy a "new" function that is the same code.
+        archive = AssetType.FILE if props.code.is_file() else AssetType.ARCHIVE
+        asset = TerraformAsset(self, "code", path=str(props.code), type=archive)
         self.function = LambdaFunction(
             self,
             "function",
             function_name=props.name,
             role=self.role.arn,
-            runtime=RUNTIME,
-            handler="handler.handler",
+            runtime=props.runtime,
+            handler=props.handler,
+            architectures=[props.architecture] if props.architecture else None,
             filename=asset.path,
             source_code_hash=asset.asset_hash,
             memory_size=props.memory_mb,

@@ -18,7 +18,14 @@ from cdktf_cdktf_provider_aws.globalaccelerator_listener import (
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from constructs import Construct
 
-from stacks.webhook_alb import AlbInbound, WebhookAlb, WebhookAlbProps, lb_name
+from stacks.webhook_alb import (
+    ANYWHERE,
+    AlbInbound,
+    AlbRoute,
+    WebhookAlb,
+    WebhookAlbProps,
+    lb_name,
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,8 @@ class GlobalAcceleratorProps:
     vpc_id: str
     public_subnet_ids: Sequence[str]
     """At least two AZs: an ALB needs them."""
-    function: LambdaFunction
+    function: LambdaFunction | None
+    """The webhook; None when `routes` are given."""
     ga_provider: TerraformProvider
     """An AWS provider in us-west-2 for the accelerator, listener and endpoint group."""
     certificate_arn: str | None = None
@@ -43,6 +51,10 @@ class GlobalAcceleratorProps:
     """S3 bucket for ALB access logs (its policy must let ELB log delivery write). Default off."""
     protect: bool = True
     """`prevent_destroy` on the accelerator: replacing it changes the two ingress IPs."""
+    routes: Sequence[AlbRoute] = ()
+    """The ALB's rules to declared functions, instead of `function`."""
+    allowed_cidrs: Sequence[str] = (ANYWHERE,)
+    """The only sources that reach the listeners. Default: the internet."""
 
 
 class GlobalAcceleratorIngress(Construct):
@@ -58,9 +70,10 @@ class GlobalAcceleratorIngress(Construct):
                 vpc_id=props.vpc_id,
                 subnet_ids=props.public_subnet_ids,
                 function=props.function,
+                routes=props.routes,
                 # Global Accelerator preserves client IPs, so the vendors' own addresses arrive
-                # at the ALB: the rule has to be open to the internet, on the listener ports only.
-                inbound=AlbInbound(via="Global Accelerator", cidr_ipv4="0.0.0.0/0"),
+                # at the ALB: its rules name them (or the internet), on the listener ports only.
+                inbound=AlbInbound(via="Global Accelerator", cidrs_ipv4=props.allowed_cidrs),
                 internal=False,
                 certificate_arn=props.certificate_arn,
                 deletion_protection=props.deletion_protection,

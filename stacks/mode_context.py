@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
@@ -10,6 +10,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProviderDefaultTags
 from constructs import Construct
 
 from stacks.network import Network
+from stacks.webhook_alb import AlbRoute
 from staticip.config import EnvironmentConfig
 
 
@@ -34,7 +35,11 @@ class ModeContext:
 @dataclass(frozen=True)
 class EgressContext(ModeContext):
     function: LambdaFunction
-    """The egress function, already in the subnets of the mode's `subnet_tier`."""
+    """The anchor of the environment's egress functions: the probe, or without it the first
+    declared function by key. What must wait for Lambda's ENIs waits for this one."""
+    function_names: Sequence[str]
+    """Every function in the function subnets (`EnvironmentConfig.egress_function_names`),
+    the anchor first: literal names, so nothing that reads them waits for a function change."""
     security_group_id: str
     allocation_ids: Mapping[str, str]
     """AZ name -> allocation ID of the allow-listed EIPs (`static_ip_azs`)."""
@@ -42,5 +47,7 @@ class EgressContext(ModeContext):
 
 @dataclass(frozen=True)
 class IngressContext(ModeContext):
-    function: LambdaFunction
-    """The webhook function the ingress mode puts behind its static IPs."""
+    function: LambdaFunction | None
+    """The built-in webhook, the target of every path; None when there are `routes`."""
+    routes: Sequence[AlbRoute] = ()
+    """The ALB's listener rules to the declared functions (`routes` in staticip.toml)."""

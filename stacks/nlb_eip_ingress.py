@@ -30,10 +30,13 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
 from constructs import Construct
 
 from stacks.webhook_alb import (
+    ANYWHERE,
     HEALTH_CHECK_PATH,
     AlbInbound,
+    AlbRoute,
     WebhookAlb,
     WebhookAlbProps,
+    cidr_rule_id,
     lb_name,
     listener_ports,
 )
@@ -57,8 +60,8 @@ class NlbEipIngressProps:
     """AZ name -> Elastic IP allocation ID (from `ElasticIps`), for exactly the AZs of
     `public_subnet_ids`. The EIPs are created and protected elsewhere: replacing the NLB moves
     them, it never releases them."""
-    function: LambdaFunction
-    """The webhook; the ALB invokes it through the Lambda API."""
+    function: LambdaFunction | None
+    """The webhook; the ALB invokes it through the Lambda API. None when `routes` are given."""
     alb_subnet_ids: Sequence[str] | None = None
     """Subnets of the internal ALB. Default: the NLB's public subnets. An internal ALB gets
     private addresses only, and AWS advises the same AZs as the NLB."""
@@ -71,6 +74,10 @@ class NlbEipIngressProps:
     access_logs_bucket: str | None = None
     """S3 bucket for the ALB's access logs. Default off. The NLB gets none: NLBs write access
     logs for TLS listeners only, and these listeners are TCP."""
+    routes: Sequence[AlbRoute] = ()
+    """The ALB's rules to declared functions, instead of `function`."""
+    allowed_cidrs: Sequence[str] = (ANYWHERE,)
+    """The only sources the NLB lets in (it keeps client addresses). Default: the internet."""
 
 
 class NlbEipIngress(Construct):
@@ -107,18 +114,22 @@ class NlbEipIngress(Construct):
             tags={"Name": f"{props.name}-nlb"},
         )
         for port in ports:
-            # An NLB passes the vendors' own addresses through: the internet, on the listener
-            # ports only. The ALB behind accepts nothing but this group.
-            VpcSecurityGroupIngressRule(
-                self,
-                f"nlb-in-{port}",
-                security_group_id=self.nlb_security_group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                cidr_ipv4="0.0.0.0/0",
-                description=f"Webhooks from the internet on {port}",
-            )
+            # An NLB passes the vendors' own addresses through: the allowed CIDRs (default the
+            # internet), on the listener ports only. The ALB behind accepts nothing but this
+            # group.
+            for cidr in props.allowed_cidrs:
+                VpcSecurityGroupIngressRule(
+                    self,
+                    cidr_rule_id("nlb-in", port, cidr),
+                    security_group_id=self.nlb_security_group.id,
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4=cidr,
+                    description=f"Webhooks from the internet on {port}"
+                    if cidr == ANYWHERE
+                    else f"Webhooks from {cidr} on {port}",
+                )
 
         self.webhook_alb = WebhookAlb(
             self,
@@ -127,6 +138,7 @@ class NlbEipIngress(Construct):
                 vpc_id=props.vpc_id,
                 subnet_ids=alb_subnet_ids,
                 function=props.function,
+                routes=props.routes,
                 # AWS documents that targets referencing the NLB's group accept its traffic
                 # even though it keeps the clients' source addresses.
                 inbound=AlbInbound(via="the NLB", security_group_id=self.nlb_security_group.id),

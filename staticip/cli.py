@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, ProfileNotFound
 
-from staticip import aws, cost, doctor, enis, ga_cleanup, ips, review, verify, wake
-from staticip.config import DEFAULT_CONFIG_FILE
+from staticip import aws, cost, doctor, enis, functions, ga_cleanup, ips, review, verify, wake
+from staticip.config import DEFAULT_CONFIG_FILE, ConfigError, load_config
 from staticip.result import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, CommandResult
 from staticip.table import render_table, to_json
 
@@ -94,21 +94,58 @@ def _add_enis(subcommands: argparse._SubParsersAction) -> None:
         help="show the Hyperplane ENIs and public IPs behind a VPC Lambda function",
         description=(
             "Show the Hyperplane ENIs Lambda created for a function's subnets and security "
-            "groups, their public IPs and which functions share them. Exits 1 when a subnet has "
-            "no ENI or an ENI has no public IP."
+            "groups, their public IPs and which functions share them: an environment's "
+            "(ENV: its egress functions share one set), or any function's (--function). Exits "
+            "1 when a subnet has no ENI or an ENI has no public IP."
         ),
     )
-    parser.add_argument("--function", required=True, metavar="NAME", help="function name or ARN")
+    parser.add_argument(
+        "environment", nargs="?", metavar="ENV", help="environment whose functions to show"
+    )
+    parser.add_argument(
+        "--function",
+        metavar="NAME",
+        help="function name or ARN, or with ENV a key of its [functions] (default: the first "
+        "of the environment's egress functions)",
+    )
     _add_aws_options(parser, per_environment=False)
+    _add_config_option(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(run=_cmd_enis)
 
 
+def _enis_target(args: argparse.Namespace) -> tuple[str, str | None, str | None]:
+    """(function name, region, profile) from `ENV [--function KEY]` or `--function NAME`."""
+    if args.environment is None:
+        if not args.function:
+            raise ConfigError("give an environment (ENV) or --function NAME")
+        return args.function, args.region, args.profile
+    env = load_config(args.config).environment(args.environment)
+    names = env.egress_function_names
+    if not names:
+        raise ConfigError(f"environment '{env.name}' has no egress functions, so no ENIs")
+    name = names[0]
+    if args.function:
+        keys = {fn.key: fn.name for fn in env.functions}
+        name = keys.get(args.function, args.function)
+        if name not in names:
+            raise ConfigError(
+                f"'{args.function}' is not one of environment '{env.name}''s egress functions "
+                f"({', '.join(names)}) nor a key of its [functions]"
+            )
+    return name, args.region or env.region, args.profile or env.profile
+
+
 def _cmd_enis(args: argparse.Namespace) -> int:
     try:
-        lambda_client = aws.client("lambda", args.region, args.profile)
-        ec2 = aws.client("ec2", args.region, args.profile)
-        rows = enis.describe_function_enis(lambda_client, ec2, args.function)
+        name, region, profile = _enis_target(args)
+    except ConfigError as exc:
+        _error("enis", str(exc))
+        return EXIT_USAGE
+    try:
+        lambda_client = aws.client("lambda", region, profile)
+        ec2 = aws.client("ec2", region, profile)
+        rows = enis.describe_function_enis(lambda_client, ec2, name)
     except enis.EniInputError as exc:
         _error("enis", str(exc))
         return EXIT_USAGE
@@ -117,7 +154,7 @@ def _cmd_enis(args: argparse.Namespace) -> int:
 
     problems = enis.eni_problems(rows)
     if args.json:
-        print(to_json({"function": args.function, "enis": rows, "problems": problems}))
+        print(to_json({"function": name, "enis": rows, "problems": problems}))
     else:
         print(
             render_table(
@@ -227,6 +264,37 @@ def _add_doctor(subcommands: argparse._SubParsersAction) -> None:
         run=lambda a: _emit(
             "doctor",
             doctor.run_doctor(a.config, a.environment, region=a.region, profile=a.profile),
+            a.json,
+        )
+    )
+
+
+def _add_functions(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "functions",
+        help="every Lambda function in the environment's VPC, and whether it egresses from the "
+        "allow-listed IPs",
+        description="List every Lambda function attached to the environment's VPC, declared in "
+        "staticip.toml or deployed by another tool: AZs, security groups, and whether its "
+        "egress leaves from the allow-listed IPs (with why not and the fix). Exits 1 when one "
+        "does not.",
+    )
+    parser.add_argument("environment", metavar="ENV")
+    parser.add_argument(
+        "--state",
+        action="store_true",
+        help="also read each function's state (one more AWS call per function: ListFunctions "
+        "does not return it)",
+    )
+    _add_aws_options(parser)
+    _add_config_option(parser)
+    _add_json_option(parser)
+    parser.set_defaults(
+        run=lambda a: _emit(
+            "functions",
+            functions.run_functions(
+                a.config, a.environment, with_state=a.state, region=a.region, profile=a.profile
+            ),
             a.json,
         )
     )
@@ -389,6 +457,7 @@ _SUBCOMMANDS: Sequence[Callable[[argparse._SubParsersAction], None]] = (
     _add_cost,
     _add_verify,
     _add_doctor,
+    _add_functions,
     _add_wake,
     _add_ga_cleanup,
     _add_ips,

@@ -2,7 +2,8 @@
 
 Plain Python with no CDKTF import, so the CLI can read environments without paying for the
 provider bindings. Every validation failure is a `ConfigError` whose message is one line naming
-the file, the environment and the key, and saying what to write instead.
+the file, the environment and the key, and saying what to write instead (`config_reader`). The
+function tables and routes are parsed in `function_config`.
 """
 
 from __future__ import annotations
@@ -16,13 +17,38 @@ from pathlib import Path
 from typing import Any
 
 from staticip import modes
+from staticip.config_reader import LOG_RETENTION_DAYS, ConfigError, TableReader, toml_type
+from staticip.function_config import (
+    DeclaredFunction,
+    FunctionConfig,
+    Route,
+    parse_allowed_cidrs,
+    parse_function,
+    parse_functions,
+    parse_routes,
+)
 from staticip.modes import EgressMode, IngressMode, Mode
 from staticip.names import (
     ENVIRONMENT_TAG,
     PROJECT_TAG,
     egress_probe_function_name,
+    guard_function_name,
+    resource_prefix,
     webhook_function_name,
 )
+
+# Re-exported: the CLI, the modes and the tests read them from here.
+__all__ = [
+    "LOG_RETENTION_DAYS",
+    "Config",
+    "ConfigError",
+    "DeclaredFunction",
+    "EnvironmentConfig",
+    "FunctionConfig",
+    "Route",
+    "TableReader",
+    "load_config",
+]
 
 DEFAULT_CONFIG_FILE = "staticip.toml"
 DEFAULT_PROJECT = "staticip"
@@ -38,12 +64,12 @@ PRIVATE_SLOT_OFFSET = 8
 MAX_AZ_LETTER = "h"
 # A /24 VPC gives /28 subnets, the smallest AWS allows.
 MAX_VPC_PREFIX = 24
+# Inbound rules per security group (VPC quota, default).
+MAX_SECURITY_GROUP_RULES = 60
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ALLOCATION_ID = re.compile(r"^eipalloc-[0-9a-f]{8,17}$")
-_KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+$")
 _SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -53,37 +79,6 @@ _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 # IAM role ARN: partition (aws, aws-cn, aws-us-gov, ...), account, optional path, role name.
 _ROLE_ARN = re.compile(r"arn:aws[-a-z]*:iam::([0-9]{12}):role/[A-Za-z0-9_+=,.@/-]{1,512}")
-# Lambda accepts these retention values only.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
-
-
-class ConfigError(ValueError):
-    """A problem in the environments file; `str()` is the one line to show the user."""
-
-    def __init__(self, message: str) -> None:
-        # Keys and values are quoted back from the file, and TOML allows newlines and control
-        # characters in both; escape them so the message stays one printable line.
-        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
-
-
-@dataclass(frozen=True)
-class FunctionConfig:
-    """The Lambda function an environment deploys."""
-
-    name: str
-    """Function name; defaults to `<project>-<environment>-egress-probe` or `-webhook`."""
-    memory_mb: int = 256
-    """Memory in MB (128-10240); the probe needs little."""
-    timeout_seconds: int = 30
-    """Invocation timeout (1-900 s); the ALB gives up on a target after its own timeout."""
-    log_retention_days: int = 30
-    """CloudWatch Logs retention; one of the values Lambda accepts."""
-    tracing: str = "PassThrough"
-    """X-Ray: `PassThrough` (no traces unless the caller samples) or `Active`."""
-    reserved_concurrency: int | None = None
-    """Reserved concurrent executions; default none (the account's shared pool)."""
-    kms_key_arn: str | None = None
-    """KMS key for the function's environment variables; default the AWS-managed key."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +117,7 @@ class EnvironmentConfig:
     """AZ names; from `azs`, or the first `az_count` letters of the region (default
     `DEFAULT_AZ_COUNT`)."""
     function: FunctionConfig
+    """`[function]`: the built-in function's settings (the egress probe, else the webhook)."""
     egress: str = "none"
     """An egress mode of `staticip.modes` (`eni-eip`, `nat-gateway`), or `none`."""
     ingress: str = "none"
@@ -157,6 +153,51 @@ class EnvironmentConfig:
     environment; default: use the credentials as they are."""
     profile: str | None = None
     """AWS shared-config profile for this environment (providers, resolver, commands)."""
+    functions: tuple[DeclaredFunction, ...] = ()
+    """`[functions.<key>]`: the user's own functions, sorted by key. With egress they sit in
+    the function subnets with the one function security group, behind the static IPs."""
+    probe: bool = True
+    """With egress: deploy the egress probe that `staticip verify` invokes. Default on."""
+    ssm_parameters: bool = True
+    """With egress: SSM parameters under `/<project>/<environment>/` with what a function
+    deployed by another tool needs to sit behind the static IPs. Default on."""
+    routes: tuple[Route, ...] = ()
+    """With ingress: ALB path patterns -> declared functions, by priority; none: the built-in
+    webhook answers every path."""
+    ingress_allowed_cidrs: tuple[str, ...] = ()
+    """With ingress: the only sources that reach the listeners; default open to all."""
+
+    @property
+    def egress_function_names(self) -> tuple[str, ...]:
+        """The functions in the function subnets behind the egress IPs: the probe first (the
+        ENI lookups' anchor when it is on), then the declared ones by key; () without egress."""
+        if self.egress_mode is None:
+            return ()
+        probe = (self.function.name,) if self.probe else ()
+        return probe + tuple(fn.name for fn in self.functions)
+
+    @property
+    def has_webhook(self) -> bool:
+        """The built-in webhook is deployed: an ingress mode without `routes`."""
+        return self.ingress_mode is not None and not self.routes
+
+    def webhook_name(self, project: str) -> str:
+        """The webhook's name: `function.name`, unless that is the egress probe's."""
+        if self.egress_mode is not None:
+            return webhook_function_name(project, self.name)
+        return self.function.name
+
+    def deployed_function_names(self, project: str) -> tuple[str, ...]:
+        """Every Lambda function the environment's stack deploys: the probe or webhook, the
+        ENI guard, the declared functions."""
+        names = list(self.egress_function_names)
+        if self.has_webhook:
+            names.append(self.webhook_name(project))
+        if self.eni_guard.enabled:
+            names.append(guard_function_name(project, self.name))
+        if self.egress_mode is None:
+            names += [fn.name for fn in self.functions]
+        return tuple(names)
 
     @property
     def single_nat_az(self) -> str:
@@ -234,66 +275,7 @@ def environment_keys() -> frozenset[str]:
 
 
 _ENI_GUARD_KEYS = _keys(EniGuardConfig)
-_FUNCTION_KEYS = _keys(FunctionConfig)
 _BACKEND_KEYS = _keys(BackendConfig)
-
-
-class TableReader:
-    """Typed access to one table, raising errors that name file, environment and key (mode
-    declarations read their own keys through it: `Mode.options`)."""
-
-    def __init__(self, path: Path, env: str | None, table: Mapping[str, Any], prefix: str = ""):
-        self.path, self.env, self.table, self.prefix = path, env, table, prefix
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        where = f"environment '{self.env}', " if self.env else ""
-        return ConfigError(f"{self.path}: {where}key '{self.prefix}{key}': {problem}")
-
-    def check_keys(self, allowed: set[str] | frozenset[str]) -> None:
-        for key in self.table:
-            if key not in allowed:
-                raise self.fail(key, f"unknown key; allowed: {', '.join(sorted(allowed))}")
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
-        if key not in self.table:
-            return default
-        value = self.table[key]
-        # bool is an int in Python; a TOML `true` must not pass for a number.
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            names = " or ".join(_TOML_TYPE_NAMES.get(k, k.__name__) for k in kinds)
-            raise self.fail(key, f"expected {names}, got {_toml_type(value)}")
-        return value
-
-    def int_in(self, key: str, low: int, high: int, default: int) -> int:
-        value = self.get(key, int, default)
-        if not low <= value <= high:
-            raise self.fail(key, f"{value} is out of range; use {low} to {high}")
-        return value
-
-    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.get(key, str, default)
-        if value not in choices:
-            raise self.fail(key, f"unknown value '{value}'; use one of {', '.join(choices)}")
-        return value
-
-    def sub(self, key: str) -> TableReader:
-        table = self.get(key, dict, {})
-        return TableReader(self.path, self.env, table, f"{self.prefix}{key}.")
-
-
-_TOML_TYPE_NAMES = {
-    str: "a string",
-    int: "an integer",
-    bool: "a boolean",
-    dict: "a table",
-    list: "an array",
-    float: "a float",
-}
-
-
-def _toml_type(value: object) -> str:
-    return _TOML_TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG_FILE) -> Config:
@@ -306,7 +288,9 @@ def load_config(path: str | Path = DEFAULT_CONFIG_FILE) -> Config:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        # A key written twice (a route's path pattern, a function's key) is a TOML error.
+        twice = "; a key is given twice there" if "Cannot overwrite" in str(exc) else ""
+        raise ConfigError(f"{path}: invalid TOML: {exc}{twice}") from None
     return parse_config(raw, path)
 
 
@@ -323,14 +307,14 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     envs = []
     for name, table in envs_table.items():
         if not isinstance(table, dict):
-            raise top.fail(f"environments.{name}", f"expected a table, got {_toml_type(table)}")
+            raise top.fail(f"environments.{name}", f"expected a table, got {toml_type(table)}")
         if not _NAME.match(name):
             raise top.fail(
                 f"environments.{name}",
                 "environment names are lowercase letters, digits and '-', starting with a letter",
             )
         envs.append(_parse_environment(path, project, name, table))
-    _check_across(path, envs)
+    _check_across(path, project, envs)
     return Config(path=path, project=project, environments=tuple(envs))
 
 
@@ -381,31 +365,8 @@ def _parse_environment(
         if egress_mode
         else webhook_function_name(project, name)
     )
-    fr = r.sub("function")
-    fr.check_keys(_FUNCTION_KEYS)
-    fn_name = fr.get("name", str, default_fn)
-    if not _FUNCTION_NAME.match(fn_name):
-        raise fr.fail(
-            "name", f"'{fn_name}' is not a Lambda function name (1-64 of A-Z a-z 0-9 _ -)"
-        )
-    retention = _retention(fr, "log_retention_days", FunctionConfig.log_retention_days)
-    kms_key_arn = fr.get("kms_key_arn", str)
-    if kms_key_arn is not None and not _KMS_ARN.match(kms_key_arn):
-        raise fr.fail(
-            "kms_key_arn", "expected a KMS key ARN 'arn:aws:kms:<region>:<account>:key/<id>'"
-        )
-    reserved = fr.get("reserved_concurrency", int)
-    if reserved is not None:
-        reserved = fr.int_in("reserved_concurrency", 1, 10000, reserved)
-    function = FunctionConfig(
-        name=fn_name,
-        memory_mb=fr.int_in("memory_mb", 128, 10240, FunctionConfig.memory_mb),
-        timeout_seconds=fr.int_in("timeout_seconds", 1, 900, FunctionConfig.timeout_seconds),
-        log_retention_days=retention,
-        tracing=fr.choice("tracing", ("PassThrough", "Active"), FunctionConfig.tracing),
-        reserved_concurrency=reserved,
-        kms_key_arn=kms_key_arn,
-    )
+    function = parse_function(r.sub("function"), default_fn)
+    functions = parse_functions(r, path.parent, resource_prefix(project, name))
 
     tags = r.get("tags", dict, {})
     for key, value in tags.items():
@@ -431,8 +392,16 @@ def _parse_environment(
     backend = BackendConfig(bucket=bucket, key=br.get("key", str), region=backend_region)
 
     reuse = allocation_ids(r, "reuse_eip_allocation_ids", azs)
-    if reuse and egress == "none":
-        raise r.fail("reuse_eip_allocation_ids", "only applies to an egress mode; remove it")
+    for key in ("reuse_eip_allocation_ids", "probe", "ssm_parameters"):
+        if key in r.table and egress == modes.NONE:
+            raise r.fail(key, "only applies to an egress mode; remove it")
+    probe = r.get("probe", bool, EnvironmentConfig.probe)
+    if egress != modes.NONE and not probe and not functions:
+        raise r.fail(
+            "probe",
+            "false, and no [functions]: nothing would sit behind the egress IPs; declare a "
+            "function or keep the probe",
+        )
 
     certificate_arn = r.get("certificate_arn", str)
     if certificate_arn is not None and not _ACM_ARN.match(certificate_arn):
@@ -444,12 +413,15 @@ def _parse_environment(
     access_logs_bucket = r.get("alb_access_logs_bucket", str)
     if access_logs_bucket is not None and not _BUCKET.match(access_logs_bucket):
         raise r.fail("alb_access_logs_bucket", f"'{access_logs_bucket}' is not an S3 bucket name")
-    flow_logs = _retention(r, "flow_logs_retention_days", None)
+    flow_logs = r.retention("flow_logs_retention_days", None)
     eni_guard = _parse_eni_guard(r, "eni_guard" in (egress_mode.keys if egress_mode else {}))
     account_id, assume_role_arn, profile = _parse_account(r)
     mode_options: dict[str, Any] = {}
     for mode in selected:
         mode_options |= mode.options(r, azs)
+    routes = parse_routes(r, functions)
+    ports = 2 if certificate_arn is not None else 1
+    allowed = parse_allowed_cidrs(r, "ingress_allowed_cidrs", MAX_SECURITY_GROUP_RULES // ports)
 
     env = EnvironmentConfig(
         name=name,
@@ -474,7 +446,19 @@ def _parse_environment(
         assume_role_arn=assume_role_arn,
         profile=profile,
         mode_options=mode_options,
+        functions=functions,
+        probe=probe,
+        ssm_parameters=r.get("ssm_parameters", bool, EnvironmentConfig.ssm_parameters),
+        routes=routes,
+        ingress_allowed_cidrs=allowed,
     )
+    names = env.deployed_function_names(project)
+    for fn in functions:
+        if names.count(fn.name) > 1:
+            raise r.fail(
+                f"functions.{fn.key}.name",
+                f"'{fn.name}' is the name of another function of this environment; rename it",
+            )
     for mode in selected:
         mode.validate(env, r)
     return env
@@ -537,7 +521,7 @@ def _parse_account(r: TableReader) -> tuple[str | None, str | None, str | None]:
     if account_id is not None and not isinstance(account_id, str):
         # An unquoted number would lose leading zeros, so only a string is accepted.
         raise r.fail(
-            "account_id", f"expected a string of 12 digits in quotes, got {_toml_type(account_id)}"
+            "account_id", f"expected a string of 12 digits in quotes, got {toml_type(account_id)}"
         )
     if account_id is not None and not _ACCOUNT_ID.fullmatch(account_id):
         raise r.fail("account_id", f"'{account_id}' is not an AWS account ID (12 digits)")
@@ -593,17 +577,6 @@ def _is_schedule(text: str) -> bool:
     return bool(rate) and (rate.group(1) == "1") == (rate.group(3) == "")
 
 
-def _retention(r: TableReader, key: str, default: int | None) -> int | None:
-    days = r.get(key, int, default)
-    if days is not None and days not in LOG_RETENTION_DAYS:
-        raise r.fail(
-            key,
-            f"{days} is not a CloudWatch Logs retention; "
-            f"use one of {', '.join(map(str, LOG_RETENTION_DAYS))}",
-        )
-    return days
-
-
 def _parse_azs(r: TableReader, region: str) -> tuple[str, ...]:
     max_azs = ord(MAX_AZ_LETTER) - ord("a") + 1
     if "azs" in r.table:
@@ -628,7 +601,15 @@ def _parse_azs(r: TableReader, region: str) -> tuple[str, ...]:
     return tuple(f"{region}{chr(ord('a') + i)}" for i in range(count))
 
 
-def _check_across(path: Path, envs: list[EnvironmentConfig]) -> None:
+def _name_key(env: EnvironmentConfig, function_name: str) -> str:
+    """The key that sets `function_name` in `env`'s table."""
+    for fn in env.functions:
+        if fn.name == function_name:
+            return f"functions.{fn.key}.name"
+    return "function.name"
+
+
+def _check_across(path: Path, project: str, envs: list[EnvironmentConfig]) -> None:
     """Checks that involve two environments."""
     for i, env in enumerate(envs):
         for other in envs[:i]:
@@ -638,9 +619,13 @@ def _check_across(path: Path, envs: list[EnvironmentConfig]) -> None:
                     f"{path}: environment '{env.name}', key 'vpc_cidr': {env.vpc_cidr} overlaps "
                     f"environment '{other.name}' ({other.vpc_cidr}); pick a disjoint range"
                 )
-            if env.region == other.region and env.function.name == other.function.name:
-                raise ConfigError(
-                    f"{path}: environment '{env.name}', key 'function.name': '{env.function.name}'"
-                    f" is also used by environment '{other.name}' in {env.region}; "
-                    "function names are unique per region"
-                )
+            if env.region != other.region:
+                continue
+            theirs = set(other.deployed_function_names(project))
+            for fn_name in env.deployed_function_names(project):
+                if fn_name in theirs:
+                    raise ConfigError(
+                        f"{path}: environment '{env.name}', key '{_name_key(env, fn_name)}': "
+                        f"'{fn_name}' is also used by environment '{other.name}' in "
+                        f"{env.region}; function names are unique per region"
+                    )

@@ -34,11 +34,14 @@ from staticip.config import ConfigError, EnvironmentConfig, load_config
 from staticip.doctor_egress import (
     EIP,
     FUNCTION,
+    FUNCTIONS_IN_VPC,
     VPC_CONFIG,
     FunctionFacts,
     check_eip_count,
     check_function,
+    check_functions_in_vpc,
     check_vpc_config,
+    shared_facts,
 )
 from staticip.eips import find_allow_listed_eips
 from staticip.findings import ERROR, Finding
@@ -129,7 +132,8 @@ class _Collector:
 
 def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> list[Finding]:
     """Every finding for the environment, in check order: the checks every egress mode
-    shares (EIPs, function, VPC config), then each mode's own (`Mode.doctor_checks`)."""
+    shares (EIPs, each function, its VPC config, every function in the VPC), then each mode's
+    own (`Mode.doctor_checks`)."""
     c = _Collector(env)
     ctx = DoctorContext(project, env, aws.by_service(clients.all()))
     egress = env.egress_mode
@@ -142,29 +146,40 @@ def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> li
         )
         if eips is not None:
             c.findings += check_eip_count(env, eips)
-        found, fn = c.run(
-            FUNCTION,
-            lambda: check_function(clients.lambda_, env, env.function.name),
-            ([], FunctionFacts(env.function.name)),
-        )
-        c.findings += found
+        facts = []
         subnet_az: dict[str, str] = {}
-        if fn.found:
-            found, subnet_az = c.run(
-                VPC_CONFIG, lambda: check_vpc_config(ec2, project, env, fn), ([], {})
+        for name in env.egress_function_names:
+            found, fn = c.run(
+                FUNCTION,
+                lambda name=name: check_function(clients.lambda_, env, name),
+                ([], FunctionFacts(name)),
             )
             c.findings += found
-        ctx.facts.update(eips=eips or [], function=fn, subnet_az=subnet_az)
+            facts.append(fn)
+            if fn.found:
+                found, subnet_az = c.run(
+                    VPC_CONFIG,
+                    lambda fn=fn: check_vpc_config(ec2, project, env, fn),
+                    ([], subnet_az),
+                )
+                c.findings += found
+        c.findings += c.run(
+            FUNCTIONS_IN_VPC, lambda: check_functions_in_vpc(ec2, clients.lambda_, project, env), []
+        )
+        ctx.facts.update(
+            eips=eips or [], function=shared_facts(facts), functions=facts, subnet_az=subnet_az
+        )
         _run_mode_checks(c, ctx, egress)
 
     ingress = env.ingress_mode
     if ingress is not None:
-        if egress is None:
-            # The environment's function is the webhook itself: the ingress mode's target.
+        # Without egress the functions are the webhook or the routes' targets: check them.
+        names = [] if egress is not None else list(env.deployed_function_names(project))
+        for name in names:
             found, _ = c.run(
                 FUNCTION,
-                lambda: check_function(clients.lambda_, env, env.function.name),
-                ([], FunctionFacts(env.function.name)),
+                lambda name=name: check_function(clients.lambda_, env, name),
+                ([], FunctionFacts(name)),
             )
             c.findings += found
         _run_mode_checks(c, ctx, ingress)

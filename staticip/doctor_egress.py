@@ -15,6 +15,7 @@ from staticip.config import EnvironmentConfig
 from staticip.eips import AllowListedEip, environment_tag_filters
 from staticip.enis import IN_USE, find_lambda_enis
 from staticip.findings import ERROR, INFO, OK, WARNING, Finding
+from staticip.functions import list_functions
 from staticip.names import (
     PUBLIC_TIER,
     TIER_TAG,
@@ -27,6 +28,7 @@ from staticip.names import (
 
 FUNCTION = "function"
 VPC_CONFIG = "vpc-config"
+FUNCTIONS_IN_VPC = "functions"
 ENI = "eni"
 EIP = "eip"
 NAT = "nat"
@@ -57,6 +59,41 @@ class FunctionFacts:
     @property
     def found(self) -> bool:
         return self.state is not None
+
+
+def shared_facts(functions: Sequence[FunctionFacts]) -> FunctionFacts:
+    """The egress functions as one for the ENI checks: they share the ENIs of one subnet +
+    security-group set, so the first function found that is not Inactive stands for all (the
+    probe, unless it idled), in the state that says most: Active when any is (Lambda keeps the
+    shared ENIs), else Pending when any is, else its own."""
+    found = [fn for fn in functions if fn.found]
+    if not found:
+        return functions[0] if functions else FunctionFacts("")
+    chosen = next((fn for fn in found if fn.state != "Inactive"), found[0])
+    states = {fn.state for fn in found}
+    state = next((s for s in ("Active", "Pending") if s in states), chosen.state)
+    return FunctionFacts(chosen.name, state, chosen.subnet_ids, chosen.security_group_ids)
+
+
+def check_functions_in_vpc(
+    ec2: BaseClient, lambda_client: BaseClient, project: str, env: EnvironmentConfig
+) -> list[Finding]:
+    """`staticip functions`: every function in the VPC egresses from the allow-listed IPs."""
+    report = list_functions(ec2, lambda_client, project, env)
+    if report.vpc_id is None:
+        return [Finding(ERROR, FUNCTIONS_IN_VPC, env.name, report.problems[0], deploy_fix(env))]
+    findings = [
+        Finding(
+            OK,
+            FUNCTIONS_IN_VPC,
+            f.name,
+            f"egresses from {', '.join(f.egress_ips)}" + ("" if f.declared else " (not declared)"),
+        )
+        if f.allow_listed
+        else Finding(ERROR, FUNCTIONS_IN_VPC, f.name, "not behind the allow-listed IPs", f.why)
+        for f in report.functions
+    ]
+    return findings
 
 
 def deploy_fix(env: EnvironmentConfig, why: str = "") -> str:

@@ -164,31 +164,87 @@ def check_function_state(
     ones) or ``Failed`` (creating them failed); the message names the state, Lambda's reason and
     the fix. Raises :class:`EniInputError` when the function does not exist.
     """
-    config = _function_configuration(
-        lambda_client,
-        function_name,
-        "it was deleted outside Terraform; deploy recreates it (to destroy the environment "
-        'instead, see README "Destroy")',
-    )
-    state = config.get("State") or "Active"
-    reason = ": ".join(
-        str(config[key]) for key in ("StateReasonCode", "StateReason") if config.get(key)
-    )
-    because = f" ({reason})" if reason else ""
-    if state == "Inactive":
-        wake = f"`staticip wake {environment}`" if environment else "`staticip wake <env>`"
-        raise FunctionStateError(
-            f"Lambda function {function_name} is Inactive{because}: Lambda reclaimed its ENIs "
-            f"after about 14 days without invocations and makes new ones only when it is "
-            f"invoked; run {wake} (or invoke it once), then plan again"
+    return check_functions_state(lambda_client, [function_name], environment)
+
+
+def check_functions_state(
+    lambda_client: BaseClient, function_names: Sequence[str], environment: str | None = None
+) -> str:
+    """The state that decides whether ENIs of functions sharing one subnet + security-group set
+    can come: ``Active`` when any of them is Active (its ENIs are there, or Lambda is making
+    them), else ``Pending`` when any is Pending; one GetFunctionConfiguration per function.
+
+    Lambda keeps a shared ENI while any function that uses it is Active, so an idle probe next
+    to a busy function is no reason to fail. Raises :class:`FunctionStateError` when none is
+    Active or Pending (each Inactive or Failed: waiting cannot help), naming each function's
+    state, Lambda's reason and the fix; :class:`EniInputError` when none of them exists. A
+    function that does not exist (yet, or any more) is passed over while another one does.
+    """
+    names = _unique(function_names)
+    if not names:
+        raise EniInputError("no function names given")
+    states: dict[str, tuple[str, str]] = {}
+    missing = []
+    for name in names:
+        try:
+            config = _function_configuration(
+                lambda_client,
+                name,
+                "it was deleted outside Terraform; deploy recreates it (to destroy the "
+                'environment instead, see README "Destroy")',
+            )
+        except EniInputError:
+            if len(names) == 1:
+                raise
+            missing.append(name)
+            continue
+        reason = ": ".join(
+            str(config[key]) for key in ("StateReasonCode", "StateReason") if config.get(key)
         )
-    if state == "Failed":
+        states[name] = (config.get("State") or "Active", reason)
+    if not states:
+        raise EniInputError(
+            f"none of the Lambda functions {', '.join(missing)} exists in "
+            f"{_region(lambda_client)}: they were deleted outside Terraform; deploy recreates "
+            'them (to destroy the environment instead, see README "Destroy")'
+        )
+    seen = {state for state, _ in states.values()}
+    for usable in ("Active", "Pending"):
+        if usable in seen:
+            return usable
+    wake = f"`staticip wake {environment}`" if environment else "`staticip wake <env>`"
+    if len(states) == 1:
+        ((name, (state, reason)),) = states.items()
+        because = f" ({reason})" if reason else ""
+        if state == "Inactive":
+            raise FunctionStateError(
+                f"Lambda function {name} is Inactive{because}: Lambda reclaimed its ENIs "
+                f"after about 14 days without invocations and makes new ones only when it is "
+                f"invoked; run {wake} (or invoke it once), then plan again"
+            )
         raise FunctionStateError(
-            f"Lambda function {function_name} is Failed{because}: Lambda could not create its "
+            f"Lambda function {name} is {state}{because}: Lambda could not create its "
             "ENIs; fix the cause (free IP addresses in the subnets, the ENI quota, the role's "
             "VPC permissions), deploy again, then plan"
         )
-    return state
+    listed = ", ".join(
+        f"{name} {state}" + (f" ({reason})" if reason else "")
+        for name, (state, reason) in states.items()
+    )
+    fixes = []
+    if "Inactive" in seen:
+        fixes.append(
+            f"Lambda reclaimed the shared ENIs after about 14 days without invocations: run "
+            f"{wake} (or invoke one of them), then plan again"
+        )
+    if seen - {"Inactive"}:
+        fixes.append(
+            "Lambda could not create ENIs for the Failed ones: fix the cause named, deploy "
+            "again, then plan"
+        )
+    raise FunctionStateError(
+        f"none of the functions that share the ENIs is Active ({listed}): " + "; ".join(fixes)
+    )
 
 
 def resolve_enis(
@@ -196,7 +252,7 @@ def resolve_enis(
     subnet_ids: Sequence[str],
     security_group_ids: Sequence[str],
     *,
-    function_name: str | None = None,
+    function_names: Sequence[str] = (),
     lambda_client: BaseClient | None = None,
     environment: str | None = None,
     allocation_ids: Iterable[str] | None = None,
@@ -213,10 +269,11 @@ def resolve_enis(
     Where a subnet has several, :func:`choose_eni` picks one and ``warn`` (default: stderr) is
     told about the others, which get no static IP.
 
-    With ``function_name`` and ``lambda_client`` the function's state is read first and before
-    every further poll (:func:`check_function_state`): an ``Inactive`` or ``Failed`` function
-    raises :class:`FunctionStateError` at once instead of waiting out the timeout, while a
-    ``Pending`` one is waited for. ``environment`` only names the environment in that message.
+    With ``function_names`` (every function with this subnet + security-group set) and
+    ``lambda_client`` their states are read first and before every further poll
+    (:func:`check_functions_state`): when none is ``Active`` or ``Pending`` the resolver raises
+    :class:`FunctionStateError` at once instead of waiting out the timeout, while one that is
+    ``Pending`` is waited for. ``environment`` only names the environment in that message.
     """
     subnets = _checked_ids(subnet_ids, "subnet-", "subnet IDs")
     groups = _checked_ids(security_group_ids, "sg-", "security group IDs")
@@ -226,8 +283,8 @@ def resolve_enis(
     deadline = clock() + timeout_seconds
     delay = INITIAL_POLL_DELAY
     while True:
-        if lambda_client is not None and function_name:
-            check_function_state(lambda_client, function_name, environment)
+        if lambda_client is not None and function_names:
+            check_functions_state(lambda_client, function_names, environment)
         found = find_lambda_enis(ec2, subnets, groups)
         missing = [subnet for subnet in subnets if not found[subnet]]
         if not missing:
@@ -235,7 +292,7 @@ def resolve_enis(
         remaining = deadline - clock()
         if remaining <= 0:
             raise EniTimeoutError(
-                _timeout_message(ec2, missing, groups, function_name, timeout_seconds)
+                _timeout_message(ec2, missing, groups, function_names, timeout_seconds)
             )
         sleep(min(delay, remaining))
         delay = min(delay * 2, MAX_POLL_DELAY)
@@ -246,7 +303,7 @@ def resolve_enis(
         chosen[subnet] = eni.eni_id
         for other in others:
             report(
-                f"{subnet}: {other.eni_id} also serves {_label(function_name)} "
+                f"{subnet}: {other.eni_id} also serves {_label(function_names)} "
                 f"(status {other.status or 'unknown'}) but gets no static IP; "
                 f"the static IP goes to {eni.eni_id}"
             )
@@ -348,7 +405,7 @@ def _timeout_message(
     ec2: BaseClient,
     missing: Sequence[str],
     groups: Sequence[str],
-    function_name: str | None,
+    function_names: Sequence[str],
     timeout_seconds: float,
 ) -> str:
     # A second, broader listing shows what IS in each subnet: usually the function was deployed
@@ -378,12 +435,15 @@ def _timeout_message(
         details.append(f"{subnet}: no Lambda ENI with security groups {_fmt_ids(groups)}; {seen}")
     return (
         f"timed out after {timeout_seconds:g}s waiting for Lambda to create the ENIs of "
-        f"{_label(function_name)}: " + " | ".join(details)
+        f"{_label(function_names)}: " + " | ".join(details)
     )
 
 
-def _label(function_name: str | None) -> str:
-    return f"function {function_name}" if function_name else "the function"
+def _label(function_names: Sequence[str]) -> str:
+    if not function_names:
+        return "the function"
+    plural = "s" if len(function_names) > 1 else ""
+    return f"function{plural} {', '.join(function_names)}"
 
 
 def _fmt_ids(ids: Iterable[str]) -> str:
@@ -431,7 +491,7 @@ def _warn_to_stderr(message: str) -> None:
 _PROG = "staticip.enis"
 _REQUIRED_KEYS = ("region", "subnet_ids", "security_group_ids")
 _OPTIONAL_KEYS = (
-    "function_name",
+    "function_names",
     "environment",
     "timeout_seconds",
     "allocation_ids",
@@ -447,7 +507,8 @@ class ExternalQuery:
     region: str
     subnet_ids: tuple[str, ...]
     security_group_ids: tuple[str, ...]
-    function_name: str | None = None
+    function_names: tuple[str, ...] = ()
+    """Every function with this subnet + security-group set, the anchor first."""
     environment: str | None = None
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     allocation_ids: tuple[str, ...] = ()
@@ -514,7 +575,7 @@ def parse_query(text: str) -> ExternalQuery:
         region=query["region"].strip(),
         subnet_ids=subnets,
         security_group_ids=groups,
-        function_name=query.get("function_name", "").strip() or None,
+        function_names=items("function_names"),
         environment=query.get("environment", "").strip() or None,
         timeout_seconds=timeout,
         allocation_ids=allocations,
@@ -551,14 +612,14 @@ def external_main(
         ec2 = make_client("ec2", query.region, query.profile, *role)
         lambda_client = (
             make_client("lambda", query.region, query.profile, *role)
-            if query.function_name
+            if query.function_names
             else None
         )
         result = resolve_enis(
             ec2,
             query.subnet_ids,
             query.security_group_ids,
-            function_name=query.function_name,
+            function_names=query.function_names,
             lambda_client=lambda_client,
             environment=query.environment,
             allocation_ids=query.allocation_ids,

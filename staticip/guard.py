@@ -21,11 +21,12 @@ UPDATE_FAILED_METRIC = "EgressFunctionUpdateFailed"
 """1 while the egress function's `LastUpdateStatus` is `Failed`, else 0."""
 METRIC_DIMENSION = "Environment"
 # The guard's environment variables, which its stack sets (and `staticip review` recognises the
-# guard's function by FUNCTION_NAME).
+# guard's function by FUNCTION_NAMES).
 ENVIRONMENT_VARIABLE = "ENVIRONMENT"
 PROJECT_VARIABLE = "PROJECT"
-FUNCTION_NAME_VARIABLE = "FUNCTION_NAME"
-"""The egress function whose ENIs the guard watches."""
+FUNCTION_NAMES_VARIABLE = "FUNCTION_NAMES"
+"""The egress functions (comma-separated, the anchor first) whose shared ENIs the guard
+watches."""
 METRIC_NAMESPACE_VARIABLE = "METRIC_NAMESPACE"
 ALLOCATION_IDS_VARIABLE = "ALLOCATION_IDS"
 """The EIPs the stack associates (comma-separated allocation IDs)."""

@@ -121,6 +121,23 @@ def prefix_list_id_output(direction: str) -> str:
     return f"{direction}_prefix_list_id"
 
 
+VPC_ID_OUTPUT = "vpc_id"
+FUNCTION_SUBNET_IDS_OUTPUT = "function_subnet_ids"
+FUNCTION_SECURITY_GROUP_OUTPUT = "function_security_group_id"
+
+# --- SSM parameters for functions deployed with other tools -------------------------------------
+
+VPC_ID_PARAMETER = "vpc-id"
+FUNCTION_SUBNET_IDS_PARAMETER = "function-subnet-ids"
+FUNCTION_SECURITY_GROUP_PARAMETER = "function-security-group-id"
+EGRESS_IPS_PARAMETER = "egress-ips"
+
+
+def parameter_path(project: str, environment: str) -> str:
+    """The SSM path under which an environment exports its network (`/<project>/<env>/`)."""
+    return f"/{project}/{environment}/"
+
+
 def local_state_file(environment: str) -> str:
     """The state file of an environment without an S3 backend, next to `staticip.toml`."""
     return f"terraform.{environment}.tfstate"

@@ -22,8 +22,12 @@ def synthesize(config_path: Path, outdir: Path) -> list[StackSummary]:
     PricesError (and writes nothing) when the config or the price table is invalid."""
     config = load_config(config_path)
     prices = load_prices()
-    # Imported here so that config errors come back in well under a second, without
-    # waiting for the provider bindings to load.
+    # Imported here: importing `stacks` installs the lazy provider bindings, which may refuse
+    # their switch (a ConfigError, reported like any other). `check_code` loads no bindings,
+    # so errors in the config or a function's code come back in well under a second.
+    from stacks.function_code import check_code
+
+    check_code(config)
     from stacks.app import build_app
 
     replace_directory(outdir, lambda tmp: build_app(config, str(tmp)).synth())

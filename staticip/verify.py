@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,9 @@ class VerifyReport:
     """Error message -> how many invocations ended with it."""
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    covers: list[str] = field(default_factory=list)
+    """The declared functions with the probe's subnets and security group: they share its
+    Hyperplane ENIs or NAT, so the answer speaks for them too."""
 
     @property
     def ok(self) -> bool:
@@ -210,10 +213,33 @@ def verify_environment(
     count: int = DEFAULT_INVOCATIONS,
     concurrency: int | None = None,
 ) -> VerifyReport:
-    """Look up the allow-list, invoke the probe `count` times and compare."""
+    """Look up the allow-list, invoke the probe `count` times and compare; then say which
+    declared functions the answer covers (one GetFunctionConfiguration each)."""
     allow_listed = find_allow_listed_eips(ec2, project, env.name, env.reuse_eip_allocation_ids)
     answers = invoke_many(lambda_client, env.function.name, count, concurrency)
-    return compare(env.name, env.function.name, ec2.meta.region_name, allow_listed, answers)
+    report = compare(env.name, env.function.name, ec2.meta.region_name, allow_listed, answers)
+    probe = _network(lambda_client, env.function.name)
+    covers, warnings = [], list(report.warnings)
+    for fn in env.functions:
+        if probe is not None and _network(lambda_client, fn.name) == probe:
+            covers.append(fn.name)
+        else:
+            warnings.append(
+                f"{fn.name} is not in the probe's subnets with its security group, so this "
+                f"answer does not speak for it: run `staticip functions {env.name}`"
+            )
+    return replace(report, covers=covers, warnings=warnings)
+
+
+def _network(lambda_client: BaseClient, name: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """A function's (subnets, security groups), None when it does not exist."""
+    try:
+        vpc = lambda_client.get_function_configuration(FunctionName=name).get("VpcConfig") or {}
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None
+        raise
+    return frozenset(vpc.get("SubnetIds") or []), frozenset(vpc.get("SecurityGroupIds") or [])
 
 
 # --- the command --------------------------------------------------------------------------------
@@ -247,6 +273,11 @@ def run_verify(
     if env.egress_mode is None:
         return usage_error(
             f"environment '{env.name}' has no egress (egress = 'none'): nothing to verify"
+        )
+    if not env.probe:
+        return usage_error(
+            f"environment '{env.name}' has probe = false: there is no probe to invoke; set it "
+            f"back to true, or check its functions with `staticip functions {env.name}`"
         )
     region = region or env.region
     profile, role = profile or env.profile, env.assume_role_arn
@@ -289,6 +320,11 @@ def render_verify(report: VerifyReport) -> str:
     ]
     if report.ok:
         verdict.append("OK: every invocation left from an allow-listed IP")
+    if report.covers:
+        verdict.append(
+            "the same holds for " + ", ".join(report.covers) + " (same subnets and security "
+            "group, so the same ENIs or NAT)"
+        )
     parts.append("\n".join(verdict))
     return "\n\n".join(parts)
 

@@ -1,17 +1,19 @@
-"""`staticip wake <environment>`: bring an idle eni-eip function back to `Active`.
+"""`staticip wake <environment>`: bring an idle eni-eip environment's functions back to `Active`.
 
-After about 14 days without invocations Lambda marks a VPC function `Inactive` and reclaims its
-Hyperplane ENIs. Nothing brings them back but an invocation: it fails, the function goes
-`Pending` while Lambda creates new ENIs, then `Active`. Until then the ENI lookup of the dev
-stack has nothing to resolve, so plans fail (at once, naming this command). The new ENIs carry
-no Elastic IP: the ENI guard (or the next `cdktf deploy`) puts the EIPs on them.
+After about 14 days without invocations Lambda marks a VPC function `Inactive`; once no function
+that shares a Hyperplane ENI is active, Lambda reclaims the ENI. Nothing brings them back but an
+invocation: it fails, the function goes `Pending` while Lambda creates new ENIs, then `Active`.
+Until then the ENI lookup of the dev stack has nothing to resolve, so plans fail (at once,
+naming this command). The new ENIs carry no Elastic IP: the ENI guard (or the next
+`cdktf deploy`) puts the EIPs on them. The command wakes every function of the environment (the
+probe and the declared ones) that is Inactive: each would fail its next invocation otherwise.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -48,43 +50,77 @@ def wake_function(
     clock: Callable[[], float] = time.monotonic,
     progress: Callable[[str], object] | None = None,
 ) -> WakeReport:
-    """Invoke an `Inactive` function once and wait until it is `Active`.
+    """:func:`wake_functions` for one function."""
+    (report,) = wake_functions(
+        lambda_client,
+        [function_name],
+        timeout_seconds=timeout_seconds,
+        sleep=sleep,
+        clock=clock,
+        progress=progress,
+    )
+    return report
 
-    An `Active` function is left alone; a `Pending` one is only waited for. The invocation is
-    expected to fail while Lambda rebuilds the ENIs, so its error is not ours to report.
-    `progress` (default: stderr) gets one line per poll. Raises :class:`WakeError` when the
-    function ends `Failed` or is not `Active` within `timeout_seconds`, botocore errors when
-    AWS fails.
+
+def wake_functions(
+    lambda_client: BaseClient,
+    function_names: Sequence[str],
+    *,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    sleep: Callable[[float], object] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    progress: Callable[[str], object] | None = None,
+) -> list[WakeReport]:
+    """Invoke each `Inactive` function once, then wait until every one is `Active`.
+
+    `Active` functions are left alone; `Pending` ones are only waited for. The invocations are
+    expected to fail while Lambda rebuilds the ENIs, so their errors are not ours to report.
+    `progress` (default: stderr) gets one line per poll. Raises :class:`WakeError` when a
+    function ends `Failed` or not all are `Active` within `timeout_seconds`, botocore errors
+    when AWS fails.
     """
     say = progress if progress is not None else _to_stderr
     started = clock()
-    before = _state(lambda_client, function_name)
-    invoked = False
-    if before == "Inactive":
-        say(f"{function_name} is Inactive: invoking it once so Lambda recreates its ENIs")
+    before = {name: _state(lambda_client, name) for name in dict.fromkeys(function_names)}
+    invoked = set()
+    for name, state in before.items():
+        if state != "Inactive":
+            continue
+        say(f"{name} is Inactive: invoking it once so Lambda recreates its ENIs")
         try:
-            lambda_client.invoke(FunctionName=function_name, Payload=b"{}")
+            lambda_client.invoke(FunctionName=name, Payload=b"{}")
         except ClientError as exc:
             # Expected: Lambda fails invocations of an Inactive function while it goes Pending.
             say(f"the invocation failed as expected while Lambda rebuilds: {aws.explain(exc)}")
-        invoked = True
-    state = before if before != "Inactive" else _state(lambda_client, function_name)
-    while state != "Active":
-        if state == "Failed":
+        invoked.add(name)
+    states = {
+        name: _state(lambda_client, name) if name in invoked else state
+        for name, state in before.items()
+    }
+    while True:
+        failed = [name for name, state in states.items() if state == "Failed"]
+        if failed:
             raise WakeError(
-                f"{function_name} is Failed: Lambda could not create its ENIs; "
+                f"{', '.join(failed)} is Failed: Lambda could not create its ENIs; "
                 f"see `staticip doctor` and the function's StateReason"
             )
+        waiting = {name: state for name, state in states.items() if state != "Active"}
+        if not waiting:
+            break
         elapsed = clock() - started
+        listed = ", ".join(f"{name} is {state}" for name, state in waiting.items())
         if elapsed >= timeout_seconds:
             raise WakeError(
-                f"{function_name} is still {state} after {elapsed:.0f} s: run the command "
-                "again, or look at the function's StateReason"
+                f"{listed} after {elapsed:.0f} s (still {'/'.join(set(waiting.values()))}): run "
+                "the command again, or look at the function's StateReason"
             )
-        say(f"{function_name} is {state} ({elapsed:.0f} s): waiting for Active")
+        say(f"{listed} ({elapsed:.0f} s): waiting for Active")
         sleep(POLL_SECONDS)
-        state = _state(lambda_client, function_name)
-    return WakeReport(function_name, before, state, invoked, round(clock() - started, 1))
+        states |= {name: _state(lambda_client, name) for name in waiting}
+    seconds = round(clock() - started, 1)
+    return [
+        WakeReport(name, before[name], states[name], name in invoked, seconds) for name in before
+    ]
 
 
 def run_wake(
@@ -95,8 +131,9 @@ def run_wake(
     region: str | None = None,
     profile: str | None = None,
 ) -> CommandResult:
-    """`staticip wake ENV`: exit 0 when the function is Active, 1 when it did not become Active
-    (or AWS failed), 2 for an unknown environment or one without a VPC function to wake."""
+    """`staticip wake ENV`: exit 0 when every function of the environment is Active, 1 when one
+    did not become Active (or AWS failed), 2 for an unknown environment or one without a VPC
+    function to wake."""
     if not timeout_seconds > 0:
         return usage_error(f"--timeout must be a number of seconds > 0, got {timeout_seconds}")
     try:
@@ -109,23 +146,31 @@ def run_wake(
             "their static IPs when idle, so there is nothing to wake"
         )
     try:
-        lambda_client = aws.client("lambda", region or env.region, profile)
-        report = wake_function(lambda_client, env.function.name, timeout_seconds=timeout_seconds)
+        lambda_client = aws.client(
+            "lambda", region or env.region, profile or env.profile, env.assume_role_arn
+        )
+        reports = wake_functions(
+            lambda_client, env.egress_function_names, timeout_seconds=timeout_seconds
+        )
     except (NoRegionError, ProfileNotFound) as exc:
         return usage_error(aws.explain(exc))
     except (WakeError, ClientError, BotoCoreError, aws.AwsError) as exc:
         detail = str(exc) if isinstance(exc, WakeError) else aws.explain(exc)
         text = f"wake {env.name}: {detail}"
         return CommandResult(EXIT_PROBLEM, text, {"error": text})
-    if report.state_before == "Active":
-        text = f"{report.function} is already Active: nothing to wake"
+    woken = [r for r in reports if r.state_before != "Active"]
+    if not woken:
+        text = f"{', '.join(r.function for r in reports)}: already Active, nothing to wake"
     else:
-        text = (
-            f"{report.function} is Active after {report.seconds:g} s (was {report.state_before})."
-            " Its new ENIs have no Elastic IP until the ENI guard moves them (within its "
+        text = "\n".join(
+            f"{r.function} is Active after {r.seconds:g} s (was {r.state_before})." for r in woken
+        ) + (
+            "\nNew ENIs have no Elastic IP until the ENI guard moves them (within its "
             f"schedule) or `cdktf deploy {env.name}` does; `staticip doctor {env.name}` shows it."
         )
-    return CommandResult(EXIT_OK, text, asdict(report))
+    return CommandResult(
+        EXIT_OK, text, {"environment": env.name, "functions": [asdict(r) for r in reports]}
+    )
 
 
 def _state(lambda_client: BaseClient, function_name: str) -> str:

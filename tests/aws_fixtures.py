@@ -98,6 +98,13 @@ def _network(ec2: Any, project: str, env: EnvironmentConfig, private: bool) -> D
                 TagSpecifications=tag_spec("subnet", project, env.name, tier=tier),
             )["Subnet"]["SubnetId"]
             (dep.public_subnets if tier == "public" else dep.private_subnets)[az] = subnet_id
+    # As stacks/network.py: the public subnets share one route table to the internet gateway.
+    public_rtb = ec2.create_route_table(
+        VpcId=vpc_id, TagSpecifications=tag_spec("route-table", project, env.name)
+    )["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=public_rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
+    for subnet_id in dep.public_subnets.values():
+        ec2.associate_route_table(RouteTableId=public_rtb, SubnetId=subnet_id)
     dep.security_group_id = ec2.create_security_group(
         GroupName=f"{project}-{env.name}-function",
         Description="Lambda egress only",
@@ -171,14 +178,17 @@ def recycle_eni(ec2: Any, dep: Deployment, az: str, replace: bool = True) -> str
 
 
 def deploy_eni_eip(ec2: Any, lambda_client: Any, iam: Any, project: str, env_name: str) -> Any:
-    """The dev stack after `cdktf deploy`: function in the public subnets, one Hyperplane ENI
-    per subnet, each holding its AZ's EIP."""
+    """The dev stack after `cdktf deploy`: the probe and the declared functions in the public
+    subnets, one Hyperplane ENI per subnet (shared by all of them), each holding its AZ's EIP."""
     env = shipped_config().environment(env_name)
     dep = _network(ec2, project, env, private=False)
     subnets = [dep.public_subnets[az] for az in env.azs]
     dep.function_arn = create_function(
         lambda_client, iam, env.function.name, subnets, [dep.security_group_id]
     )
+    for fn in env.functions:
+        create_function(lambda_client, iam, fn.name, subnets, [dep.security_group_id])
+    # One ENI per subnet, shared by every function with the subnet + security group.
     for az in env.azs:
         eni = lambda_eni(ec2, dep.public_subnets[az], dep.security_group_id, env.function.name)
         dep.enis[az] = eni
@@ -252,6 +262,8 @@ def deploy_nat(ec2: Any, lambda_client: Any, iam: Any, project: str, env_name: s
     dep.function_arn = create_function(
         lambda_client, iam, env.function.name, subnets, [dep.security_group_id]
     )
+    for fn in env.functions:
+        create_function(lambda_client, iam, fn.name, subnets, [dep.security_group_id])
     return dep
 
 

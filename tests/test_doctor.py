@@ -74,8 +74,8 @@ def problems(result: CommandResult) -> list[dict[str, Any]]:
     return [f for f in result.data["findings"] if f["severity"] in ("warning", "error")]
 
 
-def about(result: CommandResult, subject: str) -> list[dict[str, Any]]:
-    return [f for f in result.data["findings"] if f["subject"] == subject]
+def about(result: CommandResult, subject: str, check: str | None = None) -> list[dict[str, Any]]:
+    return [f for f in findings(result, check) if f["subject"] == subject]
 
 
 # --- eni-eip ------------------------------------------------------------------------------------
@@ -93,8 +93,13 @@ def test_healthy_eni_eip_environment_exits_0_and_shows_each_eni_with_its_eip(
         (finding,) = about(result, eni)
         assert finding["severity"] == "ok"
         assert dev.ip(az) in finding["what"] and az in finding["what"]
+    names = list(shipped_config().environment("dev").egress_function_names)
     function = findings(result, "function")
-    assert [f["what"] for f in function] == ["Active"]
+    assert [(f["subject"], f["what"]) for f in function] == [(n, "Active") for n in names]
+    # Every function in the VPC leaves from the EIPs (they share the probe's ENIs).
+    in_vpc = findings(result, "functions")
+    assert sorted(f["subject"] for f in in_vpc) == sorted(names)
+    assert all(f["severity"] == "ok" for f in in_vpc)
     assert result.text.rstrip().endswith("dev: healthy")
     # The human table and the JSON carry the same findings.
     for finding in findings(result):
@@ -221,7 +226,12 @@ def test_replaced_eni_without_eip_and_the_eip_left_unassociated(aws: Aws, dev: D
     assert eip_finding["fix"] == "run `cdktf deploy dev` to re-associate"
     # The other AZ is untouched.
     assert [f["severity"] for f in about(result, dev.enis["us-east-1a"])] == ["ok"]
-    assert "2 error(s)" in result.text.splitlines()[-1]
+    # Every function on the shared ENIs is named as not behind the IPs, with the ENI.
+    in_vpc = findings(result, "functions")
+    assert {f["subject"] for f in in_vpc} == set(dev.env.egress_function_names)
+    assert all(f["severity"] == "error" and new_eni in f["fix"] for f in in_vpc)
+    errors = 2 + len(dev.env.egress_function_names)
+    assert f"{errors} error(s)" in result.text.splitlines()[-1]
 
 
 def test_spill_over_eni_without_eip_points_to_nat_gateway(aws: Aws, dev: Deployment) -> None:
@@ -253,18 +263,22 @@ def test_eip_removed_from_a_live_eni(aws: Aws, dev: Deployment) -> None:
     assert "cdktf deploy dev" in eip_finding["fix"]
 
 
-def test_inactive_function_whose_enis_lambda_reclaimed(aws: Aws, dev: Deployment) -> None:
-    moto_function(dev.env.function.name).state = "Inactive"
+def test_inactive_functions_whose_enis_lambda_reclaimed(aws: Aws, dev: Deployment) -> None:
+    # Lambda reclaims a shared ENI once no function on it is active: all of them idled.
+    for name in dev.env.egress_function_names:
+        moto_function(name).state = "Inactive"
     for az in list(dev.enis):
         recycle_eni(aws.ec2, dev, az, replace=False)
 
     result = run_doctor(SHIPPED_CONFIG, "dev")
 
     assert result.exit_code == 1
-    (state,) = findings(result, "function")
-    assert state["severity"] == "error"
-    assert state["what"].startswith("Inactive")
-    assert "staticip verify dev" in state["fix"] and "cdktf deploy dev" in state["fix"]
+    states = findings(result, "function")
+    assert [s["subject"] for s in states] == list(dev.env.egress_function_names)
+    for state in states:
+        assert state["severity"] == "error"
+        assert state["what"].startswith("Inactive")
+        assert "staticip verify dev" in state["fix"] and "cdktf deploy dev" in state["fix"]
     # No ENI is expected while Inactive: a warning per subnet, not an error on top.
     missing = findings(result, "eni")
     assert {f["subject"] for f in missing} == set(dev.public_subnets.values())
@@ -279,9 +293,11 @@ def test_pending_function_is_a_warning(dev: Deployment) -> None:
     result = run_doctor(SHIPPED_CONFIG, "dev")
 
     assert result.exit_code == 1
-    (state,) = findings(result, "function")
+    (state,) = about(result, dev.env.function.name, "function")
     assert state["severity"] == "warning"
     assert "Pending" in state["what"]
+    # The worker beside it stays Active, and with it the shared ENIs: no ENI finding.
+    assert {f["severity"] for f in findings(result, "eni")} == {"ok"}
 
 
 def test_function_vpc_config_drifted_from_the_stack(aws: Aws, dev: Deployment) -> None:
@@ -300,7 +316,7 @@ def test_function_vpc_config_drifted_from_the_stack(aws: Aws, dev: Deployment) -
     result = run_doctor(SHIPPED_CONFIG, "dev")
 
     assert result.exit_code == 1
-    drift = findings(result, "vpc-config")
+    drift = [f for f in findings(result, "vpc-config") if f["severity"] != "ok"]
     assert {f["subject"] for f in drift} == {foreign, dev.public_subnets["us-east-1a"]}
     assert all(f["severity"] == "error" and "drifted" in f["what"] for f in drift)
     assert all("cdktf deploy dev" in f["fix"] for f in drift)
@@ -317,8 +333,12 @@ def test_security_group_drift_is_named(aws: Aws, dev: Deployment) -> None:
 
     result = run_doctor(SHIPPED_CONFIG, "dev")
 
-    (drift,) = findings(result, "vpc-config")
+    (drift,) = [f for f in findings(result, "vpc-config") if f["severity"] != "ok"]
     assert other in drift["what"] and dev.security_group_id in drift["what"]
+    # The moved function gets ENIs of its own, without the EIPs: named with the one fix.
+    (moved,) = about(result, dev.env.function.name, "functions")
+    assert moved["severity"] == "error"
+    assert other in moved["fix"] and f"use only {dev.security_group_id}" in moved["fix"]
     # The ENIs of the new SG set do not exist yet: Lambda would be creating them.
     assert {f["subject"] for f in findings(result, "eni")} == set(dev.public_subnets.values())
 
@@ -327,8 +347,12 @@ def test_undeployed_environment_names_the_missing_function_and_eips(aws: Aws) ->
     result = run_doctor(SHIPPED_CONFIG, "dev")
 
     assert result.exit_code == 1
-    (function,) = findings(result, "function")
-    assert "not found" in function["what"] and "cdktf deploy dev" in function["fix"]
+    functions = findings(result, "function")
+    assert [f["subject"] for f in functions] == list(
+        shipped_config().environment("dev").egress_function_names
+    )
+    for function in functions:
+        assert "not found" in function["what"] and "cdktf deploy dev" in function["fix"]
     assert {f["subject"] for f in findings(result, "eip")} == {"us-east-1a", "us-east-1b"}
     # Without a function there is nothing to look for ENIs of.
     assert findings(result, "eni") == []
@@ -340,8 +364,10 @@ def test_one_listing_of_enis_for_all_subnets(aws: Aws, dev: Deployment) -> None:
 
     doctor.diagnose(clients, PROJECT, shipped_config().environment("dev"))
 
-    assert calls["ec2.DescribeNetworkInterfaces"] == 1
-    assert calls["ec2.DescribeAddresses"] == 1
+    # One listing for the ENI check and one of the VPC's Lambda ENIs for the functions check,
+    # whatever the number of subnets and functions.
+    assert calls["ec2.DescribeNetworkInterfaces"] == 2
+    assert calls["ec2.DescribeAddresses"] == 2
 
 
 # --- nat-gateway --------------------------------------------------------------------------------

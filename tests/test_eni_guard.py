@@ -95,7 +95,7 @@ class World:
     @property
     def settings(self) -> Any:
         return self.guard.Settings(
-            ENVIRONMENT, PROJECT, FUNCTION, NAMESPACE, tuple(self.stack_eips)
+            ENVIRONMENT, PROJECT, (FUNCTION,), NAMESPACE, tuple(self.stack_eips)
         )
 
     def run(self) -> dict[str, Any]:
@@ -639,7 +639,7 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("ENVIRONMENT", ENVIRONMENT)
     monkeypatch.setenv("PROJECT", PROJECT)
-    monkeypatch.setenv("FUNCTION_NAME", FUNCTION)
+    monkeypatch.setenv("FUNCTION_NAMES", FUNCTION)
     monkeypatch.setenv("METRIC_NAMESPACE", NAMESPACE)
 
 
@@ -711,10 +711,10 @@ def test_the_handler_raises_after_publishing_when_an_association_fails(
 
 
 def test_missing_settings_are_named(guard: types.ModuleType, lambda_env: None, monkeypatch) -> None:
-    monkeypatch.delenv("FUNCTION_NAME")
+    monkeypatch.delenv("FUNCTION_NAMES")
     monkeypatch.setenv("METRIC_NAMESPACE", " ")
     with pytest.raises(
-        guard.GuardConfigError, match="FUNCTION_NAME, METRIC_NAMESPACE, ALLOCATION_IDS"
+        guard.GuardConfigError, match="FUNCTION_NAMES, METRIC_NAMESPACE, ALLOCATION_IDS"
     ):
         guard.handler(SCHEDULE_EVENT, None)
 

@@ -111,7 +111,7 @@ def test_a_good_query_prints_the_subnet_to_eni_map(
     expected = {subnet: create_lambda_eni(ec2, subnet, groups) for subnet in net.subnet_ids}
 
     result = run_external(
-        query(net, groups, function_name="billing", timeout_seconds="30"),
+        query(net, groups, function_names="billing", timeout_seconds="30"),
         child_env(moto_endpoint),
         tmp_path,
     )
@@ -233,14 +233,18 @@ def test_the_query_is_parsed_with_defaults_and_lists() -> None:
     parsed = enis.parse_query(
         json.dumps(
             GOOD
-            | {"security_group_ids": " sg-1 , sg-2,", "allocation_ids": "", "function_name": ""}
+            | {
+                "security_group_ids": " sg-1 , sg-2,",
+                "allocation_ids": "",
+                "function_names": " a, ,b",
+            }
         )
     )
 
     assert parsed.subnet_ids == ("subnet-1", "subnet-2")
     assert parsed.security_group_ids == ("sg-1", "sg-2")
     assert parsed.allocation_ids == ()
-    assert parsed.function_name is None
+    assert parsed.function_names == ("a", "b")
     assert parsed.timeout_seconds == enis.DEFAULT_TIMEOUT_SECONDS
     assert enis.parse_query(json.dumps(GOOD | {"timeout_seconds": "2.5"})).timeout_seconds == 2.5
 

@@ -65,7 +65,7 @@ def run_external(aws: dict[str, Any], clock: FakeClock) -> tuple[int, str, str]:
     stdin = json.dumps(
         {
             "region": REGION,
-            "function_name": FUNCTION,
+            "function_names": FUNCTION,
             "environment": "dev",
             "subnet_ids": ",".join(net.subnet_ids),
             "security_group_ids": ",".join(net.security_group_ids),

@@ -180,7 +180,7 @@ def test_timeout_names_each_missing_subnet_and_what_is_there(ec2: Any) -> None:
     instance_eni = create_instance_eni(ec2, crowded, (ours,))
 
     with pytest.raises(enis.EniTimeoutError) as caught:
-        resolve(ec2, net, (ours,), function_name="billing", timeout_seconds=10)
+        resolve(ec2, net, (ours,), function_names=["billing"], timeout_seconds=10)
 
     message = str(caught.value)
     assert "\n" not in message
@@ -280,7 +280,7 @@ def test_the_eni_holding_the_elastic_ip_is_picked(ec2: Any, net: Network) -> Non
         ec2,
         [subnet],
         groups,
-        function_name="billing",
+        function_names=["billing"],
         sleep=FakeClock().sleep,
         warn=warnings.append,
     )

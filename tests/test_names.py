@@ -73,10 +73,12 @@ def test_eni_guard_function_alarms_and_variables(shipped: Any) -> None:
     assert set(variables) == {
         guard.ENVIRONMENT_VARIABLE,
         guard.PROJECT_VARIABLE,
-        guard.FUNCTION_NAME_VARIABLE,
+        guard.FUNCTION_NAMES_VARIABLE,
         guard.METRIC_NAMESPACE_VARIABLE,
         guard.ALLOCATION_IDS_VARIABLE,
     }
+    dev = shipped.config.environment("dev")
+    assert variables[guard.FUNCTION_NAMES_VARIABLE].split(",") == list(dev.egress_function_names)
 
 
 def test_prefix_lists_and_their_outputs(shipped: Any) -> None:

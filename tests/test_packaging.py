@@ -26,7 +26,11 @@ def synthesized_hash(lambda_src: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     stack = TerraformStack(Testing.app(), "packaging")
     AwsProvider(stack, "aws", region="us-east-1")
     function_module.Function(
-        stack, "probe", function_module.FunctionProps(name="probe", source="egress_probe")
+        stack,
+        "probe",
+        function_module.FunctionProps(
+            name="probe", code=function_module.builtin_code("egress_probe")
+        ),
     )
     (body,) = json.loads(Testing.synth(stack))["resource"]["aws_lambda_function"].values()
     return body["source_code_hash"]

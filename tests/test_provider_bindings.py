@@ -80,10 +80,10 @@ def test_the_session_synthesized_through_the_lazy_path(shipped):
 
 def test_submodules_are_reachable_as_attributes_of_the_lazy_package(shipped):
     package = sys.modules[AWS]
-    assert f"{AWS}.ssm_parameter" not in sys.modules or eager_requested()
+    assert f"{AWS}.sqs_queue" not in sys.modules or eager_requested()
     # Attribute access imports just that module, as `import pkg; pkg.mod` does eagerly.
-    assert package.ssm_parameter.SsmParameter.__name__ == "SsmParameter"
-    assert f"{AWS}.ssm_parameter" in sys.modules
+    assert package.sqs_queue.SqsQueue.__name__ == "SqsQueue"
+    assert f"{AWS}.sqs_queue" in sys.modules
     with pytest.raises(AttributeError, match="no_such_resource"):
         _ = package.no_such_resource
 

@@ -115,7 +115,7 @@ def test_each_az_lookup_reads_only_its_terraform_data(dev, env):
         assert query["security_group_ids"] == f"{output}.security_group_ids}}"
         assert query["allocation_ids"] == f"{output}.allocation_id}}"
         assert query["region"] == env.region and query["environment"] == env.name
-        assert query["function_name"] == fn["function_name"]
+        assert query["function_names"].split(",") == list(env.egress_function_names)
         assert float(query["timeout_seconds"]) > 0
     assert "external" in dev["provider"]
 

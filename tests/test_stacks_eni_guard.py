@@ -32,7 +32,10 @@ def test_guard_runs_outside_the_vpc_and_knows_its_environment(guard, probe, ship
     variables = fn["environment"]["variables"]
     assert variables["ENVIRONMENT"] == "dev"
     assert variables["PROJECT"] == shipped.config.project
-    assert variables["FUNCTION_NAME"] == ref("aws_lambda_function", probe_id, "function_name")
+    # Literal names, the probe first: the ENIs they share are what the guard watches.
+    dev = shipped.config.environment("dev")
+    assert variables["FUNCTION_NAMES"].split(",") == list(dev.egress_function_names)
+    assert probe_id and dev.egress_function_names[0] == dev.function.name
 
 
 def test_guard_package_carries_the_shared_resolver_not_a_copy(guard, shipped):
@@ -192,20 +195,22 @@ def test_each_eip_may_go_only_onto_interfaces_in_its_own_azs_function_subnet(dev
         assert subnet_arn.endswith(f":subnet/{ref('aws_subnet', subnets[az], 'id')}")
 
 
-def test_reads_only_the_egress_function_and_writes_only_its_namespace(dev, probe):
+def test_reads_only_the_egress_functions_and_writes_only_its_namespace(dev, probe, shipped):
     statements = _statements(dev)
     read = next(
         s for s in statements.values() if s["actions"] == ["lambda:GetFunctionConfiguration"]
     )
-    # The function's own ARN, spelled from its name: a reference to the function would make
+    # The functions' own ARNs, spelled from their names: a reference to a function would make
     # Terraform read this policy document only at apply time on every code deploy.
-    (arn,) = read["resources"]
-    assert re.fullmatch(
-        r"arn:\$\{data\.aws_partition\.[\w-]+\.partition\}:lambda:us-east-1:"
-        r"\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:function:"
-        + re.escape(probe[1]["function_name"]),
-        arn,
-    ), arn
+    names = shipped.config.environment("dev").egress_function_names
+    assert probe[1]["function_name"] in names and len(names) > 1
+    assert len(read["resources"]) == len(names)
+    for arn, name in zip(read["resources"], names, strict=True):
+        assert re.fullmatch(
+            r"arn:\$\{data\.aws_partition\.[\w-]+\.partition\}:lambda:us-east-1:"
+            r"\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:function:" + re.escape(name),
+            arn,
+        ), arn
     assert "aws_lambda_function" not in json.dumps(read)
     metric = next(s for s in statements.values() if s["actions"] == ["cloudwatch:PutMetricData"])
     (namespace,) = _conditions(metric)["cloudwatch:namespace"]

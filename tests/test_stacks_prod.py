@@ -25,12 +25,17 @@ def test_public_and_private_subnet_per_az(prod, env):
 
 
 def test_function_sits_in_the_private_subnets(prod, env):
-    (fn,) = of_type(prod, "aws_lambda_function").values()
+    functions = of_type(prod, "aws_lambda_function").values()
+    assert {f["function_name"] for f in functions} == set(env.egress_function_names)
+    (fn,) = [f for f in functions if f["function_name"] == env.function.name]
     private = {
         ref("aws_subnet", by_path(prod, "aws_subnet", f"/private-{az}")[0], "id") for az in env.azs
     }
-    assert set(fn["vpc_config"]["subnet_ids"]) == private
     assert fn["memory_size"] == env.function.memory_mb
+    # The declared functions share the probe's subnets and its one security group.
+    for each in functions:
+        assert set(each["vpc_config"]["subnet_ids"]) == private
+        assert each["vpc_config"]["security_group_ids"] == fn["vpc_config"]["security_group_ids"]
 
 
 def test_one_nat_per_az_in_its_public_subnet_with_its_eip(prod, env):

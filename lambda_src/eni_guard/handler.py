@@ -1,6 +1,7 @@
 """ENI guard: keep the environment's allow-listed Elastic IPs on the egress function's ENIs.
 
-Lambda owns the Hyperplane ENIs the dev environment hangs its EIPs on. A VPC-config change,
+Lambda owns the Hyperplane ENIs the dev environment hangs its EIPs on, one per subnet shared by
+every function of the environment (they all have its one security group). A VPC-config change,
 Lambda's own ENI recycling or reactivation after 14 idle days brings new ENIs without an EIP, and
 egress stops until someone runs ``cdktf deploy``. This function, deployed OUTSIDE the VPC so it
 always reaches the EC2 API, is triggered by EventBridge (CloudTrail ``CreateNetworkInterface`` and
@@ -21,8 +22,10 @@ What it never does:
 - act on a stale snapshot: the stack gives it a reserved concurrency of 1 (one run at a time),
   and right before each ``AssociateAddress`` it reads the subnet's ENIs and the address again
   and skips the move if the ENI is gone, detached or no longer the pick, or the address moved;
-- move anything while the function is ``Pending``, its update is ``InProgress``, or its last
-  update ``Failed`` (invocations may still run on the old ENIs).
+- move anything while one of the environment's functions is ``Pending``, its update is
+  ``InProgress``, or its last update ``Failed`` (invocations may still run on the old ENIs);
+- give up on ENIs that an ``Active`` function still uses because another one sharing them went
+  ``Inactive`` (Lambda keeps a shared ENI while any function on it is active).
 
 Deployment package: this file as ``handler.py`` next to
 ``staticip/{__init__,aws,eips,enis,guard,names}.py`` (``stacks/function.py``,
@@ -58,7 +61,7 @@ from staticip.enis import (
 from staticip.guard import (
     ALLOCATION_IDS_VARIABLE,
     ENVIRONMENT_VARIABLE,
-    FUNCTION_NAME_VARIABLE,
+    FUNCTION_NAMES_VARIABLE,
     HELD_ELSEWHERE_METRIC,
     METRIC_DIMENSION,
     METRIC_NAME,
@@ -71,7 +74,7 @@ from staticip.names import AZ_TAG
 ENV_VARIABLES = (
     ENVIRONMENT_VARIABLE,
     PROJECT_VARIABLE,
-    FUNCTION_NAME_VARIABLE,
+    FUNCTION_NAMES_VARIABLE,
     METRIC_NAMESPACE_VARIABLE,
     ALLOCATION_IDS_VARIABLE,
 )
@@ -105,7 +108,8 @@ class Settings:
 
     environment: str
     project: str
-    function_name: str
+    function_names: tuple[str, ...]
+    """The environment's egress functions, the anchor (the probe, by default) first."""
     metric_namespace: str
     allocation_ids: tuple[str, ...]
     """The EIPs whose ``aws_eip_association`` exists in the stack: the only ones the guard may
@@ -113,8 +117,8 @@ class Settings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
-        """Read ``ENVIRONMENT``, ``PROJECT``, ``FUNCTION_NAME``, ``METRIC_NAMESPACE`` and
-        ``ALLOCATION_IDS`` (comma-separated ``eipalloc-`` IDs)."""
+        """Read ``ENVIRONMENT``, ``PROJECT``, ``FUNCTION_NAMES`` (comma-separated),
+        ``METRIC_NAMESPACE`` and ``ALLOCATION_IDS`` (comma-separated ``eipalloc-`` IDs)."""
         values = {name: (environ.get(name) or "").strip() for name in ENV_VARIABLES}
         missing = [name for name, value in values.items() if not value]
         if missing:
@@ -132,7 +136,11 @@ class Settings:
         return cls(
             environment=values[ENVIRONMENT_VARIABLE],
             project=values[PROJECT_VARIABLE],
-            function_name=values[FUNCTION_NAME_VARIABLE],
+            function_names=tuple(
+                dict.fromkeys(
+                    n.strip() for n in values[FUNCTION_NAMES_VARIABLE].split(",") if n.strip()
+                )
+            ),
             metric_namespace=values[METRIC_NAMESPACE_VARIABLE],
             allocation_ids=allocation_ids,
         )
@@ -226,7 +234,7 @@ def read_function(lambda_client: BaseClient, function_name: str) -> FunctionNetw
     if not subnets or not groups:
         raise EniInputError(
             f"Lambda function {function_name!r} is not attached to a VPC, so it has no "
-            "Hyperplane ENIs to guard: check FUNCTION_NAME"
+            f"Hyperplane ENIs to guard: check {FUNCTION_NAMES_VARIABLE}"
         )
     reason = " ".join(
         str(config.get(key) or "")
@@ -240,6 +248,104 @@ def read_function(lambda_client: BaseClient, function_name: str) -> FunctionNetw
         security_group_ids=groups,
         last_update_reason=reason,
     )
+
+
+@dataclass(frozen=True)
+class EgressFunctions:
+    """The environment's egress functions as one: they share the ENIs of one subnet +
+    security-group set, so the guard acts on that set for all of them."""
+
+    functions: tuple[FunctionNetwork, ...]
+    """Those found, in ``FUNCTION_NAMES`` order."""
+    missing: tuple[str, ...] = ()
+    """Named but not found (being created, or deleted): passed over."""
+
+    @property
+    def network(self) -> FunctionNetwork:
+        """Whose subnets and groups say which ENIs to guard: the first function that is not
+        Inactive (the anchor, unless it idled), else the first."""
+        return next((f for f in self.functions if not f.inactive), self.functions[0])
+
+    @property
+    def name(self) -> str:
+        return ", ".join(f.name for f in self.functions)
+
+    @property
+    def subnet_ids(self) -> tuple[str, ...]:
+        return self.network.subnet_ids
+
+    @property
+    def security_group_ids(self) -> tuple[str, ...]:
+        return self.network.security_group_ids
+
+    @property
+    def state(self) -> str:
+        """``Pending`` while any is, else ``Active`` while any is, else the first's."""
+        states = [f.state for f in self.functions]
+        for state in ("Pending", "Active"):
+            if state in states:
+                return state
+        return states[0]
+
+    @property
+    def last_update_status(self) -> str:
+        statuses = [f.last_update_status for f in self.functions]
+        for status in ("Failed", "InProgress"):
+            if status in statuses:
+                return status
+        return self.network.last_update_status
+
+    @property
+    def last_update_reason(self) -> str:
+        return "; ".join(
+            f"{f.name}: {f.last_update_reason or 'no reason given'}"
+            for f in self.functions
+            if f.update_failed
+        )
+
+    @property
+    def waiting(self) -> bool:
+        """Any function still being created or updated: invocations may stay on the old ENIs."""
+        return any(f.waiting for f in self.functions)
+
+    @property
+    def update_failed(self) -> bool:
+        return any(f.update_failed for f in self.functions)
+
+    @property
+    def inactive(self) -> bool:
+        """All idle: Lambda reclaimed the shared ENIs only once no function on them was active."""
+        return all(f.inactive for f in self.functions)
+
+    @property
+    def elsewhere(self) -> list[str]:
+        """Functions whose subnets or groups differ from `network`'s: not on the guarded ENIs."""
+        net = self.network
+        return [
+            f.name
+            for f in self.functions
+            if (f.subnet_ids, f.security_group_ids) != (net.subnet_ids, net.security_group_ids)
+        ]
+
+
+def read_functions(lambda_client: BaseClient, function_names: Sequence[str]) -> EgressFunctions:
+    """One GetFunctionConfiguration per function; a function that does not exist is passed
+    over while another one does. Raises :class:`EniInputError` when none exists or one is not
+    in a VPC."""
+    found, missing = [], []
+    for name in function_names:
+        try:
+            found.append(read_function(lambda_client, name))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            missing.append(name)
+    if not found:
+        raise EniInputError(
+            f"none of the functions {', '.join(function_names)} exists: check "
+            f"{FUNCTION_NAMES_VARIABLE}"
+        )
+    return EgressFunctions(tuple(found), tuple(missing))
 
 
 @dataclass(frozen=True)
@@ -563,17 +669,20 @@ def reconcile(
 ) -> dict[str, Any]:
     """One guard run: read the function, plan, associate (unless on hold), publish the metrics.
 
-    AWS calls: 1 GetFunctionConfiguration; unless the function is Inactive, 1 DescribeAddresses
+    AWS calls: 1 GetFunctionConfiguration per function; unless all are Inactive, 1
+    DescribeAddresses
     and 1 DescribeNetworkInterfaces per page (all subnets in one listing), plus 1
     DescribeNetworkInterfaces when an EIP sits on an interface that is not the function's; per
     EIP that must move (none while on hold) 1 DescribeNetworkInterfaces + 1 DescribeAddresses
     (the re-read) and 1 AssociateAddress; 1 PutMetricData. Returns a JSON-able summary.
     Raises botocore errors and :class:`EniInputError` when the run cannot be done at all.
     """
-    function = read_function(lambda_client, settings.function_name)
+    function = read_functions(lambda_client, settings.function_names)
     summary: dict[str, Any] = {
         "environment": settings.environment,
         "function": function.name,
+        "functions": {f.name: f.state for f in function.functions},
+        "missing_functions": list(function.missing),
         "state": function.state,
         "last_update_status": function.last_update_status,
         "status": "reconciled",
@@ -595,8 +704,14 @@ def reconcile(
         # No ENIs exist; the first invocation makes the function Pending and Lambda creates new
         # ones, which a later run (CloudTrail event or schedule) picks up.
         summary["status"] = "inactive"
-        logger.info("function %s is Inactive: no ENIs, nothing to do", function.name)
+        logger.info("functions %s are all Inactive: no ENIs, nothing to do", function.name)
     else:
+        for name in function.elsewhere:
+            logger.warning(
+                "%s has other subnets or security groups than %s: its ENIs are not guarded",
+                name,
+                function.network.name,
+            )
         eips = environment_eips(
             ec2, settings.environment, settings.project, settings.allocation_ids
         )

@@ -40,6 +40,8 @@ ALB_KEYS: Mapping[str, str] = {
     "certificate_arn": "ACM certificate: HTTPS on 443 (TLS on the ALB), HTTP redirects",
     "alb_deletion_protection": "ALB deletion protection (default on, off for `dev`)",
     "alb_access_logs_bucket": "S3 bucket for ALB access logs (default off)",
+    "routes": "ALB path patterns -> declared functions (default: the built-in webhook)",
+    "ingress_allowed_cidrs": "the only sources that reach the listeners (default: open)",
 }
 
 

@@ -87,7 +87,7 @@ class EniEip(EgressMode):
             EniEipProps(
                 region=env.region,
                 function=ctx.function,
-                function_name=env.function.name,
+                function_names=ctx.function_names,
                 environment=env.name,
                 subnet_ids={az: s.id for az, s in subnets.items()},
                 security_group_ids=[ctx.security_group_id],
@@ -109,7 +109,7 @@ class EniEip(EgressMode):
                 project=ctx.project,
                 region=env.region,
                 vpc_id=network.vpc.id,
-                function=ctx.function,
+                function_names=ctx.function_names,
                 subnet_ids={az: subnets[az].id for az in env.azs},
                 associations=eni_eip.associations,
                 schedule=env.eni_guard.schedule,

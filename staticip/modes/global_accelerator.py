@@ -99,6 +99,7 @@ class GlobalAccelerator(IngressMode):
 
         from stacks.environment import provider_credentials
         from stacks.global_accelerator import GlobalAcceleratorIngress, GlobalAcceleratorProps
+        from stacks.webhook_alb import ANYWHERE
         from staticip.aws import GLOBAL_ACCELERATOR_REGION
 
         env, network = ctx.env, ctx.network
@@ -119,6 +120,8 @@ class GlobalAccelerator(IngressMode):
                 vpc_id=network.vpc.id,
                 public_subnet_ids=[network.public_subnets[az].id for az in env.azs],
                 function=ctx.function,
+                routes=ctx.routes,
+                allowed_cidrs=env.ingress_allowed_cidrs or (ANYWHERE,),
                 ga_provider=ga_provider,
                 certificate_arn=env.certificate_arn,
                 deletion_protection=env.deletion_protection,

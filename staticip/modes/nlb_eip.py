@@ -604,6 +604,7 @@ class NlbEip(IngressMode):
 
         from stacks.elastic_ips import ElasticIps, ElasticIpsProps
         from stacks.nlb_eip_ingress import NlbEipIngress, NlbEipIngressProps
+        from stacks.webhook_alb import ANYWHERE
 
         env, network = ctx.env, ctx.network
         eips = ElasticIps(
@@ -627,6 +628,8 @@ class NlbEip(IngressMode):
                 public_subnet_ids={az: network.public_subnets[az].id for az in env.azs},
                 allocation_ids=eips.allocation_ids,
                 function=ctx.function,
+                routes=ctx.routes,
+                allowed_cidrs=env.ingress_allowed_cidrs or (ANYWHERE,),
                 certificate_arn=env.certificate_arn,
                 deletion_protection=env.deletion_protection,
                 access_logs_bucket=env.alb_access_logs_bucket,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from staticip.guard import FUNCTION_NAME_VARIABLE
+from staticip.guard import FUNCTION_NAMES_VARIABLE
 from staticip.names import AZ_TAG
 from staticip.review.model import (
     BLOCKER,
@@ -209,6 +209,7 @@ def eni_rotation_findings(plan: PlanView) -> list[Finding]:
         if _first(plan.before(rc).get("vpc_config")).get("subnet_ids")
     ]
     findings = []
+    kept = _kept_eni_sets(plan, functions)
     for rc in functions:
         before = plan.before(rc)
         name = before.get("function_name", "")
@@ -218,6 +219,22 @@ def eni_rotation_findings(plan: PlanView) -> list[Finding]:
         after_vpc = _first(plan.after(rc).get("vpc_config"))
         unknown_vpc = plan.unknown(rc).get("vpc_config")
         changed = _has_unknown(unknown_vpc) or _comparable(before_vpc) != _comparable(after_vpc)
+        others = [other for other in kept.get(_eni_set(before_vpc), []) if other != name]
+        if others and (action == DELETE or (action == REPLACE and not changed)):
+            # Lambda keeps a shared ENI while any function on it is active: another function
+            # of the same subnet + security-group set stays, so does every ENI and its EIP.
+            verb = "replaced" if action == REPLACE else "destroyed"
+            findings.append(
+                Finding(
+                    NOTE,
+                    "function-on-shared-enis",
+                    rc["address"],
+                    f"The eni-eip function {name} is {verb}{replace_why(rc)}; its Hyperplane "
+                    f"ENIs stay, since {', '.join(sorted(others))} keeps the same subnets and "
+                    "security groups: no EIP moves.",
+                )
+            )
+            continue
         if action == REPLACE:
             findings.append(
                 Finding(
@@ -287,6 +304,29 @@ def eni_rotation_findings(plan: PlanView) -> list[Finding]:
     return findings
 
 
+def _eni_set(vpc: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    return frozenset(vpc.get("subnet_ids") or []), frozenset(vpc.get("security_group_ids") or [])
+
+
+def _kept_eni_sets(
+    plan: PlanView, functions: Sequence[Mapping[str, Any]]
+) -> dict[tuple[frozenset[str], frozenset[str]], list[str]]:
+    """(subnets, groups) -> the functions that keep that VPC config through the plan: neither
+    replaced nor destroyed, and their vpc_config unchanged."""
+    kept: dict[tuple[frozenset[str], frozenset[str]], list[str]] = {}
+    for rc in functions:
+        if plan.action(rc) in (REPLACE, DELETE, FORGET):
+            continue
+        before_vpc = _first(plan.before(rc).get("vpc_config"))
+        after_vpc = _first(plan.after(rc).get("vpc_config"))
+        if _has_unknown(plan.unknown(rc).get("vpc_config")):
+            continue
+        if _comparable(before_vpc) != _comparable(after_vpc):
+            continue
+        kept.setdefault(_eni_set(before_vpc), []).append(plan.before(rc).get("function_name", ""))
+    return kept
+
+
 def _eni_gap(plan: PlanView, associations: Sequence[Mapping[str, Any]], function_name: str) -> str:
     """What happens to egress between Lambda's new ENIs and the EIPs being put on them."""
     redone = [rc["address"] for rc in associations if plan.action(rc) in (REPLACE, CREATE)]
@@ -303,10 +343,12 @@ def _eni_gap(plan: PlanView, associations: Sequence[Mapping[str, Any]], function
         )
     guard = any(
         plan.action(rc) not in (DELETE, FORGET)
-        and _first(plan.after(rc).get("environment") or plan.before(rc).get("environment"))
-        .get("variables", {})
-        .get(FUNCTION_NAME_VARIABLE)
-        == function_name
+        and function_name
+        in str(
+            _first(plan.after(rc).get("environment") or plan.before(rc).get("environment"))
+            .get("variables", {})
+            .get(FUNCTION_NAMES_VARIABLE, "")
+        ).split(",")
         for rc in plan.of_type("aws_lambda_function")
     )
     fixer = (
