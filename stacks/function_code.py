@@ -1,13 +1,14 @@
 """The code of the user's declared functions: checked on disk, and made ready to archive.
 
-`check_code` runs before synthesis (fast, no installs): the `source` directory or `package` zip
-exists and holds the handler's module. `prepare_code` gives the stack what to archive: the zip
-as it is, or a staged copy of the source directory with a Python function's `requirements.txt`
-installed into it for Lambda's platform: the function's runtime and architecture, manylinux
-wheels (or pure-Python ones), never the synthesizing machine's. Installs are cached by the
-requirements' content, runtime and architecture, so a repeated synth does not reinstall; what
-goes into the package is only what pip installed, minus what names the installing machine (its
-console-script shebangs, pip's RECORD and INSTALLER files), so two machines archive the same
+`check_code` runs before synthesis, before the provider bindings load: the `source` directory
+or `package` zip exists and holds the handler's module, and a Python source's
+`requirements.txt` is installed (into the cache, where the stack finds it). `prepare_code` gives
+the stack what to archive: the zip as it is, or a staged copy of the source directory over its
+requirements, installed for Lambda's platform: the function's runtime and architecture,
+manylinux wheels (or pure-Python ones), never the synthesizing machine's. Installs are cached
+by the requirements' content, runtime and architecture, so a repeated synth does not reinstall;
+what goes into the package is only what pip installed, minus what names the installing machine
+(console-script shebangs, pip's RECORD and INSTALLER files), so two machines archive the same
 files and the asset hash is the same.
 
 Every failure is a `ConfigError` naming file, environment, function and key (exit 2 from
@@ -56,10 +57,13 @@ def handler_files(fn: DeclaredFunction) -> tuple[str, ...]:
 
 
 def check_code(config: Config) -> None:
-    """Every declared function's code exists and holds its handler; raises ConfigError."""
+    """Every declared function's code exists and holds its handler, and its requirements are
+    installed in the cache; raises ConfigError."""
     for env in config.environments:
         for fn in env.functions:
             _check_one(config.path, env.name, fn)
+            if fn.source is not None:
+                install_requirements(config.path, env.name, fn)
 
 
 def _check_one(config_path: Path, environment: str, fn: DeclaredFunction) -> None:

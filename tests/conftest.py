@@ -195,3 +195,100 @@ def write_config(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+#: Declared functions and routes in every mode: two functions beside the probe (eni-eip),
+#: the probe off and no SSM parameters, a single NAT, routes behind an NLB with TLS and behind
+#: Global Accelerator, each with allowed CIDRs, and a function in an ingress-only environment.
+FUNCTIONS_CONFIG = """
+project = "acme"
+
+[environments.dev]
+egress = "eni-eip"
+vpc_cidr = "10.10.0.0/16"
+[environments.dev.functions.billing]
+source = "services/billing"
+handler = "app.handler"
+architecture = "arm64"
+runtime = "python3.13"
+memory_mb = 512
+environment = { VENDOR_URL = "https://api.vendor.example" }
+policy_arns = ["arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"]
+tracing = "Active"
+reserved_concurrency = 2
+log_retention_days = 14
+[environments.dev.functions.reports]
+source = "services/reports"
+runtime = "nodejs22.x"
+
+[environments.solo]
+egress = "eni-eip"
+vpc_cidr = "10.11.0.0/16"
+probe = false
+ssm_parameters = false
+[environments.solo.functions.only]
+source = "services/billing"
+handler = "app.handler"
+
+[environments.prod]
+egress = "nat-gateway"
+nat = "single"
+vpc_cidr = "10.20.0.0/16"
+[environments.prod.functions.billing]
+source = "services/billing"
+handler = "app.handler"
+
+[environments.hooks]
+ingress = "nlb-eip"
+region = "eu-west-1"
+vpc_cidr = "10.30.0.0/16"
+certificate_arn = "@CERT@"
+ingress_allowed_cidrs = ["192.0.2.10/32", "198.51.100.0/28"]
+[environments.hooks.functions.stripe]
+source = "services/billing"
+handler = "app.handler"
+[environments.hooks.functions.github]
+source = "services/billing"
+handler = "app.handler"
+[environments.hooks.routes]
+"/stripe/*" = "stripe"
+"/github/*" = "github"
+"/stripe/refunds/*" = { function = "stripe", priority = 5 }
+
+[environments.edge]
+ingress = "global-accelerator"
+region = "eu-west-1"
+vpc_cidr = "10.40.0.0/16"
+ingress_allowed_cidrs = ["203.0.113.0/24"]
+[environments.edge.functions.stripe]
+source = "services/billing"
+handler = "app.handler"
+[environments.edge.routes]
+"/stripe/*" = "stripe"
+
+[environments.plain]
+ingress = "global-accelerator"
+region = "eu-west-2"
+vpc_cidr = "10.50.0.0/16"
+[environments.plain.functions.worker]
+source = "services/billing"
+handler = "app.handler"
+""".replace("@CERT@", CERTIFICATE_ARN)
+
+
+def write_function_sources(root: Path) -> None:
+    """`services/billing` (Python, `app.handler`) and `services/reports` (Node.js)."""
+    (root / "services" / "billing").mkdir(parents=True)
+    (root / "services" / "billing" / "app.py").write_text("def handler(e, c):\n    return 1\n")
+    (root / "services" / "reports").mkdir(parents=True)
+    (root / "services" / "reports" / "handler.js").write_text("exports.handler = async () => 1;\n")
+
+
+@pytest.fixture(scope="session")
+def functions(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """FUNCTIONS_CONFIG, synthesized once per session."""
+    root = tmp_path_factory.mktemp("functions")
+    write_function_sources(root)
+    config = root / "staticip.toml"
+    config.write_text(FUNCTIONS_CONFIG)
+    return _synth(config, root / "cdktf.out")

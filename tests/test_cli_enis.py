@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_fixtures import SHIPPED_CONFIG, deploy_eni_eip
 from eni_fixtures import (
     REGION,
     Network,
@@ -303,3 +304,25 @@ def test_to_json_sorts_keys_and_serialises_times_and_sets() -> None:
     assert json.loads(text) == {"a": when.isoformat(), "b": ["sg-1", "sg-2"]}
     assert text.index('"a"') < text.index('"b"')
     assert text.splitlines()[1].startswith("  ")
+
+
+def test_an_environment_shows_the_enis_its_functions_share(monkeypatch, capsys) -> None:
+    use_fake_aws(monkeypatch)
+    with mock_aws():
+        clients = [boto3.client(s, region_name=REGION) for s in ("ec2", "lambda", "iam")]
+        dev = deploy_eni_eip(*clients, "staticip", "dev")
+        (worker,) = dev.env.functions
+
+        assert cli.main(["enis", "dev", "--config", str(SHIPPED_CONFIG), "--json"]) == 0
+        shown = json.loads(capsys.readouterr().out)
+        assert shown["function"] == dev.env.function.name
+        assert {row["eni_id"] for row in shown["enis"]} == set(dev.enis.values())
+        for row in shown["enis"]:
+            assert row["shared_by"] == sorted(dev.env.egress_function_names)
+
+        # A key of [functions] names the declared function.
+        argv = ["enis", "dev", "--function", worker.key, "--config", str(SHIPPED_CONFIG)]
+        assert cli.main([*argv, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["function"] == worker.name
+        assert cli.main(["enis", "dev", "--function", "nope", "--config", str(SHIPPED_CONFIG)]) == 2
+        assert "nor a key of its [functions]" in capsys.readouterr().err

@@ -91,12 +91,19 @@ class World:
     groups: tuple[str, ...]
     stack_eips: list[str] = field(default_factory=list)
     """Allocation IDs the stack associates, in creation order: the guard's ALLOCATION_IDS."""
+    function_names: tuple[str, ...] = (FUNCTION,)
+    """The guard's FUNCTION_NAMES."""
 
     @property
     def settings(self) -> Any:
         return self.guard.Settings(
-            ENVIRONMENT, PROJECT, (FUNCTION,), NAMESPACE, tuple(self.stack_eips)
+            ENVIRONMENT, PROJECT, self.function_names, NAMESPACE, tuple(self.stack_eips)
         )
+
+    def guard_role(self) -> str:
+        return boto3.client("iam", region_name=REGION).get_role(RoleName="staticip-test")["Role"][
+            "Arn"
+        ]
 
     def run(self) -> dict[str, Any]:
         return self.guard.reconcile(
@@ -987,3 +994,67 @@ def test_a_recycle_in_progress_is_counted_honestly_without_moving(world: World) 
     assert world.where() == {eip: old}
     assert [g["eni_id"] for g in summary["enis_without_eip"]] == [new]
     assert f"{old} is the one that gets its EIP" in summary["enis_without_eip"][0]["reason"]
+
+
+# --- several functions on the ENIs --------------------------------------------------------------
+
+WORKER = "staticip-test-worker"
+
+
+def with_worker(world: World) -> World:
+    """A declared function beside the probe, with the same subnets and security groups: it
+    shares the probe's ENIs. The guard is told both names, the probe first."""
+    role = world.guard_role()
+    create_function(world.lambda_client, role, WORKER, world.net.subnet_ids, world.groups)
+    world.function_names = (FUNCTION, WORKER)
+    return world
+
+
+def test_an_idle_probe_does_not_stop_the_guard_while_a_function_uses_the_enis(
+    world: World,
+) -> None:
+    with_worker(world)
+    function_model().state = "Inactive"
+    subnet_a, az_a = world.net.subnet_ids[0], world.net.availability_zones[0]
+    eip = world.eip(az_a)
+    eni = world.eni(subnet_a)
+
+    summary = world.run()
+
+    assert summary["status"] == "reconciled"
+    assert summary["functions"] == {FUNCTION: "Inactive", WORKER: "Active"}
+    assert world.where() == {eip: eni}
+
+
+def test_an_update_of_any_function_holds_every_move(world: World, monkeypatch) -> None:
+    with_worker(world)
+    model = function_model(WORKER)
+    original = model.get_configuration
+    monkeypatch.setattr(
+        model,
+        "get_configuration",
+        lambda on_create=False: original(on_create) | {"LastUpdateStatus": "InProgress"},
+    )
+    eip = world.eip(world.net.availability_zones[0])
+    world.eni(world.net.subnet_ids[0])
+
+    summary = world.run()
+
+    assert summary["status"] == "waiting" and len(summary["waiting"]) == 1
+    assert world.where() == {eip: None}
+
+
+def test_all_functions_idle_is_inactive(world: World) -> None:
+    with_worker(world)
+    function_model().state = "Inactive"
+    function_model(WORKER).state = "Inactive"
+    assert world.run()["status"] == "inactive"
+
+
+def test_a_function_that_does_not_exist_yet_is_passed_over(world: World) -> None:
+    world.function_names = (FUNCTION, "staticip-test-being-created")
+    eip = world.eip(world.net.availability_zones[0])
+    eni = world.eni(world.net.subnet_ids[0])
+    summary = world.run()
+    assert summary["missing_functions"] == ["staticip-test-being-created"]
+    assert world.where() == {eip: eni}

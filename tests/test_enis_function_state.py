@@ -150,3 +150,106 @@ def test_a_deleted_function_is_named_in_one_line(aws) -> None:
     assert code == 1
     (line,) = err.splitlines()
     assert FUNCTION in line and "not found" in line
+
+
+# --- several functions on the same ENIs ---------------------------------------------------------
+
+WORKER = "staticip-dev-worker"
+
+
+@pytest.fixture
+def two(aws: dict[str, Any]) -> dict[str, Any]:
+    """The probe and a declared worker with the same subnets and security group."""
+    net: Network = aws["net"]
+    role = boto3.client("iam", region_name=REGION).get_role(RoleName="staticip-test")["Role"]
+    create_function(aws["lambda"], role["Arn"], WORKER, net.subnet_ids, net.security_group_ids)
+    return aws
+
+
+def run_names(aws: dict[str, Any], clock: FakeClock, names: str) -> tuple[int, str, str]:
+    net: Network = aws["net"]
+    stdin = json.dumps(
+        {
+            "region": REGION,
+            "function_names": names,
+            "environment": "dev",
+            "subnet_ids": ",".join(net.subnet_ids),
+            "security_group_ids": ",".join(net.security_group_ids),
+        }
+    )
+    out, err = io.StringIO(), io.StringIO()
+    code = enis.external_main(
+        io.StringIO(stdin),
+        out,
+        err,
+        make_client=lambda service, region, profile: aws[service],
+        sleep=clock.sleep,
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_an_idle_probe_beside_an_active_function_is_no_reason_to_fail(two) -> None:
+    # Lambda keeps the shared ENIs while the worker is active, even with the probe Inactive.
+    net: Network = two["net"]
+    set_state("Inactive", "Idle", "The function is inactive.")
+    expected = {
+        s: create_lambda_eni(two["ec2"], s, net.security_group_ids, WORKER) for s in net.subnet_ids
+    }
+
+    code, out, err = run_names(two, FakeClock(), f"{FUNCTION},{WORKER}")
+
+    assert code == 0, err
+    assert json.loads(out) == expected
+
+
+def test_all_functions_idle_fails_at_once_naming_each(two) -> None:
+    set_state("Inactive", "Idle", "The function is inactive.")
+    moto_function(WORKER).state = "Inactive"
+    clock = FakeClock()
+
+    code, out, err = run_names(two, clock, f"{FUNCTION},{WORKER}")
+
+    assert code == 1 and out == "" and clock.sleeps == []
+    (line,) = err.splitlines()
+    assert f"{FUNCTION} Inactive (Idle" in line and f"{WORKER} Inactive" in line
+    assert "`staticip wake dev`" in line
+
+
+def test_one_pending_function_is_waited_for_while_the_others_idle(two) -> None:
+    net: Network = two["net"]
+    set_state("Inactive")
+    moto_function(WORKER).state = "Pending"
+    expected: dict[str, str] = {}
+
+    def worker_comes_up(sleeps: int) -> None:
+        if sleeps == 1:
+            moto_function(WORKER).state = "Active"
+            for subnet in net.subnet_ids:
+                expected[subnet] = create_lambda_eni(
+                    two["ec2"], subnet, net.security_group_ids, WORKER
+                )
+
+    clock = FakeClock(on_sleep=worker_comes_up)
+    code, out, err = run_names(two, clock, f"{FUNCTION},{WORKER}")
+
+    assert code == 0, err
+    assert len(clock.sleeps) == 1
+    assert json.loads(out) == expected
+
+
+def test_a_function_not_created_yet_is_passed_over(two) -> None:
+    net: Network = two["net"]
+    expected = {
+        s: create_lambda_eni(two["ec2"], s, net.security_group_ids, FUNCTION)
+        for s in net.subnet_ids
+    }
+    code, out, err = run_names(two, FakeClock(), f"{FUNCTION},staticip-dev-new")
+    assert code == 0, err
+    assert json.loads(out) == expected
+
+
+def test_none_of_the_functions_existing_is_one_line(two) -> None:
+    code, _, err = run_names(two, FakeClock(), "staticip-dev-a,staticip-dev-b")
+    assert code == 1
+    (line,) = err.splitlines()
+    assert "none of the Lambda functions staticip-dev-a, staticip-dev-b exists" in line

@@ -296,3 +296,43 @@ def test_concurrency_caps_the_calls_in_flight() -> None:
     answers = verify.invoke_many(None, "probe", 8, concurrency=2, invoke=invoke)  # type: ignore[arg-type]
 
     assert len(answers) == 8 and peak[0] == 2
+
+
+def test_the_answer_covers_declared_functions_on_the_same_enis(aws: Any, dev: Deployment) -> None:
+    a, b = dev.ip("us-east-1a"), dev.ip("us-east-1b")
+    queue(*[ok(a)] * 5, *[ok(b)] * 5)
+    (worker,) = dev.env.functions
+
+    result = run_verify(SHIPPED_CONFIG, "dev")
+
+    assert result.exit_code == 0, result.text
+    assert result.data["covers"] == [worker.name]
+    assert f"the same holds for {worker.name}" in result.text
+
+
+def test_a_declared_function_elsewhere_is_not_covered(aws: Any, dev: Deployment) -> None:
+    ec2, lambda_client, _ = aws
+    other = ec2.create_security_group(GroupName="x", Description="x", VpcId=dev.vpc_id)["GroupId"]
+    (worker,) = dev.env.functions
+    lambda_client.update_function_configuration(
+        FunctionName=worker.name,
+        VpcConfig={"SubnetIds": list(dev.public_subnets.values()), "SecurityGroupIds": [other]},
+    )
+    queue(*[ok(dev.ip("us-east-1a"))] * 5, *[ok(dev.ip("us-east-1b"))] * 5)
+
+    result = run_verify(SHIPPED_CONFIG, "dev")
+
+    assert result.data["covers"] == []
+    (warning,) = result.data["warnings"]
+    assert worker.name in warning and "staticip functions dev" in warning
+
+
+def test_without_the_probe_there_is_nothing_to_invoke(tmp_path: Path) -> None:
+    config = tmp_path / "staticip.toml"
+    config.write_text(
+        '[environments.dev]\negress = "eni-eip"\nvpc_cidr = "10.0.0.0/16"\nprobe = false\n'
+        '[environments.dev.functions.w]\nsource = "w"\n'
+    )
+    result = run_verify(config, "dev")
+    assert result.exit_code == 2
+    assert "probe = false" in result.text and "staticip functions dev" in result.text

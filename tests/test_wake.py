@@ -114,3 +114,58 @@ def test_cli_wakes_the_configured_function(lambda_client, tmp_path, capsys) -> N
     assert cli.main(["wake", "dev", "--config", str(config), "--json"]) == 0
     out = capsys.readouterr().out
     assert f'"function": "{FUNCTION}"' in out and '"state_after": "Active"' in out
+
+
+WORKER = "staticip-dev-worker"
+CONFIG_WITH_WORKER = CONFIG.replace(
+    'vpc_cidr = "10.10.0.0/16"\n',
+    'vpc_cidr = "10.10.0.0/16"\n[environments.dev.functions.worker]\nsource = "w"\n',
+    1,
+)
+
+
+def test_every_inactive_function_of_the_environment_is_woken(lambda_client, tmp_path) -> None:
+    role = boto3.client("iam", region_name=REGION).get_role(RoleName="staticip-test")["Role"]
+    create_function(lambda_client, role["Arn"], WORKER)
+    model().state = "Inactive"
+    moto_function(WORKER).state = "Inactive"
+    invoked: list[str] = []
+
+    def lambda_rebuilds(params: dict[str, Any], **_: Any) -> None:
+        invoked.append(params["FunctionName"])
+        moto_function(params["FunctionName"]).state = "Active"
+
+    lambda_client.meta.events.register("provide-client-params.lambda.Invoke", lambda_rebuilds)
+    reports = wake.wake_functions(
+        lambda_client, [FUNCTION, WORKER], sleep=FakeClock().sleep, progress=lambda _: None
+    )
+    assert invoked == [FUNCTION, WORKER]
+    assert [(r.function, r.state_before, r.state_after) for r in reports] == [
+        (FUNCTION, "Inactive", "Active"),
+        (WORKER, "Inactive", "Active"),
+    ]
+
+
+def test_the_cli_wakes_the_declared_functions_too(lambda_client, tmp_path, monkeypatch) -> None:
+    role = boto3.client("iam", region_name=REGION).get_role(RoleName="staticip-test")["Role"]
+    create_function(lambda_client, role["Arn"], WORKER)
+    moto_function(WORKER).state = "Inactive"
+    invoked: list[str] = []
+
+    def lambda_rebuilds(params: dict[str, Any], **_: Any) -> None:
+        invoked.append(params["FunctionName"])
+        moto_function(params["FunctionName"]).state = "Active"
+
+    # Lambda's part (the invoked function comes back Active) is played on this client: the
+    # command gets it instead of building its own.
+    lambda_client.meta.events.register("provide-client-params.lambda.Invoke", lambda_rebuilds)
+    monkeypatch.setattr(wake.aws, "client", lambda *args, **kwargs: lambda_client)
+    config = tmp_path / "staticip.toml"
+    config.write_text(CONFIG_WITH_WORKER)
+    result = wake.run_wake(config, "dev")
+    assert result.exit_code == 0, result.text
+    assert invoked == [WORKER], "only the Inactive one is invoked"
+    assert [(f["function"], f["state_before"]) for f in result.data["functions"]] == [
+        (FUNCTION, "Active"),
+        (WORKER, "Inactive"),
+    ]
