@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import shutil
 import tomllib
+import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -39,10 +40,14 @@ from tfharness import (
     merged_table,
     mirrored_aws_version,
     missing_tools,
+    moto_provider_settings,
     patch_for_moto,
     stand_in_eni_lookups,
 )
 from tfjson import by_path
+
+from staticip.config import load_config
+from staticip.functions import list_functions
 
 pytestmark = pytest.mark.terraform
 
@@ -69,10 +74,16 @@ class Deployment:
     """One environment synthesized from staticip.toml (with changes laid over its table),
     patched for moto and planned, applied or destroyed by real Terraform in one work dir."""
 
-    def __init__(self, name: str, moto: Moto, root: Path) -> None:
+    def __init__(self, name: str, moto: Moto, root: Path, table: str | None = None) -> None:
+        """`table`: the staticip.toml environment to start from (default: `name`'s)."""
         self.name, self.moto, self.root = name, moto, root
+        self.table = SHIPPED["environments"][table or name]
         self.workdir = root / "work"
         self.workdir.mkdir(parents=True)
+        # The config's home: declared functions' sources are relative to it, so it holds a copy
+        # of lambda_src/ that a test may edit (a code change) before it synthesizes again.
+        self.code_root = root / "code"
+        shutil.copytree(REPO / "lambda_src", self.code_root / "lambda_src")
         self.aws_version = mirrored_aws_version(DEFAULT_PLUGIN_DIR)
         self.tf = Terraform(
             shutil.which("terraform") or "terraform", self.workdir, DEFAULT_PLUGIN_DIR
@@ -85,11 +96,11 @@ class Deployment:
         configuration Terraform sees next."""
         from staticip.synth import synthesize
 
-        table = merged_table(SHIPPED["environments"][self.name], changes)
+        table = merged_table(self.table, changes)
         self.synths += 1
         root = self.root / f"synth-{self.synths}"
         root.mkdir()
-        config = root / "staticip.toml"
+        config = self.code_root / "staticip.toml"
         config.write_text(environment_toml(SHIPPED.get("project", "staticip"), self.name, table))
         synthesize(config, root / "cdktf.out")
         stack_dir = root / "cdktf.out" / "stacks" / self.name
@@ -379,3 +390,94 @@ def make_inactive(moto: Moto, function_name: str) -> None:
             ec2.disassociate_address(AssociationId=address["AssociationId"])
     for account, eni_id in lambda_enis:
         del ec2_backends[account][REGION].enis[eni_id]
+
+
+# --- the user's own functions -------------------------------------------------------------------
+
+ATTACH_SNIPPET = REPO / "docs" / "attach" / "terraform" / "main.tf"
+
+
+def test_declared_functions_share_the_ips_and_change_alone(moto, tmp_path):
+    """Two declared functions beside the probe in a dev environment: one ENI lookup and one
+    association per AZ for all three; a code or settings change of one function plans a change
+    of that function only (no lookup read at apply time, no association replaced). Then a
+    function deployed with plain Terraform (README's snippet) attaches through the SSM
+    parameters and shares the same ENIs, so the same EIPs."""
+    env_name = "fndev"
+    fns = Deployment(env_name, moto, tmp_path / "env", table="dev")
+    shutil.copytree(
+        fns.code_root / "lambda_src" / "example_worker", fns.code_root / "lambda_src" / "billing"
+    )
+    functions = {
+        "worker": {"source": "lambda_src/example_worker"},
+        "billing": {"source": "lambda_src/billing", "memory_mb": 256},
+    }
+    base = {"vpc_cidr": "10.12.0.0/16", "functions": functions}
+    fns.synth(**base)
+    fns.init()
+    fns.apply()
+    assert len(fns.ids("aws_eip_association")) == 2
+    code, plan = fns.plan()
+    assert code == 0, f"re-plan right after apply is not empty: {plan.get('resource_changes')}"
+    billing = fns.lid("aws_lambda_function", "/function-billing/function")
+
+    # A code change of one function.
+    handler = fns.code_root / "lambda_src" / "billing" / "handler.py"
+    handler.write_text(handler.read_text() + "\n# billing changed\n")
+    fns.synth(**base)
+    code, plan = fns.plan()
+    assert code == 2
+    changed = {
+        rc["address"]: rc["change"]["actions"]
+        for rc in plan["resource_changes"]
+        if rc["change"]["actions"] != ["no-op"]
+    }
+    assert changed == {f"aws_lambda_function.{billing}": ["update"]}, changed
+    assert deferred_lookups(plan) == {}
+    assert set(map(tuple, changes_of(plan, "aws_eip_association").values())) == {("no-op",)}
+    fns.apply()
+
+    # A settings change of the same function: likewise.
+    billing_512 = {**functions, "billing": {**functions["billing"], "memory_mb": 512}}
+    fns.synth(**base | {"functions": billing_512})
+    code, plan = fns.plan()
+    changed = {
+        rc["address"]: rc["change"]["actions"]
+        for rc in plan["resource_changes"]
+        if rc["change"]["actions"] != ["no-op"]
+    }
+    assert changed == {f"aws_lambda_function.{billing}": ["update"]}, changed
+    assert deferred_lookups(plan) == {}
+    fns.apply()
+
+    # README's plain-Terraform snippet, applied in its own directory against moto.
+    attach = tmp_path / "attach"
+    attach.mkdir()
+    shutil.copy(ATTACH_SNIPPET, attach / "main.tf")
+    with zipfile.ZipFile(attach / "vendor_client.zip", "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return 'ok'\n")
+    # An override file merges into the snippet's own provider block: moto, fake keys.
+    override = {"provider": {"aws": moto_provider_settings(moto.endpoint)}}
+    (attach / "moto_override.tf.json").write_text(json.dumps(override))
+    tf = Terraform(shutil.which("terraform") or "terraform", attach, DEFAULT_PLUGIN_DIR)
+    tf.run("init", f"-plugin-dir={DEFAULT_PLUGIN_DIR}", "-input=false", "-no-color")
+    tf.run("apply", "-auto-approve", "-input=false", "-no-color", f"-var=environment={env_name}")
+
+    lambda_client = moto.client("lambda", REGION)
+    attached = lambda_client.get_function_configuration(FunctionName="vendor-client")
+    sg = fns.ids("aws_security_group")[fns.lid("aws_security_group", "/function-sg/sg")]
+    public = {
+        fns.ids("aws_subnet")[fns.lid("aws_subnet", f"/public-{az}")]
+        for az in ("us-east-1a", "us-east-1b")
+    }
+    assert attached["VpcConfig"]["SecurityGroupIds"] == [sg]
+    assert set(attached["VpcConfig"]["SubnetIds"]) == public
+    # It shares the declared functions' ENIs, each holding its AZ's allow-listed EIP.
+    env = load_config(fns.code_root / "staticip.toml").environment(env_name)
+    report = list_functions(moto.client("ec2", REGION), lambda_client, "staticip", env)
+    rows = {f.name: f for f in report.functions}
+    assert set(rows) == {*env.egress_function_names, "vendor-client"}
+    assert all(f.allow_listed for f in rows.values()), report.problems
+    assert not rows["vendor-client"].declared
+    ips = {a["PublicIp"] for a in allow_listed_addresses(moto, env_name)}
+    assert set(rows["vendor-client"].egress_ips) == ips

@@ -26,7 +26,18 @@ from typing import Any
 #: The mirror with the providers; the default is this machine's.
 DEFAULT_PLUGIN_DIR = Path(os.environ.get("STATICIP_TF_PLUGIN_DIR", "/opt/tf-plugins"))
 #: Services the stacks call, each pointed at moto.
-ENDPOINT_SERVICES = ("ec2", "iam", "lambda", "logs", "sts", "elbv2", "cloudwatch", "events", "s3")
+ENDPOINT_SERVICES = (
+    "ec2",
+    "iam",
+    "lambda",
+    "logs",
+    "sts",
+    "elbv2",
+    "cloudwatch",
+    "events",
+    "s3",
+    "ssm",
+)
 TERRAFORM_TIMEOUT = 300
 
 Stack = dict[str, Any]
@@ -74,18 +85,23 @@ def toml_value(value: object) -> str:
 
 
 def environment_toml(project: str, name: str, table: Mapping[str, Any]) -> str:
-    """A config file with one environment (its logical IDs and tags do not depend on others)."""
-    lines = [f"project = {toml_value(project)}", "", f"[environments.{name}]"]
-    tables = []
+    """A config file with one environment (its logical IDs and tags do not depend on others);
+    sub-tables (`tags`, `functions.<key>`, ...) at any depth."""
+    lines = [f"project = {toml_value(project)}"]
+    _toml_table(lines, f"environments.{name}", table)
+    return "\n".join(lines) + "\n"
+
+
+def _toml_table(lines: list[str], header: str, table: Mapping[str, Any]) -> None:
+    lines += ["", f"[{header}]"]
+    subs = []
     for key, value in table.items():
         if isinstance(value, dict):
-            tables.append((key, value))
+            subs.append((key, value))
         else:
-            lines.append(f"{key} = {toml_value(value)}")
-    for key, sub in tables:
-        lines += ["", f"[environments.{name}.{key}]"]
-        lines += [f"{json.dumps(k)} = {toml_value(v)}" for k, v in sub.items()]
-    return "\n".join(lines) + "\n"
+            lines.append(f"{json.dumps(key)} = {toml_value(value)}")
+    for key, sub in subs:
+        _toml_table(lines, f"{header}.{json.dumps(key)}", sub)
 
 
 def mirrored_aws_version(plugin_dir: Path) -> str:
@@ -133,6 +149,18 @@ class Moto:
         self.server.stop()
 
 
+def moto_provider_settings(endpoint: str) -> dict[str, Any]:
+    """AWS provider arguments that send every call the stacks make to moto at `endpoint`."""
+    return {
+        "access_key": "testing",
+        "secret_key": "testing",
+        "skip_credentials_validation": True,
+        "skip_requesting_account_id": True,
+        "skip_metadata_api_check": "true",
+        "endpoints": [dict.fromkeys(ENDPOINT_SERVICES, endpoint)],
+    }
+
+
 def patch_for_moto(stack: Stack, endpoint: str, aws_version: str) -> list[str]:
     """Point every AWS provider at moto, pin the mirrored provider, keep state in the work
     directory. Returns what was patched, for the metadata."""
@@ -140,14 +168,7 @@ def patch_for_moto(stack: Stack, endpoint: str, aws_version: str) -> list[str]:
     stack["terraform"]["required_providers"]["aws"]["version"] = aws_version
     stack["terraform"]["backend"] = {"local": {"path": "terraform.tfstate"}}
     for provider in stack["provider"]["aws"]:
-        provider.update(
-            access_key="testing",
-            secret_key="testing",
-            skip_credentials_validation=True,
-            skip_requesting_account_id=True,
-            skip_metadata_api_check="true",
-            endpoints=[dict.fromkeys(ENDPOINT_SERVICES, endpoint)],
-        )
+        provider.update(moto_provider_settings(endpoint))
     return [
         f"terraform.required_providers.aws.version {pinned} -> {aws_version} (the mirror's)",
         "terraform.backend -> local terraform.tfstate in the work directory",
