@@ -250,8 +250,7 @@ class EnvironmentStack(TerraformStack):
         eips.add_outputs(
             self,
             EGRESS,
-            "Allow-list these: every egress IP of the environment's functions, sorted by AZ "
-            "name",
+            "Allow-list these: every egress IP of the environment's functions, sorted by AZ name",
         )
         if env.prefix_list:
             self._prefix_list_output(EGRESS, eips.public_ips)
@@ -289,9 +288,7 @@ class EnvironmentStack(TerraformStack):
             AlbRoute(route.path_pattern, route.priority, self.declared[route.function])
             for route in env.routes
         ]
-        addresses = mode.build(
-            IngressContext(**self._context(), function=webhook, routes=routes)
-        )
+        addresses = mode.build(IngressContext(**self._context(), function=webhook, routes=routes))
         if env.prefix_list:
             self._prefix_list_output(INGRESS, addresses)
 

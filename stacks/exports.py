@@ -52,9 +52,7 @@ class FunctionExports(Construct):
         super().__init__(scope, id_)
         subnets = [props.function_subnet_ids[az] for az in sorted(props.function_subnet_ids)]
         where = f"{props.environment}'s"
-        TerraformOutput(
-            scope, VPC_ID_OUTPUT, value=props.vpc_id, description=f"{where} VPC"
-        )
+        TerraformOutput(scope, VPC_ID_OUTPUT, value=props.vpc_id, description=f"{where} VPC")
         TerraformOutput(
             scope,
             FUNCTION_SUBNET_IDS_OUTPUT,

@@ -321,9 +321,7 @@ class WebhookAlb:
                 ],
                 condition=[
                     LbListenerRuleCondition(
-                        path_pattern=LbListenerRuleConditionPathPattern(
-                            values=[route.path_pattern]
-                        )
+                        path_pattern=LbListenerRuleConditionPathPattern(values=[route.path_pattern])
                     )
                 ],
             )

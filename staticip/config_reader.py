@@ -15,6 +15,7 @@ from typing import Any
 # CloudWatch Logs accepts these retention values only.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
 
+
 class ConfigError(ValueError):
     """A problem in the environments file; `str()` is the one line to show the user."""
 

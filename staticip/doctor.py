@@ -41,6 +41,7 @@ from staticip.doctor_egress import (
     check_function,
     check_functions_in_vpc,
     check_vpc_config,
+    read_stack_network,
     shared_facts,
 )
 from staticip.eips import find_allow_listed_eips
@@ -147,7 +148,6 @@ def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> li
         if eips is not None:
             c.findings += check_eip_count(env, eips)
         facts = []
-        subnet_az: dict[str, str] = {}
         for name in env.egress_function_names:
             found, fn = c.run(
                 FUNCTION,
@@ -156,13 +156,14 @@ def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> li
             )
             c.findings += found
             facts.append(fn)
-            if fn.found:
-                found, subnet_az = c.run(
-                    VPC_CONFIG,
-                    lambda fn=fn: check_vpc_config(ec2, project, env, fn),
-                    ([], subnet_az),
-                )
-                c.findings += found
+        network = None
+        if any(fn.found for fn in facts):
+            network = c.run(VPC_CONFIG, lambda: read_stack_network(ec2, project, env), None)
+        if network is not None:
+            for fn in facts:
+                if fn.found:
+                    c.findings += check_vpc_config(network, project, env, fn)
+        subnet_az = network.subnet_az if network else {}
         c.findings += c.run(
             FUNCTIONS_IN_VPC, lambda: check_functions_in_vpc(ec2, clients.lambda_, project, env), []
         )

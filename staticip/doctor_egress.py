@@ -195,18 +195,51 @@ def _state_finding(env: EnvironmentConfig, name: str, cfg: Mapping[str, Any]) ->
 # --- VPC config drift ---------------------------------------------------------------------------
 
 
-def check_vpc_config(
-    ec2: BaseClient, project: str, env: EnvironmentConfig, fn: FunctionFacts
-) -> tuple[list[Finding], dict[str, str]]:
-    """Compare the function's subnets and security groups with the ones the stack made for it
-    (found by tags); return the findings and `{subnet_id: az}` of the environment's subnets."""
+@dataclass(frozen=True)
+class StackNetwork:
+    """What the stack made for its functions, found by tags: read once, however many
+    functions the environment has."""
+
+    tier: str
+    subnet_az: dict[str, str]
+    """Every subnet of the environment -> its AZ."""
+    function_subnets: frozenset[str]
+    group_name: str
+    function_groups: frozenset[str]
+
+
+def read_stack_network(ec2: BaseClient, project: str, env: EnvironmentConfig) -> StackNetwork:
     mode = env.egress_mode
     tier = mode.subnet_tier if mode else PUBLIC_TIER
     subnets = aws.paginate(
         ec2, "describe_subnets", "Subnets", Filters=environment_tag_filters(project, env.name)
     )
-    subnet_az = {s["SubnetId"]: s.get("AvailabilityZone", "") for s in subnets}
-    expected = {s["SubnetId"] for s in subnets if aws.tags(s).get(TIER_TAG) == tier}
+    group_name = function_security_group_name(project, env.name)
+    groups = aws.paginate(
+        ec2,
+        "describe_security_groups",
+        "SecurityGroups",
+        Filters=[
+            *environment_tag_filters(project, env.name),
+            {"Name": "group-name", "Values": [group_name]},
+        ],
+    )
+    return StackNetwork(
+        tier=tier,
+        subnet_az={s["SubnetId"]: s.get("AvailabilityZone", "") for s in subnets},
+        function_subnets=frozenset(
+            s["SubnetId"] for s in subnets if aws.tags(s).get(TIER_TAG) == tier
+        ),
+        group_name=group_name,
+        function_groups=frozenset(g["GroupId"] for g in groups),
+    )
+
+
+def check_vpc_config(
+    network: StackNetwork, project: str, env: EnvironmentConfig, fn: FunctionFacts
+) -> list[Finding]:
+    """Compare the function's subnets and security groups with the ones the stack made for it."""
+    tier, subnet_az = network.tier, network.subnet_az
     if not fn.subnet_ids:
         return [
             Finding(
@@ -216,9 +249,10 @@ def check_vpc_config(
                 f"not attached to a VPC, but the stack puts it in the {tier} subnets",
                 deploy_fix(env),
             )
-        ], subnet_az
+        ]
     findings = []
     actual = set(fn.subnet_ids)
+    expected = network.function_subnets
     for subnet in sorted(actual - expected):
         findings.append(
             Finding(
@@ -241,25 +275,15 @@ def check_vpc_config(
                 deploy_fix(env, " to put the stack's VPC config back"),
             )
         )
-    group_name = function_security_group_name(project, env.name)
-    groups = aws.paginate(
-        ec2,
-        "describe_security_groups",
-        "SecurityGroups",
-        Filters=[
-            *environment_tag_filters(project, env.name),
-            {"Name": "group-name", "Values": [group_name]},
-        ],
-    )
-    expected_groups = {g["GroupId"] for g in groups}
-    if set(fn.security_group_ids) != expected_groups:
+    if set(fn.security_group_ids) != network.function_groups:
         findings.append(
             Finding(
                 ERROR,
                 VPC_CONFIG,
                 fn.name,
                 f"security groups {', '.join(fn.security_group_ids) or 'none'} differ from the "
-                f"stack's {group_name} ({', '.join(sorted(expected_groups)) or 'not found'}): "
+                f"stack's {network.group_name} "
+                f"({', '.join(sorted(network.function_groups)) or 'not found'}): "
                 "drifted, and Lambda ENIs are per subnet + security-group set",
                 deploy_fix(env, " to put the stack's VPC config back"),
             )
@@ -271,7 +295,7 @@ def check_vpc_config(
                 OK, VPC_CONFIG, fn.name, f"in {env.name}'s {len(actual)} {tier} subnets ({azs})"
             )
         )
-    return findings, subnet_az
+    return findings
 
 
 # --- eni-eip ------------------------------------------------------------------------------------

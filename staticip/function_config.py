@@ -211,8 +211,9 @@ def _parse_declared(
         raise fr.fail("package", "give either source (a directory) or package (a zip), not both")
     if source is None and package is None:
         raise fr.fail(
-            "source", "missing; give the code's directory (or `package`, a zip), relative to "
-            "the environments file"
+            "source",
+            "missing; give the code's directory (or `package`, a zip), relative to "
+            "the environments file",
         )
     for what, text in (("source", source), ("package", package)):
         if text is not None and (not text.strip() or Path(text).is_absolute()):
@@ -227,9 +228,7 @@ def _parse_declared(
         )
     handler = fr.get("handler", str, DEFAULT_HANDLER)
     if not _HANDLER.fullmatch(handler):
-        raise fr.fail(
-            "handler", f"'{handler}' is not '<module>.<function>' (e.g. 'app.handler')"
-        )
+        raise fr.fail("handler", f"'{handler}' is not '<module>.<function>' (e.g. 'app.handler')")
     environment = fr.get("environment", dict, {})
     for name, value in environment.items():
         if not _ENV_KEY.fullmatch(name) or name in RESERVED_ENVIRONMENT:
@@ -254,8 +253,9 @@ def _parse_declared(
     names = [arn.rsplit("/", 1)[-1] for arn in policies]
     if len(set(names)) != len(names) or set(names) & set(_BUILT_IN_POLICY_NAMES):
         raise fr.fail(
-            "policy_arns", "lists a policy twice, or two policies of the same name, or one of "
-            f"the two staticip attaches ({', '.join(_BUILT_IN_POLICY_NAMES)})"
+            "policy_arns",
+            "lists a policy twice, or two policies of the same name, or one of "
+            f"the two staticip attaches ({', '.join(_BUILT_IN_POLICY_NAMES)})",
         )
     if len(policies) > MAX_POLICY_ARNS:
         raise fr.fail(
@@ -317,8 +317,9 @@ def parse_routes(r: TableReader, functions: Sequence[DeclaredFunction]) -> tuple
         elif isinstance(value, str):
             target, priority = value, derived_priority(pattern)
         else:
-            raise r.fail(where, f"expected a function key (a string) or a table, got "
-                         f"{toml_type(value)}")
+            raise r.fail(
+                where, f"expected a function key (a string) or a table, got {toml_type(value)}"
+            )
         if target not in keys:
             known = ", ".join(sorted(keys)) or "none declared"
             raise r.fail(

@@ -32,3 +32,16 @@ def test_ci_runs_the_test_command_readme_gives():
     ci = (REPO / ".ci" / "run").read_text()
     for command in ("make synth", "make test"):
         assert command in README and command in ci
+
+
+def test_the_terraform_attach_snippet_in_the_docs_is_the_file_e2e_applies():
+    # The e2e test applies docs/attach/terraform/main.tf; the page must show that file, not a copy
+    # that drifted from it.
+    snippet = (REPO / "docs" / "attach" / "terraform" / "main.tf").read_text().rstrip()
+    page = (REPO / "docs" / "functions.md").read_text()
+    assert f"```hcl\n{snippet}\n```" in page
+
+
+def test_readme_links_only_to_docs_that_exist():
+    for target in re.findall(r"\]\((docs/[^)#]+)", README):
+        assert (REPO / target).exists(), target
