@@ -41,10 +41,6 @@ from stacks.webhook_alb import (
     listener_ports,
 )
 
-#: Seconds an NLB health check waits for /health through the ALB; a Lambda cold start can take
-#: longer than the 6 s AWS defaults to for HTTP.
-HEALTH_CHECK_TIMEOUT = 10
-
 
 @dataclass(frozen=True)
 class NlbEipIngressProps:
@@ -233,14 +229,15 @@ class NlbEipIngress(Construct):
         health checks only, and the ALB must have a listener on that port and protocol. With a
         certificate, both groups check HTTPS on 443: the ALB's port 80 only redirects, so an
         HTTP check there would see a 301, never the webhook."""
+        # Only the settings AWS has always allowed for an `alb` target group. Its NLB guide said
+        # the unhealthy threshold, timeout and success codes of such a group cannot be changed
+        # (current pages no longer say so): `timeout` and `matcher` stay unset, so the provider
+        # sends neither and AWS keeps its own. `unhealthy_threshold` has a schema default (3)
+        # that the provider always sends; leaving it unset here at least never asks for more.
         return LbTargetGroupHealthCheck(
-            enabled=True,
             protocol="HTTPS" if https else "HTTP",
             port="443" if https else "80",
             path=HEALTH_CHECK_PATH,
-            matcher="200",
             interval=30,
-            timeout=HEALTH_CHECK_TIMEOUT,
             healthy_threshold=3,
-            unhealthy_threshold=3,
         )
