@@ -20,6 +20,12 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatementCondition,
 )
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.dynamodb_table import (
+    DynamodbTable,
+    DynamodbTableAttribute,
+    DynamodbTablePointInTimeRecovery,
+    DynamodbTableServerSideEncryption,
+)
 from cdktf_cdktf_provider_aws.eip_association import EipAssociation
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
@@ -30,6 +36,8 @@ from staticip.guard import (
     ALLOCATION_IDS_VARIABLE,
     ENVIRONMENT_VARIABLE,
     FUNCTION_NAMES_VARIABLE,
+    LOCK_KEY,
+    LOCK_TABLE_VARIABLE,
     METRIC_DIMENSION,
     METRIC_NAME,
     METRIC_NAMESPACE_VARIABLE,
@@ -43,6 +51,7 @@ from staticip.names import (
     alarm_name,
     errors_alarm_name,
     guard_function_name,
+    guard_lock_table_name,
     silence_alarm_name,
 )
 
@@ -70,7 +79,12 @@ class EniGuardProps:
     """SNS topic notified when ENIs are left without an EIP. Default: no action."""
     log_retention_days: int = 30
     kms_key_arn: str | None = None
-    """Customer-managed key for the guard's environment variables. Default: AWS-managed."""
+    """Customer-managed key for the guard's environment variables and its lock table.
+    Default: AWS-managed (the variables) and AWS-owned (the table)."""
+    reserved_concurrency: bool = False
+    """Also reserve one concurrent execution, so Lambda throttles a second run instead of the
+    lock making it wait. Default off: Lambda keeps 100 of the account's concurrency
+    unreserved, so in an account whose limit is below 101 the reservation fails the deploy."""
 
     @property
     def metric_namespace(self) -> str:
@@ -80,9 +94,16 @@ class EniGuardProps:
 class EniGuard(Construct):
     """A function outside the VPC (so it always reaches the EC2 API), run by EventBridge on
     Lambda's `CreateNetworkInterface` in the function's subnets and on a schedule, one run at a
-    time, with permission to move only the EIPs the stack associates, each onto interfaces in
-    its own AZ's subnet; and alarms on ENIs left without an EIP, on a silent guard and on its
-    errors (it never guesses which ENI should lose an EIP).
+    time, with permission to move only the EIPs the stack associates, and only onto interfaces
+    in the function's subnets; and alarms on ENIs left without an EIP, on a silent guard and on
+    its errors (it never guesses which ENI should lose an EIP).
+
+    IAM bounds the guard to the environment's associated EIPs and the function subnets'
+    interfaces, not to pairs of them: AssociateAddress authorizes the address and the interface
+    separately, and the Allow statements of every policy on the role pool, so AZ a's address
+    statement and AZ b's interface statement together allow AZ a's EIP onto an AZ b interface.
+    The handler keeps each EIP in its own AZ (`recheck` in lambda_src/eni_guard/handler.py,
+    pinned by tests/test_eni_guard.py).
 
     Teardown order: every resource here depends on the stack's EIP associations, so
     `terraform destroy` removes the guard's triggers, permissions and function before it
@@ -102,6 +123,22 @@ class EniGuard(Construct):
         if missing:
             raise ValueError(f"the ENI guard needs an EIP association in AZ(s) {missing}")
         associations = [props.associations[az] for az in sorted(props.associations)]
+        lock_table = guard_lock_table_name(props.project, props.environment)
+        self.lock = DynamodbTable(
+            self,
+            "lock",
+            name=lock_table,
+            # One item per run at most: on demand costs two write requests a run, nothing idle.
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=LOCK_KEY,
+            attribute=[DynamodbTableAttribute(name=LOCK_KEY, type="S")],
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
+            server_side_encryption=DynamodbTableServerSideEncryption(
+                enabled=True, kms_key_arn=props.kms_key_arn
+            )
+            if props.kms_key_arn
+            else None,
+        )
         self.guard = Function(
             self,
             "function",
@@ -115,9 +152,10 @@ class EniGuard(Construct):
                 kms_key_arn=props.kms_key_arn,
                 # One run at a time: a VPC change fires one event per subnet on top of the
                 # schedule and Lambda's async retries, and two runs acting on their own snapshots
-                # can move an EIP onto an ENI the other already saw replaced. Throttled async
-                # events go back to Lambda's queue (retried for up to 6 hours), so none is lost.
-                reserved_concurrency=1,
+                # can move an EIP onto an ENI the other already saw replaced. The lock table
+                # ensures it in any account; a reservation adds throttling where the account
+                # has room for it (throttled async events are retried for up to 6 hours).
+                reserved_concurrency=1 if props.reserved_concurrency else None,
                 environment={
                     ENVIRONMENT_VARIABLE: props.environment,
                     PROJECT_VARIABLE: props.project,
@@ -127,6 +165,8 @@ class EniGuard(Construct):
                     # guard moves only these, and ranks ENIs with exactly the allocation IDs
                     # the resolver is given.
                     ALLOCATION_IDS_VARIABLE: Fn.join(",", [a.allocation_id for a in associations]),
+                    # The table's own attribute: the function is created after the table.
+                    LOCK_TABLE_VARIABLE: self.lock.name,
                 },
             ),
         )
@@ -140,14 +180,15 @@ class EniGuard(Construct):
             f"arn:{partition}:lambda:{props.region}:{account}:function:{name}"
             for name in props.function_names
         ]
-        guarded: list[TerraformResource] = [self.guard.function]
+        lock_arn = f"arn:{partition}:dynamodb:{props.region}:{account}:table/{lock_table}"
+        guarded: list[TerraformResource] = [self.guard.function, self.lock]
         guarded.append(
             IamRolePolicy(
                 self,
                 "permissions",
                 name="eni-guard",
                 role=self.guard.role.id,
-                policy=self._read_policy(props, function_arns),
+                policy=self._read_policy(props, function_arns, lock_arn),
             )
         )
         for az in sorted(props.associations):
@@ -319,7 +360,9 @@ class EniGuard(Construct):
             ok_actions=actions,
         )
 
-    def _read_policy(self, props: EniGuardProps, function_arns: Sequence[str]) -> str:
+    def _read_policy(
+        self, props: EniGuardProps, function_arns: Sequence[str], lock_arn: str
+    ) -> str:
         document = DataAwsIamPolicyDocument(
             self,
             "policy",
@@ -329,6 +372,11 @@ class EniGuard(Construct):
                     "ReadNetworkState",
                     ["ec2:DescribeNetworkInterfaces", "ec2:DescribeAddresses"],
                     ["*"],
+                ),
+                _allow(
+                    "TakeAndReturnTheRunLock",
+                    ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+                    [lock_arn],
                 ),
                 _allow(
                     "ReadTheEgressFunctions",
@@ -346,9 +394,10 @@ class EniGuard(Construct):
         return document.json
 
     def _associate_policy(self, props: EniGuardProps, az: str, ec2_arn: str) -> str:
-        """AssociateAddress authorizes the EIP and the interface separately: the EIP must be
-        this AZ's associated one AND carry the environment's tags; the interface must be in
-        this AZ's subnet of the function (and the VPC)."""
+        """This AZ's share of the guard's bounds: its associated EIP (carrying the
+        environment's tags) and the interfaces of its function subnet (in the VPC). Split per
+        AZ for the destroy order (see the class docstring), not for pairing: the statements of
+        all AZs pool, so they do not bind this EIP to this subnet; the handler does."""
         document = DataAwsIamPolicyDocument(
             self,
             f"policy-associate-{az}",

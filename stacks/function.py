@@ -38,6 +38,7 @@ PACKAGED_MODULES: Mapping[str, tuple[str, ...]] = {
         "staticip/eips.py",
         "staticip/enis.py",
         "staticip/guard.py",
+        "staticip/guard_lock.py",
         "staticip/names.py",
     ),
     # The health check path the ALB's target group requests.

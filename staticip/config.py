@@ -103,6 +103,10 @@ class EniGuardConfig:
     """EventBridge schedule of the periodic check, besides the CreateNetworkInterface event."""
     alarm_topic_arn: str | None = None
     """SNS topic for the alarm on ENIs left without an EIP; default: alarm without action."""
+    reserved_concurrency: bool = False
+    """Reserve one concurrent execution for the guard. Off by default: Lambda keeps 100 of the
+    account's concurrency unreserved, so the reservation fails to deploy in accounts whose
+    limit is below 101; a lock table keeps the guard's runs one at a time either way."""
 
 
 @dataclass(frozen=True)
@@ -566,6 +570,9 @@ def _parse_eni_guard(r: TableReader, applies: bool) -> EniGuardConfig:
         enabled=gr.get("enabled", bool, applies),
         schedule=schedule,
         alarm_topic_arn=topic,
+        reserved_concurrency=gr.get(
+            "reserved_concurrency", bool, EniGuardConfig.reserved_concurrency
+        ),
     )
 
 

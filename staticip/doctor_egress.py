@@ -34,7 +34,11 @@ EIP = "eip"
 NAT = "nat"
 ROUTE = "route"
 GUARD = "eni-guard"
+GUARD_CONCURRENCY = "eni-guard-concurrency"
 TRAIL = "cloudtrail"
+#: Lambda keeps this much of an account's concurrency unreserved (Lambda developer guide,
+#: "Configuring reserved concurrency"): a reservation that would leave less is refused.
+MIN_UNRESERVED_CONCURRENCY = 100
 DEFAULT_ROUTE = "0.0.0.0/0"
 _ROUTE_TARGETS = (
     "GatewayId",
@@ -813,6 +817,53 @@ def check_eni_guard(cloudwatch: BaseClient, project: str, env: EnvironmentConfig
 
 
 # --- CloudTrail, for the guard's event trigger --------------------------------------------------
+
+
+def check_guard_concurrency(
+    lambda_client: BaseClient, project: str, env: EnvironmentConfig
+) -> list[Finding]:
+    """With `eni_guard.reserved_concurrency`: whether the account has room for the guard's
+    reservation of 1. Two calls: GetFunctionConcurrency and GetAccountSettings."""
+    name = guard_function_name(project, env.name)
+    try:
+        reserved = lambda_client.get_function_concurrency(FunctionName=name).get(
+            "ReservedConcurrentExecutions"
+        )
+    except ClientError as exc:
+        # Not deployed yet: the reservation is still to be made.
+        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        reserved = None
+    limits = lambda_client.get_account_settings().get("AccountLimit", {})
+    limit = limits.get("ConcurrentExecutions")
+    unreserved = limits.get("UnreservedConcurrentExecutions")
+    if reserved == 1:
+        return [Finding(OK, GUARD_CONCURRENCY, name, f"reserves 1 of the account's {limit}")]
+    if unreserved is None or unreserved - 1 >= MIN_UNRESERVED_CONCURRENCY:
+        return [
+            Finding(
+                OK,
+                GUARD_CONCURRENCY,
+                name,
+                f"the account can reserve 1 for the guard ({unreserved} of {limit} unreserved)",
+            )
+        ]
+    table = f"[environments.{env.name}.eni_guard]"
+    # The limit at which the reservation leaves the minimum unreserved.
+    needed = (limit or 0) - unreserved + MIN_UNRESERVED_CONCURRENCY + 1
+    return [
+        Finding(
+            ERROR,
+            GUARD_CONCURRENCY,
+            name,
+            f"the account's Lambda concurrency limit is {limit} ({unreserved} unreserved) and "
+            f"Lambda keeps {MIN_UNRESERVED_CONCURRENCY} unreserved: reserving 1 for the guard "
+            "fails the deploy",
+            f"set reserved_concurrency = false under {table} (the lock table still keeps one "
+            f"run at a time), or request a Lambda concurrent-executions quota of at least "
+            f"{needed}",
+        )
+    ]
 
 
 def check_cloudtrail(cloudtrail: BaseClient, env: EnvironmentConfig, region: str) -> list[Finding]:

@@ -11,6 +11,7 @@ from staticip.names import alarm_name as alarm_name
 from staticip.names import alarm_names as alarm_names
 from staticip.names import errors_alarm_name as errors_alarm_name
 from staticip.names import guard_function_name as guard_function_name
+from staticip.names import guard_lock_table_name as guard_lock_table_name
 from staticip.names import silence_alarm_name as silence_alarm_name
 
 METRIC_NAME = "EnisWithoutElasticIp"
@@ -30,6 +31,10 @@ watches."""
 METRIC_NAMESPACE_VARIABLE = "METRIC_NAMESPACE"
 ALLOCATION_IDS_VARIABLE = "ALLOCATION_IDS"
 """The EIPs the stack associates (comma-separated allocation IDs)."""
+LOCK_TABLE_VARIABLE = "LOCK_TABLE"
+"""The DynamoDB table of the guard's run lock (`staticip.guard_lock`)."""
+LOCK_KEY = "environment"
+"""The lock table's partition key: one item per environment, the environment's name."""
 
 #: CloudWatch wants an alarm's evaluation window (period x periods) within one day; the alarms
 #: use two periods, so a period is at most half a day.

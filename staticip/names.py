@@ -70,6 +70,10 @@ def guard_function_name(project: str, environment: str) -> str:
     return f"{resource_prefix(project, environment)}-eni-guard"
 
 
+def guard_lock_table_name(project: str, environment: str) -> str:
+    return f"{resource_prefix(project, environment)}-eni-guard-lock"
+
+
 def alarm_name(project: str, environment: str) -> str:
     """ENIs stayed without an EIP (or the function's update failed) for two periods in a row."""
     return f"{resource_prefix(project, environment)}-enis-without-eip"

@@ -113,6 +113,8 @@ name = "acme-dev3-probe"
 tracing = "Active"
 reserved_concurrency = 5
 kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+[environments.dev3.eni_guard]
+reserved_concurrency = true
 
 [environments.partners]
 ingress = "nlb-eip"

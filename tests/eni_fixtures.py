@@ -24,6 +24,8 @@ from typing import Any
 import boto3
 import pytest
 
+from staticip.guard import LOCK_KEY
+
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -287,3 +289,14 @@ def endpoint_client(service: str, endpoint: str) -> Any:
         aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
+
+
+def create_lock_table(dynamodb: Any, name: str) -> str:
+    """The ENI guard's lock table as its stack declares it (stacks/eni_guard.py)."""
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": LOCK_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": LOCK_KEY, "AttributeType": "S"}],
+    )
+    return name

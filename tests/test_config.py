@@ -160,6 +160,12 @@ def error_for(write_config, text: str) -> str:
             "certificate_arn",
             "only applies",
         ),
+        (
+            BASE + 'eni_guard = { reserved_concurrency = "yes" }',
+            "dev",
+            "eni_guard.reserved_concurrency",
+            "expected a boolean",
+        ),
     ],
 )
 def test_invalid_environment_names_file_environment_and_key(write_config, body, env, key, hint):
@@ -225,6 +231,11 @@ def test_defaults(write_config):
     assert env.backend.bucket is None
     assert env.function.name == "staticip-dev-egress-probe"
     assert env.deletion_protection is False  # dev only; every other name defaults to True
+    # The guard reserves no concurrency unless asked: the reservation fails to deploy in
+    # accounts whose concurrency limit is below 101.
+    assert env.eni_guard.enabled is True and env.eni_guard.reserved_concurrency is False
+    asked = VALID_DEV + "[environments.dev.eni_guard]\nreserved_concurrency = true\n"
+    assert load_config(write_config(asked)).environment("dev").eni_guard.reserved_concurrency
 
 
 def test_subnet_cidrs_depend_on_the_az_letter_not_the_list_order(write_config):

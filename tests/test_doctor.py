@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
@@ -30,7 +30,9 @@ from moto import mock_aws
 
 from staticip import doctor
 from staticip.doctor import DoctorClients, run_doctor
+from staticip.doctor_egress import GUARD_CONCURRENCY, check_guard_concurrency
 from staticip.guard import alarm_names
+from staticip.modes.eni_eip import EniEip
 from staticip.result import CommandResult
 
 PROJECT = "staticip"
@@ -138,6 +140,77 @@ def test_an_undeployed_guard_is_one_warning(dev: Deployment) -> None:
     (finding,) = findings(result, "eni-guard")
     assert finding["severity"] == "warning" and "not deployed" in finding["what"]
     assert result.exit_code == 1
+
+
+# --- the guard's reserved concurrency (issue 23.1) --------------------------------------------
+
+
+def account_with(limit: int, unreserved: int, guard_reserves: int | None) -> Any:
+    """A Lambda client answering as an account with that concurrency (moto implements no
+    GetAccountSettings); `guard_reserves` None: the guard is not deployed yet."""
+    client = boto3.client("lambda", region_name=REGION)
+    stub = Stubber(client)
+    guard = f"{PROJECT}-dev-eni-guard"
+    if guard_reserves is None:
+        stub.add_client_error(
+            "get_function_concurrency",
+            "ResourceNotFoundException",
+            expected_params={"FunctionName": guard},
+        )
+    else:
+        stub.add_response(
+            "get_function_concurrency",
+            {"ReservedConcurrentExecutions": guard_reserves},
+            {"FunctionName": guard},
+        )
+    stub.add_response(
+        "get_account_settings",
+        {
+            "AccountLimit": {
+                "ConcurrentExecutions": limit,
+                "UnreservedConcurrentExecutions": unreserved,
+            }
+        },
+    )
+    stub.activate()
+    return client
+
+
+def reserving_dev() -> Any:
+    env = shipped_config().environment("dev")
+    return replace(env, eni_guard=replace(env.eni_guard, reserved_concurrency=True))
+
+
+@pytest.mark.parametrize(
+    ("limit", "unreserved", "reserved", "severity", "needed"),
+    [
+        (10, 10, None, "error", 101),  # a new account's limit: the deploy would fail
+        (1000, 150, None, "ok", None),
+        (120, 100, None, "error", 121),  # other reservations took the room
+        (1000, 101, None, "ok", None),  # exactly enough: 100 stay unreserved
+        (120, 100, 1, "ok", None),  # already reserved: it holds
+    ],
+)
+def test_the_account_limit_is_reported_when_the_reservation_cannot_hold(
+    monkeypatch: pytest.MonkeyPatch, limit, unreserved, reserved, severity, needed
+) -> None:
+    use_fake_aws(monkeypatch)
+    (finding,) = check_guard_concurrency(
+        account_with(limit, unreserved, reserved), PROJECT, reserving_dev()
+    )
+
+    assert finding.severity == severity
+    if needed is not None:
+        assert f"limit is {limit} ({unreserved} unreserved)" in finding.what
+        assert "reserved_concurrency = false" in finding.fix
+        assert finding.fix.endswith(f"at least {needed}")
+
+
+def test_the_concurrency_check_runs_only_where_a_reservation_is_asked_for() -> None:
+    default = shipped_config().environment("dev")
+    assert GUARD_CONCURRENCY not in [c.name for c in EniEip().doctor_checks(default)]
+    (check,) = [c for c in EniEip().doctor_checks(reserving_dev()) if c.name == GUARD_CONCURRENCY]
+    assert check.needs == ("lambda",)
 
 
 # --- the CloudTrail trail the guard's event trigger needs (issue 10.5) --------------------------

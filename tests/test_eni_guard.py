@@ -15,6 +15,7 @@ import importlib.util
 import json
 import logging
 import sys
+import time
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from eni_fixtures import (
     create_function,
     create_instance_eni,
     create_lambda_eni,
+    create_lock_table,
     create_role,
     drop_filter,
     make_network,
@@ -49,6 +51,7 @@ ENVIRONMENT = "dev"
 PROJECT = "staticip"
 FUNCTION = "staticip-dev-egress"
 NAMESPACE = "staticip/eni-guard"
+LOCK_TABLE = "staticip-dev-eni-guard-lock"
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 SCHEDULE_EVENT = {
     "version": "0",
@@ -93,6 +96,10 @@ class World:
     """Allocation IDs the stack associates, in creation order: the guard's ALLOCATION_IDS."""
     function_names: tuple[str, ...] = (FUNCTION,)
     """The guard's FUNCTION_NAMES."""
+
+    @property
+    def dynamodb(self) -> Any:
+        return boto3.client("dynamodb", region_name=REGION)
 
     @property
     def settings(self) -> Any:
@@ -641,13 +648,15 @@ def test_a_run_short_of_time_leaves_the_wait_to_the_schedule(
 
 
 @pytest.fixture
-def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The variables the stack sets on the guard function, plus the runtime's AWS_REGION."""
+def lambda_env(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variables the stack sets on the guard function, plus the runtime's AWS_REGION, and
+    the lock table the stack creates."""
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("ENVIRONMENT", ENVIRONMENT)
     monkeypatch.setenv("PROJECT", PROJECT)
     monkeypatch.setenv("FUNCTION_NAMES", FUNCTION)
     monkeypatch.setenv("METRIC_NAMESPACE", NAMESPACE)
+    monkeypatch.setenv("LOCK_TABLE", create_lock_table(world.dynamodb, LOCK_TABLE))
 
 
 def test_the_handler_reconciles_on_a_cloudtrail_event(
@@ -732,6 +741,181 @@ def test_allocation_ids_must_be_allocation_ids(
     monkeypatch.setenv("ALLOCATION_IDS", "eipalloc-0a, 203.0.113.7")
     with pytest.raises(guard.GuardConfigError, match=r"eipalloc- IDs, got 203\.0\.113\.7"):
         guard.handler(SCHEDULE_EVENT, None)
+
+
+# --- one run at a time: the lock ---------------------------------------------------------------
+
+
+@dataclass
+class FakeContext:
+    """Lambda's context object: a request ID and a clock that sleeping advances."""
+
+    remaining: float = 180.0
+    aws_request_id: str = "run-2"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.remaining * 1000)
+
+
+def hold_lock(world: World, owner: str, expires_in: float) -> None:
+    """Another run's lease, as its PutItem left it."""
+    world.dynamodb.put_item(
+        TableName=LOCK_TABLE,
+        Item={
+            "environment": {"S": ENVIRONMENT},
+            "owner": {"S": owner},
+            "expires_at": {"N": str(time.time() + expires_in)},
+        },
+    )
+
+
+def lock_item(world: World) -> dict[str, Any] | None:
+    return world.dynamodb.get_item(
+        TableName=LOCK_TABLE, Key={"environment": {"S": ENVIRONMENT}}
+    ).get("Item")
+
+
+def test_the_handler_holds_the_lock_while_it_works_and_gives_it_back(
+    guard: types.ModuleType, world: World, lambda_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    eni, eip = world.eni(subnet), world.eip(az)
+    monkeypatch.setenv("ALLOCATION_IDS", eip)
+    seen: list[dict[str, Any] | None] = []
+    world.ec2.meta.events.register(
+        "before-call.ec2.AssociateAddress", lambda **_: seen.append(lock_item(world))
+    )
+    real_client = guard.aws.client
+    monkeypatch.setattr(
+        guard.aws,
+        "client",
+        lambda service, region, *rest: (
+            world.ec2 if service == "ec2" else real_client(service, region, *rest)
+        ),
+    )
+
+    summary = guard.handler(SCHEDULE_EVENT, FakeContext())
+
+    assert summary["status"] == "reconciled" and world.where() == {eip: eni}
+    (during,) = seen
+    assert during is not None and during["owner"] == {"S": "run-2"}
+    # The lease covers the invocation's remaining 180 s and a margin, no more.
+    lease = float(during["expires_at"]["N"]) - time.time()
+    assert 180 < lease <= 180 + guard.LOCK_LEASE_MARGIN_SECONDS
+    assert lock_item(world) is None
+
+
+def test_a_run_waits_for_the_lock_another_run_holds(
+    guard: types.ModuleType, world: World, lambda_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    eni, eip = world.eni(subnet), world.eip(az)
+    monkeypatch.setenv("ALLOCATION_IDS", eip)
+    hold_lock(world, "run-1", expires_in=170)
+    context = FakeContext()
+    naps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        naps.append(seconds)
+        context.remaining -= seconds
+        if len(naps) == 3:  # run 1 finishes and gives the lock back
+            world.dynamodb.delete_item(
+                TableName=LOCK_TABLE, Key={"environment": {"S": ENVIRONMENT}}
+            )
+
+    monkeypatch.setattr(time, "sleep", sleep)
+
+    summary = guard.handler(SCHEDULE_EVENT, context)
+
+    assert naps == [guard.LOCK_POLL_SECONDS] * 3
+    assert summary["status"] == "reconciled" and world.where() == {eip: eni}
+    assert lock_item(world) is None
+
+
+def test_a_run_that_never_gets_the_lock_changes_nothing(
+    guard: types.ModuleType, world: World, lambda_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    world.eni(subnet)
+    eip = world.eip(az)
+    monkeypatch.setenv("ALLOCATION_IDS", eip)
+    hold_lock(world, "run-1", expires_in=170)
+    context = FakeContext()
+
+    def sleep(seconds: float) -> None:
+        context.remaining -= seconds
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    associations = record_calls(world.ec2, "AssociateAddress")
+
+    summary = guard.handler(SCHEDULE_EVENT, context)
+
+    assert summary == {"environment": ENVIRONMENT, "status": "busy"}
+    assert associations == [] and world.where() == {eip: None}
+    # It waited until only the time a run needs was left, and left run 1's lease alone.
+    assert (
+        guard.LOCK_KEEP_SECONDS
+        < context.remaining
+        <= guard.LOCK_KEEP_SECONDS + 2 * guard.LOCK_POLL_SECONDS
+    )
+    assert lock_item(world)["owner"] == {"S": "run-1"}
+
+
+def test_a_lease_that_outlived_its_run_is_taken_over(
+    guard: types.ModuleType, world: World, lambda_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Run 1 timed out without giving the lock back: its lease ended with its invocation.
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    eni, eip = world.eni(subnet), world.eip(az)
+    monkeypatch.setenv("ALLOCATION_IDS", eip)
+    hold_lock(world, "run-1", expires_in=-1)
+    monkeypatch.setattr(time, "sleep", lambda _: pytest.fail("an expired lease was waited for"))
+
+    summary = guard.handler(SCHEDULE_EVENT, FakeContext())
+
+    assert summary["status"] == "reconciled" and world.where() == {eip: eni}
+    assert lock_item(world) is None
+
+
+def test_a_failed_run_gives_the_lock_back(
+    guard: types.ModuleType, world: World, lambda_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.eni(world.net.subnet_ids[0])
+    eip = world.eip(world.net.availability_zones[0])
+    monkeypatch.setenv("ALLOCATION_IDS", eip)
+    real_client = guard.aws.client
+
+    def client(service: str, region: str | None, *rest: Any) -> Any:
+        made = real_client(service, region, *rest)
+        if service == "ec2":
+            made.meta.events.register(
+                "before-call.ec2.DescribeAddresses",
+                lambda **_: (_ for _ in ()).throw(
+                    ClientError({"Error": {"Code": "RequestLimitExceeded"}}, "DescribeAddresses")
+                ),
+            )
+        return made
+
+    monkeypatch.setattr(guard.aws, "client", client)
+
+    with pytest.raises(ClientError, match="RequestLimitExceeded"):
+        guard.handler(SCHEDULE_EVENT, FakeContext())
+
+    assert lock_item(world) is None
+
+
+def test_a_missing_lock_table_is_an_error_not_a_run_without_the_lock(
+    guard: types.ModuleType, world: World, lambda_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.eni(world.net.subnet_ids[0])
+    eip = world.eip(world.net.availability_zones[0])
+    monkeypatch.setenv("ALLOCATION_IDS", eip)
+    world.dynamodb.delete_table(TableName=LOCK_TABLE)
+
+    with pytest.raises(ClientError, match="ResourceNotFound"):
+        guard.handler(SCHEDULE_EVENT, FakeContext())
+
+    assert world.where() == {eip: None}
 
 
 # --- cost of one run -------------------------------------------------------------------------
@@ -893,6 +1077,46 @@ def test_an_eni_gone_when_associate_address_runs_is_not_a_failure(world: World) 
     assert world.where() == {eip: None}
     assert summary["failed"] == [] and summary["enis_without_eip"] == []
     assert [s["eni_id"] for s in summary["skipped"]] == [eni]
+
+
+def test_a_move_across_azs_is_refused_by_the_handler(world: World) -> None:
+    # IAM cannot pair an EIP with its AZ's interfaces (AssociateAddress authorizes the address
+    # and the interface separately, and Allow statements pool), so the handler is what keeps AZ
+    # a's EIP off an AZ b interface. Handed such a move directly, it associates nothing.
+    guard = world.guard
+    (_, subnet_b), (az_a, az_b) = world.net.subnet_ids, world.net.availability_zones
+    eni_b = world.eni(subnet_b)
+    eip_a = world.eip(az_a)
+    public_ip = world.ec2.describe_addresses(AllocationIds=[eip_a])["Addresses"][0]["PublicIp"]
+    associations = record_calls(world.ec2, "AssociateAddress")
+    for az in (az_a, az_b):  # the move's AZ says a (the EIP's) or b (the interface's)
+        forged = guard.Association(eip_a, public_ip, az, subnet_b, eni_b)
+
+        outcome = guard.apply_moves(world.ec2, [forged], world.groups, world.stack_eips)
+
+        assert associations == [] and outcome.associated == [] and outcome.failed == []
+        (skipped,) = outcome.skipped
+        assert "its own AZ" in skipped["reason"]
+    assert world.where() == {eip_a: None}
+
+
+def test_an_eip_retagged_to_another_az_since_the_snapshot_is_not_moved(world: World) -> None:
+    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
+    other_az = world.net.availability_zones[1]
+    world.eni(subnet)
+    eip = world.eip(az)
+    after_snapshot(
+        world.ec2,
+        lambda: world.ec2.create_tags(
+            Resources=[eip], Tags=[{"Key": "staticip:az", "Value": other_az}]
+        ),
+    )
+
+    summary = world.run()
+
+    assert world.where() == {eip: None}
+    (skipped,) = summary["skipped"]
+    assert other_az in skipped["reason"] and summary["failed"] == []
 
 
 def test_an_allow_listed_eip_on_an_instance_is_reported_and_left(world: World) -> None:

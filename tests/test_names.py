@@ -76,7 +76,10 @@ def test_eni_guard_function_alarms_and_variables(shipped: Any) -> None:
         guard.FUNCTION_NAMES_VARIABLE,
         guard.METRIC_NAMESPACE_VARIABLE,
         guard.ALLOCATION_IDS_VARIABLE,
+        guard.LOCK_TABLE_VARIABLE,
     }
+    (table,) = of_type(stack, "aws_dynamodb_table").values()
+    assert table["name"] == names.guard_lock_table_name(project, "dev")
     dev = shipped.config.environment("dev")
     assert variables[guard.FUNCTION_NAMES_VARIABLE].split(",") == list(dev.egress_function_names)
 

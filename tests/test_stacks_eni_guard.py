@@ -157,6 +157,8 @@ def test_guard_may_call_exactly_the_documented_actions(dev):
     actions = sorted(a for s in policies["eni-guard"].values() for a in s["actions"])
     assert actions == [
         "cloudwatch:PutMetricData",
+        "dynamodb:DeleteItem",
+        "dynamodb:PutItem",
         "ec2:DescribeAddresses",
         "ec2:DescribeNetworkInterfaces",
         "lambda:GetFunctionConfiguration",
@@ -290,9 +292,39 @@ def test_the_guard_moves_only_the_eips_the_stack_associates(dev, guard):
 # --- issue 14.2: one run at a time ------------------------------------------------------------
 
 
-def test_one_guard_run_at_a_time(guard):
+def test_one_guard_run_at_a_time_through_the_lock_table(dev, guard, shipped):
+    # No reservation by default (it fails in accounts below 101 concurrency); the lock table
+    # keeps runs apart instead, and the guard may only take and give back its item.
     _, fn = guard
+    assert "reserved_concurrent_executions" not in fn
+    (table_id, table) = by_path(dev, "aws_dynamodb_table", "/eni-guard/lock")
+    assert fn["environment"]["variables"]["LOCK_TABLE"] == ref(
+        "aws_dynamodb_table", table_id, "name"
+    )
+    assert table["hash_key"] == "environment" and table["billing_mode"] == "PAY_PER_REQUEST"
+    assert table["attribute"] == [{"name": "environment", "type": "S"}]
+    assert table["point_in_time_recovery"] == {"enabled": True}
+    (lock,) = [s for s in _statements(dev).values() if s["sid"] == "TakeAndReturnTheRunLock"]
+    assert sorted(lock["actions"]) == ["dynamodb:DeleteItem", "dynamodb:PutItem"]
+    (arn,) = lock["resources"]
+    assert re.fullmatch(
+        r"arn:\$\{data\.aws_partition\.[\w-]+\.partition\}:dynamodb:us-east-1:"
+        r"\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:table/" + re.escape(table["name"]),
+        arn,
+    ), arn
+    # The table goes after the guard on destroy, with the rest of it before any EIP.
+    associations = {bare("aws_eip_association", lid) for lid in _associations(dev).values()}
+    assert associations <= set(table["depends_on"])
+
+
+def test_a_reservation_where_the_config_asks_for_one(user):
+    dev3 = user.stack("dev3")
+    _, fn = by_path(dev3, "aws_lambda_function", "/eni-guard/function/function")
     assert fn["reserved_concurrent_executions"] == 1
+    # The lock stays: one code path whatever the account allows; the table takes the key.
+    (_, table) = by_path(dev3, "aws_dynamodb_table", "/eni-guard/lock")
+    kms = user.config.environment("dev3").function.kms_key_arn
+    assert table["server_side_encryption"] == {"enabled": True, "kms_key_arn": kms}
 
 
 # --- alarms (issue 10.6, issue 14.6) -----------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Any
 DEFAULT_PLUGIN_DIR = Path(os.environ.get("STATICIP_TF_PLUGIN_DIR", "/opt/tf-plugins"))
 #: Services the stacks call, each pointed at moto.
 ENDPOINT_SERVICES = (
+    "dynamodb",
     "ec2",
     "iam",
     "lambda",

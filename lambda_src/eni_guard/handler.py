@@ -41,6 +41,7 @@ import json
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -63,12 +64,14 @@ from staticip.guard import (
     ENVIRONMENT_VARIABLE,
     FUNCTION_NAMES_VARIABLE,
     HELD_ELSEWHERE_METRIC,
+    LOCK_TABLE_VARIABLE,
     METRIC_DIMENSION,
     METRIC_NAME,
     METRIC_NAMESPACE_VARIABLE,
     PROJECT_VARIABLE,
     UPDATE_FAILED_METRIC,
 )
+from staticip.guard_lock import RunLock, wait_for_lock
 from staticip.names import AZ_TAG
 
 ENV_VARIABLES = (
@@ -77,6 +80,7 @@ ENV_VARIABLES = (
     FUNCTION_NAMES_VARIABLE,
     METRIC_NAMESPACE_VARIABLE,
     ALLOCATION_IDS_VARIABLE,
+    LOCK_TABLE_VARIABLE,
 )
 # AssociateAddress error codes that mean "the ENI went away since the re-read": Lambda deleted
 # it (recycling). Not a failure: the next run sees the replacement.
@@ -88,6 +92,12 @@ _GONE_CODES = frozenset(
 # looks again every RECHECK_SECONDS while the invocation has time to spare.
 RECHECK_SECONDS = 15.0
 TIME_RESERVE_SECONDS = 20.0
+#: While another run holds the lock: how often to try again, and the time to keep for this
+#: run's own work (so a run that waited still finishes within its invocation).
+LOCK_POLL_SECONDS = 2.0
+LOCK_KEEP_SECONDS = 60.0
+#: Added to a lease beyond the invocation's end, for clock skew between Lambda hosts.
+LOCK_LEASE_MARGIN_SECONDS = 10.0
 
 logger = logging.getLogger("eni_guard")
 # The Lambda runtime's root logger defaults to WARNING; the action lines are the audit trail.
@@ -114,11 +124,14 @@ class Settings:
     allocation_ids: tuple[str, ...]
     """The EIPs whose ``aws_eip_association`` exists in the stack: the only ones the guard may
     move, and the ranking input it shares with the resolver."""
+    lock_table: str = ""
+    """The DynamoDB table of the run lock; only :func:`handler` takes the lock."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
         """Read ``ENVIRONMENT``, ``PROJECT``, ``FUNCTION_NAMES`` (comma-separated),
-        ``METRIC_NAMESPACE`` and ``ALLOCATION_IDS`` (comma-separated ``eipalloc-`` IDs)."""
+        ``METRIC_NAMESPACE``, ``ALLOCATION_IDS`` (comma-separated ``eipalloc-`` IDs) and
+        ``LOCK_TABLE``."""
         values = {name: (environ.get(name) or "").strip() for name in ENV_VARIABLES}
         missing = [name for name, value in values.items() if not value]
         if missing:
@@ -143,6 +156,7 @@ class Settings:
             ),
             metric_namespace=values[METRIC_NAMESPACE_VARIABLE],
             allocation_ids=allocation_ids,
+            lock_table=values[LOCK_TABLE_VARIABLE],
         )
 
 
@@ -530,11 +544,22 @@ def recheck(
     actor (Terraform, a person) may have moved the address; associating anyway would put the
     EIP on a dead ENI or undo their move. A stale move is skipped, not failed: the next run
     plans from a fresh snapshot.
+
+    This is also where the AZ pairing holds: IAM lets the guard put any of the environment's
+    EIPs on any interface in the function subnets (AssociateAddress authorizes the address and
+    the interface separately, and Allow statements pool), so nothing but this check stops AZ
+    a's EIP landing on an AZ b interface. The interface's AZ, as EC2 reports it now, must be the
+    move's, and so must the address's `staticip:az` tag.
     """
     fresh = find_lambda_enis(ec2, [move.subnet_id], security_group_ids)[move.subnet_id]
     eni = next((candidate for candidate in fresh if candidate.eni_id == move.eni_id), None)
     if eni is None:
         return f"{move.eni_id} no longer exists"
+    if eni.availability_zone != move.az:
+        return (
+            f"{move.eni_id} is in {eni.availability_zone or 'an unknown AZ'}, not {move.az}: "
+            f"an EIP stays in its own AZ"
+        )
     if eni.status != IN_USE:
         return f"{move.eni_id} is {eni.status or 'not in use'} now"
     pick, _ = choose_eni(fresh, ranking_ids)
@@ -545,6 +570,12 @@ def recheck(
     ).get("Addresses", [])
     if not addresses:
         return f"{move.allocation_id} no longer exists"
+    tagged_az = aws.tags(addresses[0]).get(AZ_TAG)
+    if tagged_az != move.az:
+        return (
+            f"{move.allocation_id} is tagged {AZ_TAG}={tagged_az or '(none)'} now, not "
+            f"{move.az}: an EIP stays in its own AZ"
+        )
     now_on = addresses[0].get("NetworkInterfaceId") or None
     if now_on != move.previous_eni_id:
         return (
@@ -866,24 +897,54 @@ def reconcile_until_settled(
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Lambda entry point: reconcile now, whatever the trigger; return the run summary.
+    """Lambda entry point: take the run lock, reconcile, give the lock back; return the run
+    summary.
 
-    Raises (so Lambda's Errors metric shows it) when settings are missing, an AWS read fails or
-    an association failed; in the last case the metric has been published first.
+    Runs never overlap: a run that finds the lock taken waits for it (see
+    :func:`staticip.guard_lock.wait_for_lock`) and, if the other run keeps it until this one
+    has only LOCK_KEEP_SECONDS left, returns ``status: busy`` having changed nothing; the
+    holder and the next scheduled run plan from their own snapshots. Raises (so Lambda's
+    Errors metric shows it) when settings are missing, an AWS read fails or an association
+    failed; in the last case the metric has been published first.
     """
     settings = Settings.from_environ(os.environ)
     logger.info(describe_trigger(event))
+
+    def remaining_seconds() -> float:
+        return context.get_remaining_time_in_millis() / 1000 if context is not None else 0.0
+
+    # Region from AWS_REGION, set by the Lambda runtime.
+    lock = RunLock(
+        aws.client("dynamodb", None),
+        settings.lock_table,
+        settings.environment,
+        owner=getattr(context, "aws_request_id", None) or uuid.uuid4().hex,
+    )
     try:
-        # Region from AWS_REGION, set by the Lambda runtime.
-        summary = reconcile_until_settled(
-            settings,
-            lambda_client=aws.client("lambda", None),
-            ec2=aws.client("ec2", None),
-            cloudwatch=aws.client("cloudwatch", None),
-            remaining_seconds=lambda: (
-                context.get_remaining_time_in_millis() / 1000 if context is not None else 0.0
-            ),
-        )
+        if not wait_for_lock(
+            lock,
+            remaining_seconds=remaining_seconds,
+            keep_seconds=LOCK_KEEP_SECONDS,
+            poll_seconds=LOCK_POLL_SECONDS,
+            lease_margin_seconds=LOCK_LEASE_MARGIN_SECONDS,
+            sleep=time.sleep,
+        ):
+            logger.warning(
+                "another guard run held the lock (%s) throughout: this run changed nothing; "
+                "the next run plans from a fresh snapshot",
+                settings.lock_table,
+            )
+            return {"environment": settings.environment, "status": "busy"}
+        try:
+            summary = reconcile_until_settled(
+                settings,
+                lambda_client=aws.client("lambda", None),
+                ec2=aws.client("ec2", None),
+                cloudwatch=aws.client("cloudwatch", None),
+                remaining_seconds=remaining_seconds,
+            )
+        finally:
+            lock.release()
     except (ClientError, BotoCoreError, aws.AwsError, EniInputError) as exc:
         logger.error("run failed: %s", aws.explain(exc))
         raise

@@ -30,6 +30,12 @@ def _guard(ctx: DoctorContext) -> list[Finding]:
     return check_eni_guard(ctx.clients["cloudwatch"], ctx.project, ctx.env)
 
 
+def _guard_concurrency(ctx: DoctorContext) -> list[Finding]:
+    from staticip.doctor_egress import check_guard_concurrency
+
+    return check_guard_concurrency(ctx.clients["lambda"], ctx.project, ctx.env)
+
+
 def _trail(ctx: DoctorContext) -> list[Finding]:
     from staticip.doctor_egress import check_cloudtrail
 
@@ -47,7 +53,7 @@ class EniEip(EgressMode):
         return ("cloudwatch", "cloudtrail") if env.eni_guard.enabled else ()
 
     def doctor_checks(self, env: EnvironmentConfig) -> Sequence[DoctorCheck]:
-        from staticip.doctor_egress import ENI, GUARD, TRAIL
+        from staticip.doctor_egress import ENI, GUARD, GUARD_CONCURRENCY, TRAIL
 
         checks = [DoctorCheck(ENI, _enis)]
         if env.eni_guard.enabled:
@@ -55,6 +61,8 @@ class EniEip(EgressMode):
                 DoctorCheck(GUARD, _guard, needs=("cloudwatch",)),
                 DoctorCheck(TRAIL, _trail, needs=("cloudtrail",)),
             ]
+        if env.eni_guard.enabled and env.eni_guard.reserved_concurrency:
+            checks.append(DoctorCheck(GUARD_CONCURRENCY, _guard_concurrency, needs=("lambda",)))
         return checks
 
     @property
@@ -116,5 +124,6 @@ class EniEip(EgressMode):
                 alarm_topic_arn=env.eni_guard.alarm_topic_arn,
                 log_retention_days=env.function.log_retention_days,
                 kms_key_arn=env.function.kms_key_arn,
+                reserved_concurrency=env.eni_guard.reserved_concurrency,
             ),
         )
