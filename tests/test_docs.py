@@ -45,3 +45,15 @@ def test_the_terraform_attach_snippet_in_the_docs_is_the_file_e2e_applies():
 def test_readme_links_only_to_docs_that_exist():
     for target in re.findall(r"\]\((docs/[^)#]+)", README):
         assert (REPO / target).exists(), target
+
+
+def test_nlb_eip_is_never_called_tls_passthrough():
+    # The NLB forwards TCP; TLS ends on the ALB behind it (issue 23). Docstrings and docs alike.
+    texts = [REPO / "README.md", *REPO.glob("docs/**/*.md"), *REPO.glob("stacks/*.py")]
+    texts += list(REPO.glob("staticip/**/*.py"))
+    said = [
+        p.relative_to(REPO)
+        for p in texts
+        if any(w in p.read_text().lower() for w in ("tls passthrough", "tls pass-through"))
+    ]
+    assert said == []
