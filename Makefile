@@ -56,8 +56,11 @@ $(SCAN_VENV)/bin/checkov:
 	$(PYTHON) -m venv $(SCAN_VENV)
 	$(SCAN_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
 
+# checkov reads a copy without the `removed` blocks it cannot parse (staticip/scan_input.py);
+# CKV_PARSE_ERROR_FAIL fails the scan on any file it still cannot read.
 scan: $(SCAN_VENV)/bin/checkov synth
-	$(SCAN_VENV)/bin/checkov --config-file .checkov.yaml --directory cdktf.out/stacks
+	$(PY) -m staticip.scan_input cdktf.out/stacks .scan-input
+	CKV_PARSE_ERROR_FAIL=true $(SCAN_VENV)/bin/checkov --config-file .checkov.yaml --directory .scan-input
 
 clean:
-	rm -rf cdktf.out $(VENV) $(SCAN_VENV) .pytest_cache .ruff_cache
+	rm -rf cdktf.out .scan-input $(VENV) $(SCAN_VENV) .pytest_cache .ruff_cache

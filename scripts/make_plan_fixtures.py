@@ -132,9 +132,16 @@ CASES: tuple[Case, ...] = (
     Case(
         "prod-az-dropped",
         "prod",
-        "us-east-1b dropped (azs = [us-east-1a]), protect_ips left on: prevent_destroy only "
-        "guards resources still in the configuration, so its EIP is released",
+        "us-east-1b dropped (azs = [us-east-1a]), protect_ips left on: the stack's removed "
+        "block forgets its EIP (out of state, still allocated) instead of releasing it; its "
+        "NAT Gateway goes",
         {"azs": ["us-east-1a"]},
+    ),
+    Case(
+        "prod-az-dropped-unprotected",
+        "prod",
+        "us-east-1b dropped with protect_ips = false: no removed block, so its EIP is released",
+        {"azs": ["us-east-1a"], "protect_ips": False},
     ),
     Case(
         "prod-eip-replace-protected",
@@ -155,7 +162,8 @@ CASES: tuple[Case, ...] = (
     Case(
         "dev-az-dropped",
         "dev",
-        "us-east-1b dropped, protect_ips left on: its EIP and EIP association removed",
+        "us-east-1b dropped, protect_ips left on: its EIP association removed, its EIP "
+        "forgotten (retained), not released",
         {"azs": ["us-east-1a"]},
     ),
     Case(
@@ -315,6 +323,10 @@ class Context:
         root.mkdir(parents=True)
         config = root / "staticip.toml"
         config.write_text(environment_toml(self.project, name, table))
+        # Declared functions' sources are relative to the config, as in the shipped file.
+        shutil.copytree(
+            REPO / "lambda_src", root / "lambda_src", ignore=shutil.ignore_patterns("__pycache__")
+        )
         synthesize(config, root / "cdktf.out")
         stack_dir = root / "cdktf.out" / "stacks" / name
         return json.loads((stack_dir / "cdk.tf.json").read_text()), stack_dir
@@ -391,6 +403,11 @@ def run_environment(ctx: Context, name: str, cases: Sequence[Case]) -> list[Path
     return written
 
 
+def _eni_set_of(attrs: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    vpc = attrs["vpc_config"][0]
+    return tuple(sorted(vpc["subnet_ids"])), tuple(sorted(vpc["security_group_ids"]))
+
+
 def create_and_resolve_enis(ctx: Context, tf: Terraform, stack: Stack) -> dict[str, str]:
     """Give the applied dev function the Hyperplane ENIs Lambda would have made, and resolve
     `{subnet logical id: eni id}` with the project's resolver, as the data source would."""
@@ -407,9 +424,14 @@ def create_and_resolve_enis(ctx: Context, tf: Terraform, stack: Stack) -> dict[s
         if lid in applied
     ]
     in_vpc = [(lid, attrs) for lid, attrs in functions if attrs.get("vpc_config")]
-    if len(in_vpc) != 1:
-        raise HarnessError(f"expected one function in a VPC, found {[lid for lid, _ in in_vpc]}")
-    attrs = in_vpc[0][1]
+    # Every function of the environment shares the subnets and the security group, so one
+    # Hyperplane ENI per subnet; the probe (the guard's anchor) is the one to resolve them for.
+    probes = [(lid, attrs) for lid, attrs in in_vpc if lid.startswith("egress-probe")] or in_vpc
+    if len(probes) != 1 or len({_eni_set_of(a) for _, a in in_vpc}) != 1:
+        raise HarnessError(
+            f"expected one probe and one shared VPC config, found {[lid for lid, _ in in_vpc]}"
+        )
+    attrs = probes[0][1]
     vpc_config = attrs["vpc_config"][0]
     region = attrs["arn"].split(":")[3]
     ec2 = ctx.moto.client("ec2", region)
@@ -417,7 +439,7 @@ def create_and_resolve_enis(ctx: Context, tf: Terraform, stack: Stack) -> dict[s
     for subnet_id in subnet_ids:
         create_lambda_eni(ec2, subnet_id, group_ids, attrs["function_name"], region=region)
     resolved = resolve_enis(
-        ec2, subnet_ids, group_ids, function_name=attrs["function_name"], timeout_seconds=5
+        ec2, subnet_ids, group_ids, function_names=[attrs["function_name"]], timeout_seconds=5
     )
     tf.note(
         "created a Lambda-shaped ENI per subnet of the function in moto and resolved "

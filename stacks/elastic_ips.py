@@ -16,9 +16,19 @@ from staticip.names import (
     AZ_TAG,
     DIRECTION_TAG,
     EGRESS,
+    INGRESS,
     ips_by_az_output,
     ips_output,
 )
+
+#: Direction -> the construct ID of its `ElasticIps` in the environment's stack. Part of each
+#: EIP's Terraform address, which `stacks.retained_ips` must spell for EIPs no longer built.
+CONSTRUCT_IDS = {EGRESS: "egress-ips", INGRESS: "ingress-ips"}
+
+
+def eip_id(az: str) -> str:
+    """The construct ID of the EIP `ElasticIps` creates for `az`."""
+    return f"eip-{az}"
 
 
 @dataclass(frozen=True)
@@ -46,12 +56,14 @@ class ElasticIpsProps:
 
 
 class ElasticIps(Construct):
-    """`allocation_ids` and `public_ips`, both keyed by AZ name."""
+    """`allocation_ids` and `public_ips`, both keyed by AZ name; `created_azs`, the AZs whose
+    EIP Terraform owns (not reused)."""
 
     def __init__(self, scope: Construct, id_: str, props: ElasticIpsProps) -> None:
         super().__init__(scope, id_)
         self.allocation_ids: dict[str, str] = {}
         self.public_ips: dict[str, str] = {}
+        self.created_azs: list[str] = []
         for az in props.azs:
             tags = {ALLOW_LISTED_TAG: "true", AZ_TAG: az}
             if props.direction != EGRESS:
@@ -67,12 +79,13 @@ class ElasticIps(Construct):
                 continue
             eip = Eip(
                 self,
-                f"eip-{az}",
+                eip_id(az),
                 domain="vpc",
                 tags={"Name": f"{props.name}-{az}", **tags},
                 lifecycle=TerraformResourceLifecycle(prevent_destroy=props.protect),
             )
             self.allocation_ids[az], self.public_ips[az] = eip.allocation_id, eip.public_ip
+            self.created_azs.append(az)
 
     def add_outputs(self, stack: Construct, direction: str, description: str) -> None:
         """Outputs of `stack` for vendors: `<direction>_ips`, the addresses sorted by AZ name

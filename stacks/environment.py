@@ -19,7 +19,7 @@ from cdktf_cdktf_provider_aws.provider import (
 from constructs import Construct
 
 from stacks.backend import configure_backend
-from stacks.elastic_ips import ElasticIps, ElasticIpsProps
+from stacks.elastic_ips import CONSTRUCT_IDS, ElasticIps, ElasticIpsProps
 from stacks.exports import FunctionExports, FunctionExportsProps
 from stacks.flow_logs import FlowLogsProps, VpcFlowLogs
 from stacks.function import Function, FunctionProps, builtin_code
@@ -27,9 +27,16 @@ from stacks.function_code import prepare_code
 from stacks.mode_context import EgressContext, IngressContext
 from stacks.network import Network, NetworkProps
 from stacks.prefix_list import AllowListPrefixList, PrefixListProps
+from stacks.retained_ips import forget_removed_eips
 from stacks.security_group import FunctionSecurityGroup
 from stacks.webhook_alb import AlbRoute
-from staticip.config import DEFAULT_CONFIG_FILE, DeclaredFunction, EnvironmentConfig, FunctionConfig
+from staticip.config import (
+    DEFAULT_CONFIG_FILE,
+    DeclaredFunction,
+    EnvironmentConfig,
+    FunctionConfig,
+    possible_azs,
+)
 from staticip.modes import EgressMode, IngressMode
 from staticip.names import (
     EGRESS,
@@ -173,6 +180,8 @@ class EnvironmentStack(TerraformStack):
             self.declared = self._declared_functions()
         if env.ingress_mode is not None:
             self._ingress(env.ingress_mode)
+        if env.protect_ips:
+            forget_removed_eips(self, possible_azs(env.region))
 
     def _declared_functions(
         self, subnet_ids: Sequence[str] = (), security_group_ids: Sequence[str] = ()
@@ -208,7 +217,7 @@ class EnvironmentStack(TerraformStack):
         env, network = self.env, self.network
         eips = ElasticIps(
             self,
-            "egress-ips",
+            CONSTRUCT_IDS[EGRESS],
             ElasticIpsProps(
                 name=f"{self.name}-egress",
                 azs=mode.static_ip_azs(env),

@@ -608,6 +608,11 @@ def _parse_azs(r: TableReader, region: str) -> tuple[str, ...]:
     return tuple(f"{region}{chr(ord('a') + i)}" for i in range(count))
 
 
+def possible_azs(region: str) -> tuple[str, ...]:
+    """Every AZ name an environment in `region` may list (`a` to MAX_AZ_LETTER)."""
+    return tuple(f"{region}{chr(letter)}" for letter in range(ord("a"), ord(MAX_AZ_LETTER) + 1))
+
+
 def _name_key(env: EnvironmentConfig, function_name: str) -> str:
     """The key that sets `function_name` in `env`'s table."""
     for fn in env.functions:

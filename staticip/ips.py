@@ -25,8 +25,9 @@ from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, Profi
 
 from staticip import aws
 from staticip.config import ConfigError, EnvironmentConfig, load_config
-from staticip.eips import find_allow_listed_eips
+from staticip.eips import AllowListedEip, find_allow_listed_eips
 from staticip.names import (
+    AZ_TAG,
     EGRESS,
     INGRESS,
     INGRESS_IPS_OUTPUT,
@@ -46,6 +47,11 @@ FROM_STATE = "state"
 ATTACHED = "attached"
 UNATTACHED = "unattached"
 DISABLED = "disabled"
+#: Tagged allow-listed for the environment but used by none of its AZs: an EIP that Terraform
+#: forgot rather than released when it left the configuration (`stacks/retained_ips.py`).
+RETAINED = "retained, not in use"
+#: Direction -> the environment key that adopts an existing EIP for an AZ.
+REUSE_KEYS = {EGRESS: "reuse_eip_allocation_ids", INGRESS: "ingress_reuse_eip_allocation_ids"}
 #: Outputs say which addresses Terraform made, not whether they are in use.
 UNCHECKED = "not checked (outputs)"
 
@@ -86,6 +92,13 @@ class IpsReport:
     """Direction -> managed prefix list ID."""
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    retained: list[str] = field(default_factory=list)
+    """For each retained EIP, the config line that adopts it again."""
+
+    @property
+    def in_use(self) -> list[StaticIp]:
+        """The addresses traffic uses: what a vendor allow-lists."""
+        return [ip for ip in self.ips if ip.status != RETAINED]
 
     @property
     def ok(self) -> bool:
@@ -161,17 +174,30 @@ def eips_from_aws(
     azs: Sequence[str],
     reused: Mapping[str, str],
 ) -> None:
-    """The allow-listed EIPs of one direction, one per AZ of `azs`, each checked attached."""
+    """The allow-listed EIPs of one direction, one per AZ of `azs`, each checked attached;
+    the others tagged for the environment are listed as retained, with the line adopting each.
+
+    Where an AZ has more than one (its EIP was retained, then the AZ came back with a new
+    one), the AZ's is the reused allocation, else the associated one; the rest are retained.
+    """
     eips = find_allow_listed_eips(ec2, project, env.name, reused, direction)
-    by_az = {eip.az: eip for eip in eips}
+    by_az: dict[str | None, list[AllowListedEip]] = {}
+    for eip in eips:
+        by_az.setdefault(eip.az, []).append(eip)
+    in_use: set[str] = set()
     for az in azs:
-        eip = by_az.get(az)
-        if eip is None:
+        candidates = sorted(
+            by_az.get(az, []),
+            key=lambda e: (e.allocation_id != reused.get(az), e.association_id is None),
+        )
+        if not candidates:
             report.problems.append(
                 f"no allow-listed EIP for {az}: deploy the environment "
                 f"(`cdktf deploy {env.name}`), or check --profile/--region"
             )
             continue
+        eip = candidates[0]
+        in_use.add(eip.allocation_id)
         attached = eip.association_id is not None
         status = ATTACHED if attached else UNATTACHED
         report.ips.append(StaticIp(direction, eip.public_ip, az, status, eip.network_interface_id))
@@ -181,12 +207,22 @@ def eips_from_aws(
                 f"run `staticip doctor {env.name}`"
             )
     for eip in eips:
-        if eip.az not in azs:
+        if eip.allocation_id in in_use:
+            continue
+        if eip.az is None:
             report.warnings.append(
                 f"{eip.public_ip} ({eip.allocation_id}) is tagged allow-listed for "
-                f"{env.name} but its AZ ({eip.az or 'unknown'}) is not one of the environment's; "
-                "not listed"
+                f"{env.name} but has no {AZ_TAG} tag; not listed"
             )
+            continue
+        report.ips.append(
+            StaticIp(direction, eip.public_ip, eip.az, RETAINED, eip.network_interface_id)
+        )
+        report.retained.append(
+            f"{eip.public_ip} ({eip.allocation_id}) stays allocated and billed; adopt it again "
+            f'with {REUSE_KEYS[direction]} = {{ "{eip.az}" = "{eip.allocation_id}" }} under '
+            f"[environments.{env.name}], or release it once no vendor allow-lists it"
+        )
 
 
 def accelerator_ips_from_aws(
@@ -361,7 +397,7 @@ def render(report: IpsReport, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(report_json(report), indent=2, sort_keys=True)
     if fmt == "cidr":
-        return "\n".join(dict.fromkeys(ip.cidr for ip in report.ips))
+        return "\n".join(dict.fromkeys(ip.cidr for ip in report.in_use))
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -394,6 +430,7 @@ def render(report: IpsReport, fmt: str) -> str:
         )
     lines += [f"problem: {p}" for p in report.problems]
     lines += [f"warning: {w}" for w in report.warnings]
+    lines += [f"retained: {r}" for r in report.retained]
     return "\n".join(lines)
 
 

@@ -13,6 +13,8 @@ What is not real, and why:
   the real lookup, which `tests/test_dev_wiring.py` runs against the resolver.
 - moto makes no Hyperplane ENIs: `tfharness.lambda_creates_enis` has moto's Lambda create them
   when a function is created or changes its VPC config, as Lambda does.
+- moto ignores `MaxEntries` (and drops the name) when a managed prefix list is modified:
+  `tfharness.prefix_lists_take_their_new_size` applies it, as AWS does.
 - moto has no Global Accelerator: the `ingress` environment is not applied here (its plans are
   covered by the constructed-state fixtures in `tests/fixtures/plans`).
 - The provider is the mirror's 5.100.0, not the 6.25.0 the stacks pin; every attribute the stacks
@@ -42,12 +44,16 @@ from tfharness import (
     missing_tools,
     moto_provider_settings,
     patch_for_moto,
+    prefix_lists_take_their_new_size,
     stand_in_eni_lookups,
 )
 from tfjson import by_path
 
 from staticip.config import load_config
 from staticip.functions import list_functions
+from staticip.ips import RETAINED, IpsClients, run_ips
+from staticip.prices import load_prices
+from staticip.review import BLOCKER, WARNING, review_plan
 
 pytestmark = pytest.mark.terraform
 
@@ -63,9 +69,11 @@ def moto() -> Iterator[Moto]:
         pytest.skip(reason)
     server = Moto()
     undo = lambda_creates_enis()
+    undo_prefix_lists = prefix_lists_take_their_new_size()
     try:
         yield server
     finally:
+        undo_prefix_lists()
         undo()
         server.stop()
 
@@ -117,8 +125,8 @@ class Deployment:
     def init(self) -> None:
         self.tf.run("init", f"-plugin-dir={DEFAULT_PLUGIN_DIR}", "-input=false", "-no-color")
 
-    def apply(self) -> None:
-        self.tf.run("apply", "-auto-approve", "-input=false", "-no-color")
+    def apply(self, *extra: str) -> None:
+        self.tf.run("apply", "-auto-approve", "-input=false", "-no-color", *extra)
 
     def plan(self, *extra: str) -> tuple[int, dict[str, Any]]:
         """`terraform plan -detailed-exitcode`: (0 no changes | 2 changes, the plan's JSON)."""
@@ -172,6 +180,15 @@ def changes_of(plan: Mapping[str, Any], rtype: str) -> dict[str, list[str]]:
         rc["address"]: rc["change"]["actions"]
         for rc in plan.get("resource_changes", [])
         if rc["mode"] == "managed" and rc["type"] == rtype
+    }
+
+
+def planned(plan: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Address -> actions of what a plan would change (no-ops and reads left out)."""
+    return {
+        rc["address"]: rc["change"]["actions"]
+        for rc in plan.get("resource_changes", [])
+        if rc["change"]["actions"] not in (["no-op"], ["read"])
     }
 
 
@@ -484,3 +501,67 @@ def test_declared_functions_share_the_ips_and_change_alone(moto, tmp_path):
     assert not rows["vendor-client"].declared
     ips = {a["PublicIp"] for a in allow_listed_addresses(moto, env_name)}
     assert set(rows["vendor-client"].egress_ips) == ips
+
+
+# --- forget, don't release (issue 19.1) ---------------------------------------------------------
+
+
+def test_an_az_removed_keeps_its_eip_and_adopting_it_plans_no_new_one(moto, tmp_path):
+    """prod's table with three AZs, then two: the dropped AZ's EIP leaves the state but stays
+    allocated with its tags (the stack's `removed` block); adopting it back creates none."""
+    keep = Deployment("keep", moto, tmp_path, table="prod")
+    three = ["us-east-1a", "us-east-1b", "us-east-1c"]
+    keep.synth(azs=three)
+    keep.init()
+    keep.apply()
+    by_az = {
+        {t["Key"]: t["Value"] for t in a["Tags"]}["staticip:az"]: a
+        for a in allow_listed_addresses(moto, "keep")
+    }
+    assert sorted(by_az) == three
+    dropped = by_az["us-east-1c"]["AllocationId"]
+    (address,) = [f"aws_eip.{lid}" for lid, eip in keep.ids("aws_eip").items() if eip == dropped]
+
+    keep.synth(azs=three[:2])
+    code, plan = keep.plan()
+    assert code == 2
+    assert changes_of(plan, "aws_eip")[address] == ["forget"]
+    findings = review_plan("keep", plan, load_prices()).findings
+    assert [f.code for f in findings if f.severity == BLOCKER] == []
+    (retained,) = [f for f in findings if f.code == "eip-retained"]
+    assert retained.severity == WARNING and retained.ips == (by_az["us-east-1c"]["PublicIp"],)
+    # Terraform deletes the dropped AZ's subnets before it updates the functions leaving them
+    # (it destroys a former dependency first), and EC2 refuses to delete a subnet holding a
+    # Lambda ENI: so the functions move first, then the rest (README, "Removing an AZ").
+    functions = [f"-target=aws_lambda_function.{lid}" for lid in keep.ids("aws_lambda_function")]
+    keep.apply(*functions)
+    keep.apply()
+
+    # Still allocated in AWS, with the tags that find it; no longer Terraform's.
+    (still,) = moto.client("ec2", REGION).describe_addresses(AllocationIds=[dropped])["Addresses"]
+    assert {t["Key"]: t["Value"] for t in still["Tags"]}["staticip:az"] == "us-east-1c"
+    assert dropped not in keep.ids("aws_eip").values() and len(keep.ids("aws_eip")) == 2
+    code, plan = keep.plan()
+    assert code == 0, f"re-plan after the forget is not empty: {planned(plan)}"
+    clients = IpsClients(ec2=moto.client("ec2", REGION), sts=moto.client("sts", REGION))
+    result, report = run_ips(keep.code_root / "staticip.toml", "keep", "json", clients=clients)
+    assert result.exit_code == 0 and report is not None
+    assert {i.ip: i.status for i in report.ips}[still["PublicIp"]] == RETAINED
+    (line,) = report.retained
+    assert f'reuse_eip_allocation_ids = {{ "us-east-1c" = "{dropped}" }}' in line
+
+    # The line adopts it: AZ c comes back on the same address, and no EIP is created.
+    keep.synth(azs=three, reuse_eip_allocation_ids={"us-east-1c": dropped})
+    code, plan = keep.plan()
+    assert code == 2
+    assert not [a for a, acts in changes_of(plan, "aws_eip").items() if "create" in acts]
+    nats = [
+        rc["change"]["after"]
+        for rc in plan["resource_changes"]
+        if rc["type"] == "aws_nat_gateway" and "create" in rc["change"]["actions"]
+    ]
+    assert [n["allocation_id"] for n in nats] == [dropped]
+
+    keep.synth(azs=three[:2], protect_ips=False)
+    keep.destroy()
+    assert keep.ids("aws_eip") == {}

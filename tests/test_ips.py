@@ -133,6 +133,56 @@ def test_a_missing_eip_names_its_az(moto, capsys):
     assert any(az in p and "no allow-listed EIP" in p for p in data["problems"])
 
 
+def retain(moto: Any, az: str) -> tuple[str, str]:
+    """An EIP Terraform forgot when `az` left the configuration: still allocated, with the
+    tags the stack gave it (stacks/retained_ips.py); nothing associated."""
+    address = moto.ec2.allocate_address(
+        Domain="vpc",
+        TagSpecifications=tag_spec(
+            "elastic-ip", PROJECT, "dev", **{"staticip:allow-listed": "true", "staticip:az": az}
+        ),
+    )
+    return address["AllocationId"], address["PublicIp"]
+
+
+def test_a_retained_eip_is_listed_with_the_line_that_adopts_it(moto, capsys):
+    dep = deploy_eni_eip(moto.ec2, moto.lambda_client, moto.iam, PROJECT, "dev")
+    allocation, ip = retain(moto, "us-east-1c")
+
+    code, out, _ = run(["dev"], capsys)
+
+    # Not a problem: the environment's own AZs all have their attached EIP.
+    assert code == 0
+    (row,) = [line for line in out.splitlines() if ip in line and line.startswith("egress")]
+    assert "us-east-1c" in row and "retained, not in use" in row
+    assert (
+        f"retained: {ip} ({allocation}) stays allocated and billed; adopt it again with "
+        f'reuse_eip_allocation_ids = {{ "us-east-1c" = "{allocation}" }} under [environments.dev]'
+    ) in out
+    # Vendors get only the addresses traffic uses.
+    _, cidrs, _ = run(["dev", "--format", "cidr"], capsys)
+    assert cidrs.splitlines() == [f"{dep.ip(az)}/32" for az in sorted(dep.env.azs)]
+    _, data, _ = run(["dev", "--json"], capsys)
+    statuses = {i["ip"]: i["status"] for i in json.loads(data)["ips"]}
+    assert statuses[ip] == "retained, not in use" and len(statuses) == 3
+
+
+def test_an_az_back_with_a_new_eip_lists_the_old_one_as_retained(moto, capsys):
+    # us-east-1a was dropped (its EIP forgotten), then added again: Terraform made a new EIP,
+    # which is the attached one; the old one is retained, not the AZ's.
+    dep = deploy_eni_eip(moto.ec2, moto.lambda_client, moto.iam, PROJECT, "dev")
+    _, old_ip = retain(moto, "us-east-1a")
+
+    code, out, _ = run(["dev", "--json"], capsys)
+
+    data = json.loads(out)
+    assert code == 0 and data["ok"] is True
+    by_ip = {i["ip"]: i for i in data["ips"]}
+    assert by_ip[dep.ip("us-east-1a")]["status"] == "attached"
+    assert by_ip[old_ip]["status"] == "retained, not in use"
+    assert len(data["retained"]) == 1 and old_ip in data["retained"][0]
+
+
 def test_nothing_deployed_is_a_problem(moto, capsys):
     code, out, _ = run(["prod"], capsys)
     assert code == 1

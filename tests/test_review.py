@@ -146,21 +146,38 @@ def test_a_clean_plan_has_nothing_to_report(name: str) -> None:
 # --- blockers -------------------------------------------------------------------------------
 
 
-def test_an_eip_destroyed_is_a_blocker_naming_its_ip() -> None:
+def test_an_az_dropped_with_protect_ips_retains_its_eip_instead_of_releasing_it() -> None:
+    # Real Terraform's plan of the stack's `removed` block: the EIP is forgotten, not destroyed.
     document = plan("prod-az-dropped")
+    retained = eip_of_az(document, "us-east-1b")
+    result = review("prod-az-dropped")
+    finding = one(result, "eip-retained")
+    assert finding.severity == WARNING and finding.ips == (retained["public_ip"],)
+    assert "retained, not released" in finding.message
+    assert (
+        f'reuse_eip_allocation_ids = {{ "us-east-1b" = "{retained["allocation_id"]}" }}'
+        in finding.message
+    )
+    assert codes(result, BLOCKER) == []
+    assert codes(result, WARNING) == ["eip-retained", "nat-gateway-removed"]
+    assert run_review([f"prod={fixture('prod-az-dropped')}"]).exit_code == 0
+
+
+def test_an_az_dropped_without_protect_ips_releases_its_eip_and_blocks() -> None:
+    document = plan("prod-az-dropped-unprotected")
     released = eip_of_az(document, "us-east-1b")
     kept = eip_of_az(document, "us-east-1a")
-    result = review("prod-az-dropped")
+    result = review("prod-az-dropped-unprotected")
     finding = one(result, "eip-released")
     assert finding.severity == BLOCKER and not finding.acknowledged
     assert finding.ips == (released["public_ip"],)
     assert released["public_ip"] in finding.message and kept["public_ip"] not in finding.message
-    # protect_ips was on: the review says why prevent_destroy did not stop it.
-    assert "prevent_destroy" in finding.message
+    # The review says why nothing stopped it.
+    assert "no `removed` block keeps it" in finding.message
     # Its NAT Gateway goes too: an egress warning, not a second blocker.
     assert codes(result, BLOCKER) == ["eip-released"]
     assert codes(result, WARNING) == ["nat-gateway-removed"]
-    assert run_review([f"prod={fixture('prod-az-dropped')}"]).exit_code == 1
+    assert run_review([f"prod={fixture('prod-az-dropped-unprotected')}"]).exit_code == 1
 
 
 def test_an_eip_replaced_is_a_blocker_and_its_nat_gateway_follows() -> None:
@@ -175,12 +192,12 @@ def test_an_eip_replaced_is_a_blocker_and_its_nat_gateway_follows() -> None:
     assert nat.severity == WARNING and "Elastic IP changes too" in nat.message
 
 
-def test_an_association_removed_without_replacement_is_a_blocker() -> None:
+def test_an_association_removed_with_its_retained_eip_is_a_warning() -> None:
     document = plan("dev-az-dropped")
     gone = eip_of_az(document, "us-east-1b")
     result = review("dev-az-dropped")
     finding = one(result, "eip-association-removed")
-    assert finding.severity == BLOCKER
+    assert finding.severity == WARNING and "retained, not released" in finding.message
     assert finding.ips == (gone["public_ip"],)
     (association,) = [
         r["values"]
@@ -188,7 +205,23 @@ def test_an_association_removed_without_replacement_is_a_blocker() -> None:
         if r["values"]["allocation_id"] == gone["allocation_id"]
     ]
     assert association["network_interface_id"] in finding.message
-    assert sorted(codes(result, BLOCKER)) == ["eip-association-removed", "eip-released"]
+    assert codes(result, BLOCKER) == []
+    assert one(result, "eip-retained").ips == (gone["public_ip"],)
+
+
+def test_an_association_removed_while_its_eip_stays_is_a_blocker() -> None:
+    # The same plan without the forget: the EIP stays in the configuration, unassociated.
+    document = plan("dev-az-dropped")
+    for rc in document["resource_changes"]:
+        if rc["type"] == "aws_eip" and rc["change"]["actions"] == ["forget"]:
+            rc["change"]["actions"] = ["no-op"]
+            rc["change"]["after"] = rc["change"]["before"]
+    result = review_plan("dev", document, load_prices())
+    finding = one(result, "eip-association-removed")
+    assert (
+        finding.severity == BLOCKER
+        and "nothing in this plan takes that EIP over" in finding.message
+    )
 
 
 def test_an_association_whose_eip_a_nat_gateway_takes_is_not_a_blocker() -> None:
@@ -258,9 +291,14 @@ def test_vpc_config_change_and_replaced_security_group_and_subnets_warn_of_eni_r
 
 
 def test_a_subnet_left_keeps_the_other_enis() -> None:
-    change = one(review("dev-az-dropped"), "function-vpc-config-changed")
-    assert "stops using its ENIs" in change.message
-    assert "new Hyperplane ENIs" not in change.message
+    # The probe and the declared worker both leave the subnet.
+    changes = [
+        f for f in review("dev-az-dropped").findings if f.code == "function-vpc-config-changed"
+    ]
+    assert len(changes) == 2
+    for change in changes:
+        assert "stops using its ENIs" in change.message
+        assert "new Hyperplane ENIs" not in change.message
 
 
 def test_a_nat_gateway_replaced_warns_and_keeps_its_eip() -> None:
@@ -311,10 +349,14 @@ def test_counts_and_resources_follow_the_plans_actions() -> None:
 
 
 def test_monthly_cost_before_and_after_comes_from_the_price_table() -> None:
-    dropped = review("prod-az-dropped").cost
+    dropped = review("prod-az-dropped-unprotected").cost
     assert dropped.fixed_monthly_before == pytest.approx(2 * (IPV4 + NAT))
     assert dropped.fixed_monthly_after == pytest.approx(IPV4 + NAT)
     assert dropped.delta == pytest.approx(-(IPV4 + NAT))
+    # A retained EIP leaves the state but stays allocated, so it stays on the bill.
+    retained = review("prod-az-dropped").cost
+    assert retained.fixed_monthly_after == pytest.approx(2 * IPV4 + NAT)
+    assert retained.delta == pytest.approx(-NAT)
     to_nat = review("dev-to-nat").cost
     assert to_nat.fixed_monthly_before == pytest.approx(2 * IPV4)
     assert to_nat.fixed_monthly_after == pytest.approx(2 * (IPV4 + NAT))
@@ -351,8 +393,8 @@ def test_a_reused_eip_still_configured_is_priced_after_the_plan_too() -> None:
 def test_several_environments_in_one_report(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(
         [
-            f"prod={fixture('prod-nat-replaced')}",
             f"dev={fixture('dev-az-dropped')}",
+            f"prod={fixture('prod-az-dropped-unprotected')}",
             f"ingress={fixture('ingress-clean')}",
         ],
         capsys,
@@ -360,18 +402,20 @@ def test_several_environments_in_one_report(capsys: pytest.CaptureFixture[str]) 
     assert code == 1 and err == ""
     # One section per environment, in the order given, after the summary table.
     sections = [line for line in out.splitlines() if line.startswith("### ")]
-    assert sections == ["### prod", "### dev", "### ingress"]
+    assert sections == ["### dev", "### prod", "### ingress"]
     rows = {line.split("|")[1].strip(): line for line in out.splitlines() if line.startswith("| ")}
     assert {"prod", "dev", "ingress"} <= set(rows)
-    dev_section = out.split("### dev")[1].split("### ingress")[0]
-    assert dev_section.count("**blocker**") == 2
+    dev_section = out.split("### dev")[1].split("### prod")[0]
+    assert "**blocker**" not in dev_section and "eip-retained" in dev_section
+    prod_section = out.split("### prod")[1].split("### ingress")[0]
+    assert prod_section.count("**blocker**") == 1
     assert "blocker" not in out.split("### ingress")[1]
-    assert "2 blocker(s)** in dev" in out
+    assert "1 blocker(s)** in prod" in out
 
 
 def test_allow_ip_change_acknowledges_ip_blockers(capsys: pytest.CaptureFixture[str]) -> None:
     args = [
-        f"prod={fixture('prod-az-dropped')}",
+        f"prod={fixture('prod-az-dropped-unprotected')}",
         f"ingress={fixture('ingress-accelerator-replaced')}",
     ]
     assert run_cli(args, capsys)[0] == 1

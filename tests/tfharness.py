@@ -254,7 +254,8 @@ def state_resource(state: Mapping[str, Any], rtype: str, name: str) -> dict[str,
 def lambda_creates_enis() -> Callable[[], None]:
     """Make moto's Lambda do what Lambda does for a VPC function: create one Hyperplane ENI per
     (subnet, security-group set) that has none yet, when the function is created or its VPC
-    config changes, and delete those no function uses any more when a function is deleted.
+    config changes, and delete those no function uses any more when a function is deleted or
+    leaves their subnet.
     moto 5.2 does neither. Real Lambda creates them asynchronously while the function is Pending
     (the provider waits for Active) and deletes unused ones minutes to hours later (the provider
     then waits when it deletes their subnet or security group); here both happen inside the API
@@ -317,6 +318,9 @@ def lambda_creates_enis() -> Callable[[], None]:
     ) -> Any:
         result = original_update(self, function_name, qualifier, body)
         ensure_enis(self, function_name)
+        # A function that left a subnet (an AZ removed) frees that subnet's ENIs, as Lambda
+        # does later on its own; deleting the subnet waits for them.
+        drop_unused_enis(self)
         return result
 
     def delete_function(self: Any, function_name: str, qualifier: str | None = None) -> None:
@@ -331,6 +335,35 @@ def lambda_creates_enis() -> Callable[[], None]:
         LambdaBackend.create_function = original_create
         LambdaBackend.update_function_configuration = original_update
         LambdaBackend.delete_function = original_delete
+
+    return undo
+
+
+def prefix_lists_take_their_new_size() -> Callable[[], None]:
+    """moto 5.2's ModifyManagedPrefixList ignores `MaxEntries` and blanks the list's name when
+    a call leaves `PrefixListName` out, so a prefix list that shrinks with the environment's
+    AZs (the provider resizes it in a call of its own) keeps its old size, loses its name, and
+    every later plan changes it again. AWS applies the size and keeps the name. Returns the
+    undo."""
+    from moto.ec2.responses.vpcs import VPCs
+
+    original = VPCs.modify_managed_prefix_list
+
+    def modify_managed_prefix_list(self: Any) -> Any:
+        prefix_list = self.ec2_backend.managed_prefix_lists[self._get_param("PrefixListId")]
+        name = prefix_list.prefix_list_name
+        result = original(self)
+        size = self._get_param("MaxEntries")
+        if size:
+            prefix_list.max_entries = str(size)
+        if self._get_param("PrefixListName") is None:
+            prefix_list.prefix_list_name = name
+        return result
+
+    VPCs.modify_managed_prefix_list = modify_managed_prefix_list
+
+    def undo() -> None:
+        VPCs.modify_managed_prefix_list = original
 
     return undo
 

@@ -602,14 +602,14 @@ class NlbEip(IngressMode):
     def build(self, ctx: IngressContext) -> Mapping[str, str]:
         from cdktf import TerraformOutput
 
-        from stacks.elastic_ips import ElasticIps, ElasticIpsProps
+        from stacks.elastic_ips import CONSTRUCT_IDS, ElasticIps, ElasticIpsProps
         from stacks.nlb_eip_ingress import NlbEipIngress, NlbEipIngressProps
         from stacks.webhook_alb import ANYWHERE
 
         env, network = ctx.env, ctx.network
         eips = ElasticIps(
             ctx.stack,
-            "ingress-ips",
+            CONSTRUCT_IDS[INGRESS],
             ElasticIpsProps(
                 name=f"{ctx.name}-ingress",
                 azs=ingress_azs(env),

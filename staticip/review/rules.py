@@ -55,8 +55,9 @@ def _eip_findings(plan: PlanView) -> list[Finding]:
             if rc.get("action_reason") == "delete_because_no_resource_config":
                 # The lifecycle block left with the resource block: nothing stops the delete.
                 message += (
-                    " Its resource left the configuration, so prevent_destroy (protect_ips) "
-                    "no longer guards it."
+                    " Its resource left the configuration and no `removed` block keeps it "
+                    "(protect_ips = false, or a stack from before staticip forgot such EIPs), "
+                    "so prevent_destroy no longer guards it."
                 )
         if rc.get("deposed"):
             message += " (a deposed object left by an earlier failed replacement)"
@@ -73,13 +74,18 @@ def _eip_findings(plan: PlanView) -> list[Finding]:
         )
     for rc in plan.changes_of("aws_eip", FORGET):
         before = plan.before(rc)
+        az = (before.get("tags") or {}).get(AZ_TAG) or "<az>"
+        allocation = before.get("allocation_id") or before.get("id") or "eipalloc-..."
         findings.append(
             Finding(
-                NOTE,
-                "eip-forgotten",
+                WARNING,
+                "eip-retained",
                 rc["address"],
-                f"Elastic IP {_eip_label(before)} leaves Terraform's state but stays allocated "
-                "in AWS (and billed).",
+                f"Elastic IP {_eip_label(before)} is retained, not released: it leaves "
+                "Terraform's state but stays allocated in AWS with its tags (and billed), and no "
+                "traffic of this environment uses it any more. `staticip ips` lists "
+                f'it; `reuse_eip_allocation_ids = {{ "{az}" = "{allocation}" }}` adopts it '
+                "again, or release it by hand once no vendor allow-lists it.",
                 tuple(filter(None, [before.get("public_ip")])),
             )
         )
@@ -106,6 +112,9 @@ def _association_findings(plan: PlanView) -> list[Finding]:
             for allocation in filter(None, allocations):
                 takers.setdefault(allocation, []).append(rc["address"])
     redone = [rc["address"] for rc in plan.changes_of("aws_eip_association", REPLACE, CREATE)]
+    retained = {
+        plan.before(rc).get("allocation_id") for rc in plan.changes_of("aws_eip", FORGET)
+    } - {None}
     for rc in plan.of_type("aws_eip_association"):
         action = plan.action(rc)
         before = plan.before(rc)
@@ -123,6 +132,19 @@ def _association_findings(plan: PlanView) -> list[Finding]:
                         rc["address"],
                         f"The association of {ip or allocation} with {eni} is removed; "
                         f"{', '.join(others)} takes the same EIP, so the address stays in use.",
+                        ips,
+                    )
+                )
+                continue
+            if allocation in retained:
+                findings.append(
+                    Finding(
+                        WARNING,
+                        "eip-association-removed",
+                        rc["address"],
+                        f"The association of {ip or allocation} with {eni} is removed with its "
+                        "AZ: the EIP is retained, not released (see eip-retained), and no "
+                        "traffic of this environment leaves from it after this apply.",
                         ips,
                     )
                 )
