@@ -188,6 +188,21 @@ def _unit_monthly(prices: Prices) -> float:
     return instance + ROOT_VOLUME_GIB * prices.ebs_gp3_per_gb_month + 2 * ipv4
 
 
+def versus_single_nat_gateway(fixed_monthly: float, prices: Prices) -> str:
+    """Where a NAT instance line (`fixed_monthly`, no per-GB fee) stands against one NAT
+    Gateway and its EIP: the comparison users make before they take on an instance."""
+    gateway = prices.monthly(prices.nat_gateway_per_hour) + prices.monthly(
+        prices.public_ipv4_per_hour
+    )
+    per_gb = prices.nat_gateway_per_gb
+    head = f"vs a single NAT Gateway ({gateway:,.2f}/month + {per_gb:g}/GB): "
+    if fixed_monthly <= gateway:
+        return head + f"cheaper at any traffic, by {gateway - fixed_monthly:,.2f}/month at 0 GB"
+    if not per_gb:
+        return head + f"{fixed_monthly - gateway:,.2f}/month dearer at any traffic"
+    return head + f"cheaper above {(fixed_monthly - gateway) / per_gb:,.0f} GB/month"
+
+
 # --- doctor -------------------------------------------------------------------------------------
 
 #: Check names (doctor's CHECK column); the routes keep the NAT Gateway's `route`.
@@ -757,12 +772,13 @@ class _NatInstance(EgressMode):
         return self.label if len(env.azs) > 1 else SingleNatInstance().label
 
     def _option(self, nat_azs: int, prices: Prices, what: str) -> Option:
+        fixed = nat_azs * _unit_monthly(prices)
         return Option(
             self.label,
-            nat_azs * _unit_monthly(prices),
+            fixed,
             0.0,
             f"{nat_azs} {DEFAULT_INSTANCE_TYPE} NAT instance(s) + {nat_azs} EIP(s), no per-GB "
-            f"fee; {what}",
+            f"fee; {what}; {versus_single_nat_gateway(fixed, prices)}",
         )
 
     def build(self, ctx: EgressContext) -> None:
