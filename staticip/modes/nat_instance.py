@@ -18,7 +18,7 @@ module on first use.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.client import BaseClient
@@ -375,10 +375,11 @@ def check_nat_enis(
     env: EnvironmentConfig,
     eips: Sequence[AllowListedEip],
     instances: Mapping[str, str],
-) -> tuple[list[Finding], dict[str, str]]:
+) -> tuple[list[Finding], dict[str, str], set[str]]:
     """Per NAT AZ: its static ENI is attached to the group's instance (`instances`, by AZ),
-    has source/destination check off and holds the AZ's allow-listed EIP. Returns
-    `{az: eni_id}` of the ENIs that do, for the route check. 1 DescribeNetworkInterfaces."""
+    has source/destination check off and holds the AZ's allow-listed EIP. Returns `{az:
+    eni_id}` of the static ENIs found, for the route check, and the IDs of those that pass.
+    1 DescribeNetworkInterfaces."""
     enis = aws.paginate(
         ec2,
         "describe_network_interfaces",
@@ -393,7 +394,8 @@ def check_nat_enis(
         by_az.setdefault(aws.tags(eni).get(NAT_INSTANCE_TAG, "?"), []).append(eni)
     ours = {eip.allocation_id: eip for eip in eips}
     findings: list[Finding] = []
-    good: dict[str, str] = {}
+    found_by_az: dict[str, str] = {}
+    good: set[str] = set()
     for az in _nat_azs(env):
         found = by_az.get(az, [])
         if not found:
@@ -407,6 +409,7 @@ def check_nat_enis(
                 )
             )
             continue
+        found_by_az[az] = found[0]["NetworkInterfaceId"]
         for eni in found:
             group = nat_instance_group_name(project, env.name, az)
             problems = _eni_problems(env, az, eni, ours, group, instances.get(az))
@@ -423,10 +426,10 @@ def check_nat_enis(
                         f"EIP {ip}",
                     )
                 )
-                good.setdefault(az, eni["NetworkInterfaceId"])
+                good.add(eni["NetworkInterfaceId"])
     held = {(eni.get("Association") or {}).get("AllocationId") for eni in enis}
     findings += _eips_not_on(eips, held, "on a NAT instance's static ENI", env)
-    return findings, good
+    return findings, found_by_az, good
 
 
 def _eni_problems(
@@ -514,9 +517,11 @@ def check_nat_instance_routes(
     subnet_ids: Sequence[str],
     subnet_az: Mapping[str, str],
     enis: Mapping[str, str],
+    serving: Collection[str] = (),
 ) -> list[Finding]:
     """Each function subnet routes 0.0.0.0/0 to the static ENI of its own AZ (`enis`, by AZ;
-    with `nat = "single"`, the one AZ's)."""
+    with `nat = "single"`, the one AZ's), and that ENI is one of `serving` (attached, holding
+    the EIP: what `check_nat_enis` confirmed)."""
     nat_azs = _nat_azs(env)
     findings = []
     for subnet, rtb, route in default_routes(ec2, subnet_ids):
@@ -537,7 +542,18 @@ def check_nat_instance_routes(
             continue
         target = route_target(route)
         state = route.get("State", "active")
-        if wanted and target == wanted and state == "active":
+        if wanted and target == wanted and state == "active" and wanted not in serving:
+            findings.append(
+                Finding(
+                    ERROR,
+                    ROUTE,
+                    subnet,
+                    f"{rtb} routes 0.0.0.0/0 via {target}, {nat_az}'s static ENI, which forwards "
+                    "nothing now",
+                    "see the nat-eni and nat-instance findings",
+                )
+            )
+        elif wanted and target == wanted and state == "active":
             findings.append(
                 Finding(OK, ROUTE, subnet, f"{rtb} routes 0.0.0.0/0 via {target} ({nat_az})")
             )
@@ -575,7 +591,7 @@ def _instances(ctx: DoctorContext) -> list[Finding]:
 
 
 def _enis(ctx: DoctorContext) -> list[Finding]:
-    found, ctx.facts["nat_enis"] = check_nat_enis(
+    found, ctx.facts["nat_enis"], ctx.facts["nat_enis_serving"] = check_nat_enis(
         ctx.clients["ec2"],
         ctx.project,
         ctx.env,
@@ -590,7 +606,12 @@ def _routes(ctx: DoctorContext) -> list[Finding]:
     if not fn.found:
         return []
     return check_nat_instance_routes(
-        ctx.clients["ec2"], ctx.env, fn.subnet_ids, ctx.facts["subnet_az"], ctx.facts["nat_enis"]
+        ctx.clients["ec2"],
+        ctx.env,
+        fn.subnet_ids,
+        ctx.facts["subnet_az"],
+        ctx.facts["nat_enis"],
+        ctx.facts["nat_enis_serving"],
     )
 
 
