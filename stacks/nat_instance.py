@@ -54,6 +54,8 @@ SSM_POLICY = "arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
 #: The AL2023 AMI's root device.
 ROOT_DEVICE = "/dev/xvda"
 DEFAULT_HEALTH_CHECK_GRACE_SECONDS = 120
+#: The size of the standard AL2023 AMI's root snapshot.
+DEFAULT_ROOT_VOLUME_GIB = 8
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,9 @@ class NatInstanceProps:
     baseline rather than billed for surplus credits (T instances launch `unlimited`)."""
     ssm: bool = False
     """Attach AmazonSSMManagedInstanceCore for Session Manager. Default off: no way in."""
+    root_volume_gib: int = DEFAULT_ROOT_VOLUME_GIB
+    """Default 8: the AL2023 AMI's own size, so every launch succeeds (a size below the
+    AMI's snapshot fails the launch) and `cost` prices what the template states."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """The provider's default tags, which reach neither Auto Scaling groups nor what they
     launch: set on the group (propagated to its instance) and the launch template's volume and
@@ -293,7 +298,10 @@ class NatInstanceEgress(Construct):
                 LaunchTemplateBlockDeviceMappings(
                     device_name=ROOT_DEVICE,
                     ebs=LaunchTemplateBlockDeviceMappingsEbs(
-                        encrypted="true", volume_type="gp3", delete_on_termination="true"
+                        encrypted="true",
+                        volume_type="gp3",
+                        volume_size=props.root_volume_gib,
+                        delete_on_termination="true",
                     ),
                 )
             ],

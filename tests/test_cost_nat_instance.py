@@ -75,6 +75,14 @@ def test_an_unpriced_instance_type_is_shown_not_priced_rather_than_free() -> Non
     (instance,) = [i for i in found if i.item.startswith("EC2 instance")]
     assert instance.fixed_monthly == 0 and "NOT PRICED" in instance.note
     assert "--prices" in instance.note
+    # The root volume is priced at the size the template states.
+    (volume,) = [i for i in found if i.item == "EBS gp3 root volume"]
+    assert volume.fixed_monthly == pytest.approx(ROOT)  # no size stated: the AMI's 8 GiB
+    template["block_device_mappings"] = [{"ebs": {"volume_size": 20}}]
+    found = price_nat_instances({"aws_launch_template": {"t": template}}, load_prices())
+    (volume,) = [i for i in found if i.item == "EBS gp3 root volume"]
+    assert volume.fixed_monthly == pytest.approx(20 * TABLE["ebs"]["gp3_per_gb_month"])
+    assert volume.note == "20 GiB each"
     # A launch template that is not a NAT instance's (no tag) is not priced as one.
     del template["tags"]
     assert price_nat_instances({"aws_launch_template": {"t": template}}, load_prices()) == []
@@ -142,3 +150,27 @@ def test_the_budget_block_shows_its_option_as_used(shipped: Any) -> None:
     )
     row = next(line for line in result.text.splitlines() if line.startswith("nat-instance per-az"))
     assert "budget" in row and "22.01" in row
+
+
+def test_a_planned_template_is_priced_like_a_synthesized_one() -> None:
+    # `terraform show -json` writes every nested block as a list (what `review` prices), a
+    # synthesized stack a single block as an object.
+    tags = {"staticip:nat-instance": "us-east-1a"}
+    synthesized = {
+        "instance_type": "t4g.nano",
+        "tags": tags,
+        "block_device_mappings": [{"ebs": {"volume_size": 16}}],
+        "network_interfaces": [{"associate_public_ip_address": "true"}],
+    }
+    planned = synthesized | {
+        "block_device_mappings": [{"ebs": [{"volume_size": 16}]}],
+        "network_interfaces": [{"associate_public_ip_address": "true"}],
+    }
+    prices = load_prices()
+    both = [
+        price_nat_instances({"aws_launch_template": {"t": t}}, prices)
+        for t in (synthesized, planned)
+    ]
+    assert both[0] == both[1]
+    (volume,) = [i for i in both[1] if i.item == "EBS gp3 root volume"]
+    assert volume.fixed_monthly == pytest.approx(16 * TABLE["ebs"]["gp3_per_gb_month"])

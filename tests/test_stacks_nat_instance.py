@@ -127,6 +127,8 @@ def test_the_launch_template_hardens_the_instance(stacks, name):
         assert template["metadata_options"]["http_put_response_hop_limit"] == 1
         (disk,) = template["block_device_mappings"]
         assert disk["ebs"]["encrypted"] == "true" and disk["ebs"]["volume_type"] == "gp3"
+        # Stated, so that what `cost` prices is what launches (and moto requires a size).
+        assert disk["ebs"]["volume_size"] == 8
         assert "key_name" not in template
         (primary,) = template["network_interfaces"]
         assert primary["device_index"] == 0

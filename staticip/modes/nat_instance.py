@@ -70,8 +70,7 @@ FAMILIES: Mapping[str, str] = {
 _SIZE = re.compile(r"(nano|micro|small|medium|large|xlarge|[1-9][0-9]?xlarge|metal)")
 #: The public SSM parameter EC2 resolves to the newest AL2023 AMI at every launch.
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
-#: The AL2023 AMI's root volume, which the launch template keeps (pinning a size smaller than
-#: the snapshot would make every launch fail); what `cost` prices.
+#: The root volume `cost` assumes for a launch template that states no size (the AL2023 AMI's).
 ROOT_VOLUME_GIB = 8
 
 _REGIONAL_REASON = (
@@ -152,20 +151,20 @@ def price_nat_instances(resources: Mapping[str, Any], prices: Prices) -> list[Li
                 "NAT instance, On-Demand; no per-GB processing fee",
             )
         )
-    volumes = len(templates)
+    sizes = [_root_volume_gib(template) for template in templates]
     items.append(
         LineItem(
             "EBS gp3 root volume",
-            volumes,
-            volumes * ROOT_VOLUME_GIB * prices.ebs_gp3_per_gb_month,
+            len(sizes),
+            sum(sizes) * prices.ebs_gp3_per_gb_month,
             0.0,
-            f"{ROOT_VOLUME_GIB} GiB each (the AL2023 AMI's)",
+            f"{'/'.join(f'{size:g}' for size in sorted(set(sizes)))} GiB each",
         )
     )
     bootstrap = sum(
         1
         for template in templates
-        for interface in template.get("network_interfaces") or []
+        for interface in _blocks(template.get("network_interfaces"))
         if interface.get("associate_public_ip_address") in (True, "true")
     )
     if bootstrap:
@@ -179,6 +178,22 @@ def price_nat_instances(resources: Mapping[str, Any], prices: Prices) -> list[Li
             )
         )
     return items
+
+
+def _blocks(value: Any) -> list[Mapping[str, Any]]:
+    """A nested block as a list: a synthesized stack writes a single block as an object, a
+    plan (`terraform show -json`) always as a list."""
+    listed = value if isinstance(value, list) else [value] if value else []
+    return [block for block in listed if isinstance(block, Mapping)]
+
+
+def _root_volume_gib(template: Mapping[str, Any]) -> float:
+    for mapping in _blocks(template.get("block_device_mappings")):
+        for ebs in _blocks(mapping.get("ebs")):
+            size = ebs.get("volume_size")
+            if isinstance(size, int | float) and size > 0:
+                return float(size)
+    return float(ROOT_VOLUME_GIB)
 
 
 def _unit_monthly(prices: Prices) -> float:
