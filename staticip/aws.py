@@ -203,5 +203,6 @@ def by_service(clients: Iterable[BaseClient | None]) -> dict[str, BaseClient]:
 
 
 def tags(resource: Mapping[str, Any]) -> dict[str, str]:
-    """An EC2-style `Tags` list as a dict."""
-    return {tag["Key"]: tag["Value"] for tag in resource.get("Tags") or []}
+    """An EC2-style `Tags` list as a dict (`TagSet` where the API names it so: ENIs)."""
+    listed = resource.get("Tags") or resource.get("TagSet") or []
+    return {tag["Key"]: tag["Value"] for tag in listed}

@@ -76,6 +76,7 @@ class DoctorClients:
     globalaccelerator: BaseClient | None = None
     cloudwatch: BaseClient | None = None
     cloudtrail: BaseClient | None = None
+    autoscaling: BaseClient | None = None
 
     @classmethod
     def create(cls, region: str, profile: str | None, env: EnvironmentConfig) -> DoctorClients:
@@ -97,6 +98,7 @@ class DoctorClients:
             cloudwatch=client("cloudwatch"),
             cloudtrail=client("cloudtrail"),
             globalaccelerator=client("globalaccelerator"),
+            autoscaling=client("autoscaling"),
         )
 
     def all(self) -> list[BaseClient]:
@@ -107,6 +109,7 @@ class DoctorClients:
             self.globalaccelerator,
             self.cloudwatch,
             self.cloudtrail,
+            self.autoscaling,
         )
         return [c for c in clients if c]
 

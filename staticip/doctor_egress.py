@@ -647,13 +647,23 @@ def check_routes(
 ) -> list[Finding]:
     """Each of the function's subnets must route 0.0.0.0/0 through an available NAT of the
     environment (`nat_ips`)."""
-    if not fn.subnet_ids:
+    return [
+        _route_finding(env, subnet, rtb, route, nat_ips)
+        for subnet, rtb, route in default_routes(ec2, fn.subnet_ids)
+    ]
+
+
+def default_routes(
+    ec2: BaseClient, subnet_ids: Sequence[str]
+) -> list[tuple[str, str, Mapping[str, Any] | None]]:
+    """`(subnet, route table ID, its 0.0.0.0/0 route or None)` for each subnet, in order."""
+    if not subnet_ids:
         return []
     tables = aws.paginate(
         ec2,
         "describe_route_tables",
         "RouteTables",
-        Filters=[{"Name": "association.subnet-id", "Values": fn.subnet_ids}],
+        Filters=[{"Name": "association.subnet-id", "Values": list(subnet_ids)}],
     )
     table_of = {
         assoc["SubnetId"]: table
@@ -662,7 +672,7 @@ def check_routes(
         if assoc.get("SubnetId")
     }
     main = None
-    unassociated = [subnet for subnet in fn.subnet_ids if subnet not in table_of]
+    unassociated = [subnet for subnet in subnet_ids if subnet not in table_of]
     if unassociated:
         # A subnet without its own association uses the VPC's main route table.
         vpc_id = _vpc_of(ec2, unassociated[0])
@@ -676,8 +686,8 @@ def check_routes(
             ],
         )
         main = mains[0] if mains else None
-    findings = []
-    for subnet in fn.subnet_ids:
+    found = []
+    for subnet in subnet_ids:
         table = table_of.get(subnet, main)
         rtb = (table or {}).get("RouteTableId", "no route table")
         route = next(
@@ -688,8 +698,8 @@ def check_routes(
             ),
             None,
         )
-        findings.append(_route_finding(env, subnet, rtb, route, nat_ips))
-    return findings
+        found.append((subnet, rtb, route))
+    return found
 
 
 def _route_finding(
@@ -722,7 +732,7 @@ def _route_finding(
             f"of {env.name} with an allow-listed EIP (route state {route.get('State', '?')})",
             fix,
         )
-    target = next((str(route[k]) for k in _ROUTE_TARGETS if route.get(k)), "an unknown target")
+    target = route_target(route)
     if target.startswith("igw-"):
         what = (
             f"{rtb} routes {DEFAULT_ROUTE} via internet gateway {target}: the function's ENIs "
@@ -734,6 +744,11 @@ def _route_finding(
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def route_target(route: Mapping[str, Any]) -> str:
+    """The ID a route sends its traffic to (a gateway, an ENI, ...), for a finding."""
+    return next((str(route[k]) for k in _ROUTE_TARGETS if route.get(k)), "an unknown target")
 
 
 def _vpc_of(ec2: BaseClient, subnet_id: str) -> str | None:

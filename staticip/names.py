@@ -23,6 +23,9 @@ AZ_TAG = "staticip:az"
 DIRECTION_TAG = "staticip:direction"
 """`ingress` on the EIPs an ingress mode puts in front of the webhook (nlb-eip). Egress EIPs
 carry no such tag (those deployed before it existed neither), so absent means egress."""
+NAT_INSTANCE_TAG = "staticip:nat-instance"
+"""On a NAT instance's static ENI, launch template and Auto Scaling group (and so its
+instance): the AZ whose private subnets route through it."""
 TIER_TAG = "tier"
 """On subnets: `public` (route to the internet gateway) or `private` (route to a NAT)."""
 PUBLIC_TIER, PRIVATE_TIER = "public", "private"
@@ -64,6 +67,11 @@ def webhook_function_name(project: str, environment: str) -> str:
 def prefix_list_name(project: str, environment: str, direction: str) -> str:
     """The managed prefix list of one direction's static IPs (`EGRESS` or `INGRESS`)."""
     return f"{resource_prefix(project, environment)}-{direction}"
+
+
+def nat_instance_group_name(project: str, environment: str, az: str) -> str:
+    """The Auto Scaling group, launch template and instance role of one AZ's NAT instance."""
+    return f"{resource_prefix(project, environment)}-nat-{az}"
 
 
 def guard_function_name(project: str, environment: str) -> str:

@@ -20,10 +20,12 @@ from typing import Any
 SHIPPED_PRICES = Path(__file__).with_name("prices.toml")
 
 # The kinds of value: "money" is a finite number >= 0, "hours" a finite number > 0, "text" a
-# non-empty string.
+# non-empty string; a "money table" is a table of money by any name (instance types), and its
+# `source`.
 MONEY = "money"
 HOURS = "hours"
 TEXT = "text"
+MONEY_TABLE = "money table"
 
 # Every table, and the top level, carries a `source` text key (where its figures come from); it
 # is collected into `Prices.sources` rather than a field per table.
@@ -61,6 +63,9 @@ class Prices:
     alb_per_lcu_hour: float = _price("alb.per_lcu_hour", MONEY)
     nlb_per_hour: float = _price("nlb.per_hour", MONEY)
     nlb_per_lcu_hour: float = _price("nlb.per_lcu_hour", MONEY)
+    ec2_per_hour: Mapping[str, float] = _price("ec2_per_hour", MONEY_TABLE)
+    """On-Demand Linux instance prices per hour, by instance type (NAT instances)."""
+    ebs_gp3_per_gb_month: float = _price("ebs.gp3_per_gb_month", MONEY)
     hosted_proxy_name: str = _price("hosted_proxy.name", TEXT)
     hosted_proxy_per_month: float = _price("hosted_proxy.per_month", MONEY)
     files: tuple[str, ...]
@@ -84,17 +89,20 @@ _FIELDS: dict[str, tuple[str, str]] = {
 def _schema() -> dict[str, Any]:
     """key -> kind, nested dicts being TOML tables; each level ends its scalars with `source`."""
     top: dict[str, Any] = {}
-    tables: dict[str, dict[str, str]] = {}
+    tables: dict[str, Any] = {}
     for key, kind in _FIELDS.values():
         table, _, sub = key.rpartition(".")
-        if table:
+        if kind == MONEY_TABLE:
+            tables[key] = kind
+        elif table:
             tables.setdefault(table, {})[sub] = kind
         else:
             top[key] = kind
     # TOML puts a file's top-level keys before its tables; the schema follows the file.
     top[_SOURCE] = TEXT
     for keys in tables.values():
-        keys[_SOURCE] = TEXT
+        if isinstance(keys, dict):
+            keys[_SOURCE] = TEXT
     return top | tables
 
 
@@ -139,7 +147,14 @@ def _check(
             allowed = ", ".join(f"{prefix}{k}" for k in schema)
             raise PricesError(f"{path}: key '{dotted}': unknown key; allowed: {allowed}")
         kind = schema[key]
-        if isinstance(kind, dict):
+        if kind == MONEY_TABLE:
+            if not isinstance(value, dict):
+                raise PricesError(f"{path}: key '{dotted}': expected a table, got {_type(value)}")
+            # Any name is a key here; each is a price, but for the table's `source`.
+            _check(value, dict.fromkeys(value, MONEY) | {_SOURCE: TEXT}, path, f"{dotted}.", False)
+            if require_all and _SOURCE not in value:
+                raise PricesError(f"{path}: key '{dotted}.{_SOURCE}': missing")
+        elif isinstance(kind, dict):
             if not isinstance(value, dict):
                 raise PricesError(f"{path}: key '{dotted}': expected a table, got {_type(value)}")
             _check(value, kind, path, f"{dotted}.", require_all)
@@ -197,8 +212,13 @@ def _build(t: Mapping[str, Any], files: tuple[str, ...], overridden: tuple[str, 
         for part in key.split("."):
             value = value[part]
         # TOML reads `730` as an int; every non-text figure is a float to its consumers.
-        values[name] = value if kind == TEXT else float(value)
+        if kind == MONEY_TABLE:
+            values[name] = {k: float(v) for k, v in value.items() if k != _SOURCE}
+        else:
+            values[name] = value if kind == TEXT else float(value)
     sources = {"": t[_SOURCE]} | {
-        name: t[name][_SOURCE] for name, kind in _SCHEMA.items() if isinstance(kind, dict)
+        name: t[name][_SOURCE]
+        for name, kind in _SCHEMA.items()
+        if isinstance(kind, dict) or kind == MONEY_TABLE
     }
     return Prices(**values, files=files, overridden=overridden, sources=sources)

@@ -34,6 +34,7 @@ from staticip.guard import (
     alarm_names,
     metric_namespace,
 )
+from staticip.names import NAT_INSTANCE_TAG, nat_instance_group_name
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = REPO / "staticip.toml"
@@ -70,7 +71,10 @@ class Deployment:
     nats: dict[str, str] = field(default_factory=dict)
     """AZ -> NAT Gateway id (nat-gateway)."""
     route_tables: dict[str, str] = field(default_factory=dict)
-    """AZ -> private route table id (nat-gateway)."""
+    """AZ -> private route table id (nat-gateway, nat-instance)."""
+    instances: dict[str, str] = field(default_factory=dict)
+    """AZ -> the NAT instance its Auto Scaling group launched (nat-instance; `enis` holds the
+    static ENIs)."""
 
     def ip(self, az: str) -> str:
         return self.eips[az][1]
@@ -264,6 +268,66 @@ def deploy_nat(ec2: Any, lambda_client: Any, iam: Any, project: str, env_name: s
     )
     for fn in env.functions:
         create_function(lambda_client, iam, fn.name, subnets, [dep.security_group_id])
+    return dep
+
+
+#: Any AMI ID does for moto, which the tests run without its AMI catalogue.
+NAT_IMAGE = "ami-0123456789abcdef0"
+
+
+def deploy_nat_instance(
+    ec2: Any, autoscaling: Any, lambda_client: Any, iam: Any, project: str, env_name: str
+) -> Any:
+    """The budget stack after `cdktf deploy` and the first boot of each NAT instance: per NAT
+    AZ a static ENI (source/destination check off) holding the EIP, a one-instance Auto
+    Scaling group whose instance has attached the ENI as device 1 (what the boot script does),
+    private route tables sending 0.0.0.0/0 to their AZ's ENI, function in the private subnets."""
+    env = shipped_config().environment(env_name)
+    dep = _network(ec2, project, env, private=True)
+    for az in env.static_ip_azs:
+        eni = ec2.create_network_interface(
+            SubnetId=dep.public_subnets[az],
+            TagSpecifications=tag_spec(
+                "network-interface", project, env.name, **{NAT_INSTANCE_TAG: az}
+            ),
+        )["NetworkInterface"]["NetworkInterfaceId"]
+        ec2.modify_network_interface_attribute(
+            NetworkInterfaceId=eni, SourceDestCheck={"Value": False}
+        )
+        ec2.associate_address(AllocationId=dep.allocation(az), NetworkInterfaceId=eni)
+        name = nat_instance_group_name(project, env.name, az)
+        template = ec2.create_launch_template(
+            LaunchTemplateName=name,
+            LaunchTemplateData={"ImageId": NAT_IMAGE, "InstanceType": "t4g.nano"},
+        )["LaunchTemplate"]["LaunchTemplateId"]
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName=name,
+            MinSize=1,
+            MaxSize=1,
+            DesiredCapacity=1,
+            LaunchTemplate={"LaunchTemplateId": template, "Version": "1"},
+            VPCZoneIdentifier=dep.public_subnets[az],
+        )
+        (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])[
+            "AutoScalingGroups"
+        ]
+        dep.instances[az] = group["Instances"][0]["InstanceId"]
+        ec2.attach_network_interface(
+            NetworkInterfaceId=eni, InstanceId=dep.instances[az], DeviceIndex=1
+        )
+        dep.enis[az] = eni
+    for az in env.azs:
+        rtb = ec2.create_route_table(
+            VpcId=dep.vpc_id, TagSpecifications=tag_spec("route-table", project, env.name)
+        )["RouteTable"]["RouteTableId"]
+        ec2.associate_route_table(RouteTableId=rtb, SubnetId=dep.private_subnets[az])
+        eni = dep.enis.get(az, dep.enis[min(dep.enis)])
+        ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", NetworkInterfaceId=eni)
+        dep.route_tables[az] = rtb
+    subnets = [dep.private_subnets[az] for az in env.azs]
+    dep.function_arn = create_function(
+        lambda_client, iam, env.function.name, subnets, [dep.security_group_id]
+    )
     return dep
 
 

@@ -175,6 +175,45 @@ def regional(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return _synth(config, root / "cdktf.out")
 
 
+#: NAT instances as users add them: 3 AZs listed out of order in another region with a reused
+#: EIP and Session Manager; one instance for 2 AZs on x86; one AZ alone.
+NAT_INSTANCE_CONFIG = """
+project = "acme"
+
+[environments.edge]
+egress = "nat-instance"
+region = "eu-west-1"
+vpc_cidr = "10.110.0.0/16"
+azs = ["eu-west-1c", "eu-west-1a", "eu-west-1b"]
+reuse_eip_allocation_ids = { "eu-west-1b" = "eipalloc-0123456789abcdef0" }
+nat_instance_ssm = true
+
+[environments.pair]
+egress = "nat-instance"
+nat = "single"
+region = "us-west-2"
+vpc_cidr = "10.120.0.0/16"
+azs = ["us-west-2b", "us-west-2a"]
+nat_instance_type = "t3.micro"
+
+[environments.solo]
+egress = "nat-instance"
+region = "ap-southeast-2"
+vpc_cidr = "10.130.0.0/16"
+az_count = 1
+protect_ips = false
+"""
+
+
+@pytest.fixture(scope="session")
+def nat_instances(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """NAT_INSTANCE_CONFIG synthesized once per session."""
+    root = tmp_path_factory.mktemp("nat-instances")
+    config = root / "staticip.toml"
+    config.write_text(NAT_INSTANCE_CONFIG)
+    return _synth(config, root / "cdktf.out")
+
+
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
     """moto's server on 127.0.0.1, for code that runs as a subprocess (AWS_ENDPOINT_URL)."""

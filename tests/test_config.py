@@ -9,6 +9,8 @@ from staticip.config import ConfigError, load_config
 #: A valid environment body, to which each case adds one mistake.
 BASE = 'egress = "eni-eip"\nvpc_cidr = "10.0.0.0/16"\n'
 
+NAT_INSTANCE = 'egress = "nat-instance"\nvpc_cidr = "10.0.0.0/16"\n'
+
 VALID_DEV = """
 [environments.dev]
 egress = "eni-eip"
@@ -29,7 +31,7 @@ def error_for(write_config, text: str) -> str:
 @pytest.mark.parametrize(
     ("body", "env", "key", "hint"),
     [
-        ('egress = "nat-instance"\nvpc_cidr = "10.0.0.0/16"', "dev", "egress", "eni-eip"),
+        ('egress = "squid-proxy"\nvpc_cidr = "10.0.0.0/16"', "dev", "egress", "nat-instance"),
         ('ingress = "nlb"\nvpc_cidr = "10.0.0.0/16"', "dev", "ingress", "global-accelerator"),
         ('egress = "eni-eip"\nvpc_cidr = "10.0.0.300/16"', "dev", "vpc_cidr", "IPv4"),
         ('egress = "eni-eip"\nvpc_cidr = "10.0.0.1/16"', "dev", "vpc_cidr", "host bits"),
@@ -75,6 +77,33 @@ def error_for(write_config, text: str) -> str:
             "breaks allow-lists",
         ),
         (BASE + 'nat = "regional"', "dev", "nat", "only applies"),
+        # nat-instance: a NAT Gateway layout, an instance type of no known family or without a
+        # size, a key of the mode on another mode.
+        (NAT_INSTANCE + 'nat = "regional"', "dev", "nat", "egress = 'nat-gateway'"),
+        (NAT_INSTANCE + 'nat = "regional"', "dev", "nat", "'per-az' (default) or 'single'"),
+        (NAT_INSTANCE + 'nat = "two"', "dev", "nat", "per-az, single"),
+        (NAT_INSTANCE + 'nat_instance_type = "x9.large"', "dev", "nat_instance_type", "t4g"),
+        (
+            NAT_INSTANCE + 'nat_instance_type = "t4g"',
+            "dev",
+            "nat_instance_type",
+            "no instance size",
+        ),
+        (
+            NAT_INSTANCE + 'nat_instance_type = "t4g.huge"',
+            "dev",
+            "nat_instance_type",
+            "no instance size",
+        ),
+        (NAT_INSTANCE + "nat_instance_type = 3", "dev", "nat_instance_type", "a string"),
+        (NAT_INSTANCE + 'nat_instance_ssm = "yes"', "dev", "nat_instance_ssm", "a boolean"),
+        (BASE + 'nat_instance_type = "t4g.nano"', "dev", "nat_instance_type", "only applies"),
+        (
+            'egress = "nat-gateway"\nvpc_cidr = "10.0.0.0/16"\nnat_instance_ssm = true',
+            "dev",
+            "nat_instance_ssm",
+            "only applies",
+        ),
         (
             BASE + 'region = "mars-1"',
             "dev",
@@ -266,4 +295,33 @@ azs = ["us-east-1c", "us-east-1a"]
     env = config.environment("prod")
     assert env.nat == "regional"
     assert env.static_ip_azs == ("us-east-1a", "us-east-1c")
+    assert env.needs_private_subnets
+
+
+@pytest.mark.parametrize(
+    ("body", "nat", "type_name", "ssm", "nat_azs"),
+    [
+        ("", "per-az", "t4g.nano", False, ("us-east-1a", "us-east-1b")),
+        (
+            'nat = "single"\nnat_instance_type = "c6gn.medium"\nnat_instance_ssm = true',
+            "single",
+            "c6gn.medium",
+            True,
+            ("us-east-1a",),
+        ),
+        (
+            'nat_instance_type = "t3.micro"',
+            "per-az",
+            "t3.micro",
+            False,
+            ("us-east-1a", "us-east-1b"),
+        ),
+    ],
+)
+def test_nat_instance_defaults_and_layouts(write_config, body, nat, type_name, ssm, nat_azs):
+    config = load_config(write_config(f"[environments.dev]\n{NAT_INSTANCE}{body}\n"))
+    env = config.environment("dev")
+    assert (env.egress, env.nat) == ("nat-instance", nat)
+    assert env.mode_options == {"nat_instance_type": type_name, "nat_instance_ssm": ssm}
+    assert env.static_ip_azs == nat_azs
     assert env.needs_private_subnets

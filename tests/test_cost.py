@@ -144,9 +144,10 @@ def test_options_for_other_az_counts() -> None:
     assert three["nat-gateway per-az"].fixed_monthly == pytest.approx(3 * (NAT + IPV4))  # 109.50
     assert three["eni-eip"].fixed_monthly == pytest.approx(3 * IPV4)  # 10.95
     assert three["nat-gateway regional"].fixed_monthly == pytest.approx(3 * (REGIONAL_AZ + IPV4))
-    # With one AZ, one NAT per AZ is the single NAT: listed once.
+    # With one AZ, one NAT per AZ is the single NAT: listed once (gateway and instance alike).
     assert [o.name for o in cost.egress_options(1, prices)] == [
         "nat-gateway single",
+        "nat-instance single",
         "eni-eip",
         cost.HOSTED_PROXY,
     ]

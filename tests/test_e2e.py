@@ -15,6 +15,11 @@ What is not real, and why:
   when a function is created or changes its VPC config, as Lambda does.
 - moto ignores `MaxEntries` (and drops the name) when a managed prefix list is modified:
   `tfharness.prefix_lists_take_their_new_size` applies it, as AWS does.
+- moto keeps a launch template's own tags in its data as a `launch-template` tag
+  specification, so every plan would update the NAT instances' templates;
+  `tfharness.launch_templates_keep_their_own_tags` keeps them on the template, as AWS does.
+  moto runs no user data: the NAT instance test attaches each static ENI as the boot script
+  would (the script itself is tested in `tests/test_nat_instance_boot.py`).
 - moto has no Global Accelerator: the `ingress` environment is not applied here (its plans are
   covered by the constructed-state fixtures in `tests/fixtures/plans`).
 - The provider is the mirror's 5.100.0, not the 6.25.0 the stacks pin; every attribute the stacks
@@ -39,6 +44,7 @@ from tfharness import (
     Terraform,
     environment_toml,
     lambda_creates_enis,
+    launch_templates_keep_their_own_tags,
     merged_table,
     mirrored_aws_version,
     missing_tools,
@@ -52,6 +58,7 @@ from tfjson import by_path
 from staticip.config import load_config
 from staticip.functions import list_functions
 from staticip.ips import RETAINED, IpsClients, run_ips
+from staticip.names import NAT_INSTANCE_TAG
 from staticip.prices import load_prices
 from staticip.review import BLOCKER, WARNING, review_plan
 
@@ -70,9 +77,11 @@ def moto() -> Iterator[Moto]:
     server = Moto()
     undo = lambda_creates_enis()
     undo_prefix_lists = prefix_lists_take_their_new_size()
+    undo_templates = launch_templates_keep_their_own_tags()
     try:
         yield server
     finally:
+        undo_templates()
         undo_prefix_lists()
         undo()
         server.stop()
@@ -565,3 +574,117 @@ def test_an_az_removed_keeps_its_eip_and_adopting_it_plans_no_new_one(moto, tmp_
     keep.synth(azs=three[:2], protect_ips=False)
     keep.destroy()
     assert keep.ids("aws_eip") == {}
+
+
+# --- nat-instance -------------------------------------------------------------------------------
+
+
+def nat_enis(moto: Moto, environment: str) -> dict[str, dict[str, Any]]:
+    """AZ -> the static ENI of that AZ's NAT instance, as EC2 describes it."""
+    ec2 = moto.client("ec2", REGION)
+    enis = ec2.describe_network_interfaces(
+        Filters=[
+            {"Name": "tag:environment", "Values": [environment]},
+            {"Name": "tag-key", "Values": [NAT_INSTANCE_TAG]},
+        ]
+    )["NetworkInterfaces"]
+    return {next(t["Value"] for t in e["TagSet"] if t["Key"] == NAT_INSTANCE_TAG): e for e in enis}
+
+
+def nat_group_instances(moto: Moto, names: list[str]) -> dict[str, list[str]]:
+    groups = moto.client("autoscaling", REGION).describe_auto_scaling_groups(
+        AutoScalingGroupNames=names
+    )["AutoScalingGroups"]
+    return {g["AutoScalingGroupName"]: [i["InstanceId"] for i in g["Instances"]] for g in groups}
+
+
+def test_nat_instance_apply_replan_replacement_protected_destroy(moto, tmp_path):
+    """The shipped `budget` environment: two NAT AZs, each a static ENI with its EIP and an
+    Auto Scaling group of one instance. moto runs no user data, so the test attaches the ENI
+    as the boot script would."""
+    budget = Deployment("budget", moto, tmp_path)
+    budget.synth()
+    budget.init()
+    budget.apply()
+
+    addresses = {a["AllocationId"]: a for a in allow_listed_addresses(moto, "budget")}
+    enis = nat_enis(moto, "budget")
+    assert sorted(enis) == ["us-east-1a", "us-east-1b"] and len(addresses) == 2
+    for eni in enis.values():
+        assert eni["SourceDestCheck"] is False
+        assert eni["Association"]["AllocationId"] in addresses
+        assert addresses[eni["Association"]["AllocationId"]]["Tags"]
+    ec2 = moto.client("ec2", REGION)
+    # Each private route table sends 0.0.0.0/0 to its own AZ's ENI.
+    private = {
+        s["SubnetId"]: s["AvailabilityZone"]
+        for s in ec2.describe_subnets(
+            Filters=[
+                {"Name": "tag:environment", "Values": ["budget"]},
+                {"Name": "tag:tier", "Values": ["private"]},
+            ]
+        )["Subnets"]
+    }
+    tables = ec2.describe_route_tables(
+        Filters=[{"Name": "association.subnet-id", "Values": list(private)}]
+    )["RouteTables"]
+    for table in tables:
+        (subnet,) = [a["SubnetId"] for a in table["Associations"] if a.get("SubnetId")]
+        (default,) = [r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+        assert default["NetworkInterfaceId"] == enis[private[subnet]]["NetworkInterfaceId"]
+    names = [g["name"] for g in budget.stack["resource"]["aws_autoscaling_group"].values()]
+    instances = nat_group_instances(moto, names)
+    assert sorted(len(ids) for ids in instances.values()) == [1, 1]
+
+    code, plan = budget.plan()
+    assert code == 0, f"re-plan right after apply is not empty: {planned(plan)}"
+
+    # What the boot script does, then what the group does when that instance fails: the
+    # replacement attaches the same ENI. The EIP never moved, and Terraform has nothing to do.
+    az = "us-east-1a"
+    groups = budget.stack["resource"]["aws_autoscaling_group"]
+    group = groups[budget.lid("aws_autoscaling_group", f"/group-{az}")]["name"]
+    eni_id = enis[az]["NetworkInterfaceId"]
+    ip = enis[az]["Association"]["PublicIp"]
+    (first,) = instances[group]
+    attachment = ec2.attach_network_interface(
+        NetworkInterfaceId=eni_id, InstanceId=first, DeviceIndex=1
+    )["AttachmentId"]
+    code, plan = budget.plan()
+    assert code == 0, f"an attached ENI plans changes: {planned(plan)}"
+    # EC2 detaches the ENI as the instance terminates; moto's Instance.terminate leaves it
+    # attached, so detach it here.
+    ec2.detach_network_interface(AttachmentId=attachment)
+    moto.client("autoscaling", REGION).terminate_instance_in_auto_scaling_group(
+        InstanceId=first, ShouldDecrementDesiredCapacity=False
+    )
+    (second,) = nat_group_instances(moto, [group])[group]
+    assert second != first
+    ec2.attach_network_interface(NetworkInterfaceId=eni_id, InstanceId=second, DeviceIndex=1)
+    assert nat_enis(moto, "budget")[az]["Association"]["PublicIp"] == ip
+    code, plan = budget.plan()
+    assert code == 0, f"a replaced instance plans changes: {planned(plan)}"
+
+    # staticip review on real plans: the ENI replaced blocks, the group replaced warns.
+    eni_address = f"aws_network_interface.{budget.lid('aws_network_interface', f'/eni-{az}')}"
+    group_address = f"aws_autoscaling_group.{budget.lid('aws_autoscaling_group', f'/group-{az}')}"
+    prices = load_prices()
+    code, plan = budget.plan(f"-replace={eni_address}")
+    assert code == 2
+    findings = {f.code: f for f in review_plan("budget", plan, prices).findings}
+    assert findings["nat-eni-replaced"].severity == BLOCKER
+    assert findings["nat-eni-replaced"].ips == (ip,)
+    code, plan = budget.plan(f"-replace={group_address}")
+    found = review_plan("budget", plan, prices).findings
+    assert [(f.severity, f.code) for f in found] == [(WARNING, "nat-instance-group-replaced")]
+
+    # prevent_destroy on the EIPs: Terraform refuses before it touches anything.
+    output = budget.destroy(ok=(1,))
+    assert "Instance cannot be destroyed" in output
+    assert len(allow_listed_addresses(moto, "budget")) == 2
+
+    budget.synth(protect_ips=False)
+    budget.destroy()
+    assert allow_listed_addresses(moto, "budget") == []
+    assert nat_enis(moto, "budget") == {}
+    assert nat_group_instances(moto, names) == {}

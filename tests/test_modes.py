@@ -14,8 +14,8 @@ from staticip.prices import load_prices
 
 
 def test_lookups_of_unregistered_modes_raise_instead_of_falling_back():
-    with pytest.raises(modes.UnknownModeError, match="unknown egress mode 'nat-instance'"):
-        modes.egress_mode("nat-instance")
+    with pytest.raises(modes.UnknownModeError, match="unknown egress mode 'squid-proxy'"):
+        modes.egress_mode("squid-proxy")
     with pytest.raises(modes.UnknownModeError, match="unknown ingress mode 'cloudfront'"):
         modes.ingress_mode("cloudfront")
     with pytest.raises(modes.UnknownModeError, match="unknown nat 'zonal' for egress"):

@@ -27,6 +27,7 @@ from typing import Any
 DEFAULT_PLUGIN_DIR = Path(os.environ.get("STATICIP_TF_PLUGIN_DIR", "/opt/tf-plugins"))
 #: Services the stacks call, each pointed at moto.
 ENDPOINT_SERVICES = (
+    "autoscaling",
     "dynamodb",
     "ec2",
     "iam",
@@ -364,6 +365,37 @@ def prefix_lists_take_their_new_size() -> Callable[[], None]:
 
     def undo() -> None:
         VPCs.modify_managed_prefix_list = original
+
+    return undo
+
+
+def launch_templates_keep_their_own_tags() -> Callable[[], None]:
+    """moto 5.2 copies the tags of a launch template itself (CreateLaunchTemplate's
+    `TagSpecifications`, resource type `launch-template`) into the template's data, as if they
+    were tags for what it launches; AWS does not, and `launch-template` is not a resource type
+    launch template data may tag. The provider then reads a tag specification nobody wrote and
+    every plan updates the template. Keep them on the template only. Returns the undo."""
+    from moto.ec2.models.launch_templates import LaunchTemplateBackend
+
+    original = LaunchTemplateBackend.create_launch_template
+
+    def create_launch_template(
+        self: Any,
+        name: str,
+        description: str,
+        template_data: dict[str, Any],
+        tag_spec: dict[str, Any],
+    ) -> Any:
+        specs = template_data.get("TagSpecifications") or []
+        template_data["TagSpecifications"] = [
+            spec for spec in specs if spec.get("ResourceType") != "launch-template"
+        ]
+        return original(self, name, description, template_data, tag_spec)
+
+    LaunchTemplateBackend.create_launch_template = create_launch_template
+
+    def undo() -> None:
+        LaunchTemplateBackend.create_launch_template = original
 
     return undo
 

@@ -33,10 +33,18 @@ def _registry() -> tuple[tuple[EgressMode, ...], tuple[IngressMode, ...]]:
     from staticip.modes.eni_eip import EniEip
     from staticip.modes.global_accelerator import GlobalAccelerator
     from staticip.modes.nat_gateway import PerAzNatGateway, RegionalNatGateway, SingleNatGateway
+    from staticip.modes.nat_instance import PerAzNatInstance, SingleNatInstance
     from staticip.modes.nlb_eip import NlbEip
 
     # Egress in the order `cost` lists the alternatives; a name's first variant is its default.
-    egress = (PerAzNatGateway(), RegionalNatGateway(), SingleNatGateway(), EniEip())
+    egress = (
+        PerAzNatGateway(),
+        RegionalNatGateway(),
+        SingleNatGateway(),
+        PerAzNatInstance(),
+        SingleNatInstance(),
+        EniEip(),
+    )
     ingress = (GlobalAccelerator(), NlbEip())
     return egress, ingress
 
