@@ -775,12 +775,18 @@ def lock_item(world: World) -> dict[str, Any] | None:
     ).get("Item")
 
 
-def test_the_handler_holds_the_lock_while_it_works_and_gives_it_back(
-    guard: types.ModuleType, world: World, lambda_env: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def one_guarded_az(world: World, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """The first subnet's Lambda ENI and its AZ's EIP, listed in the guard's ALLOCATION_IDS."""
     subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
     eni, eip = world.eni(subnet), world.eip(az)
     monkeypatch.setenv("ALLOCATION_IDS", eip)
+    return eni, eip
+
+
+def test_the_handler_holds_the_lock_while_it_works_and_gives_it_back(
+    guard: types.ModuleType, world: World, lambda_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    eni, eip = one_guarded_az(world, monkeypatch)
     seen: list[dict[str, Any] | None] = []
     world.ec2.meta.events.register(
         "before-call.ec2.AssociateAddress", lambda **_: seen.append(lock_item(world))
@@ -808,9 +814,7 @@ def test_the_handler_holds_the_lock_while_it_works_and_gives_it_back(
 def test_a_run_waits_for_the_lock_another_run_holds(
     guard: types.ModuleType, world: World, lambda_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
-    eni, eip = world.eni(subnet), world.eip(az)
-    monkeypatch.setenv("ALLOCATION_IDS", eip)
+    eni, eip = one_guarded_az(world, monkeypatch)
     hold_lock(world, "run-1", expires_in=170)
     context = FakeContext()
     naps: list[float] = []
@@ -835,10 +839,7 @@ def test_a_run_waits_for_the_lock_another_run_holds(
 def test_a_run_that_never_gets_the_lock_changes_nothing(
     guard: types.ModuleType, world: World, lambda_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
-    world.eni(subnet)
-    eip = world.eip(az)
-    monkeypatch.setenv("ALLOCATION_IDS", eip)
+    _, eip = one_guarded_az(world, monkeypatch)
     hold_lock(world, "run-1", expires_in=170)
     context = FakeContext()
 
@@ -865,9 +866,7 @@ def test_a_lease_that_outlived_its_run_is_taken_over(
     guard: types.ModuleType, world: World, lambda_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Run 1 timed out without giving the lock back: its lease ended with its invocation.
-    subnet, az = world.net.subnet_ids[0], world.net.availability_zones[0]
-    eni, eip = world.eni(subnet), world.eip(az)
-    monkeypatch.setenv("ALLOCATION_IDS", eip)
+    eni, eip = one_guarded_az(world, monkeypatch)
     hold_lock(world, "run-1", expires_in=-1)
     monkeypatch.setattr(time, "sleep", lambda _: pytest.fail("an expired lease was waited for"))
 
@@ -880,9 +879,7 @@ def test_a_lease_that_outlived_its_run_is_taken_over(
 def test_a_failed_run_gives_the_lock_back(
     guard: types.ModuleType, world: World, lambda_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world.eni(world.net.subnet_ids[0])
-    eip = world.eip(world.net.availability_zones[0])
-    monkeypatch.setenv("ALLOCATION_IDS", eip)
+    one_guarded_az(world, monkeypatch)
     real_client = guard.aws.client
 
     def client(service: str, region: str | None, *rest: Any) -> Any:
@@ -907,9 +904,7 @@ def test_a_failed_run_gives_the_lock_back(
 def test_a_missing_lock_table_is_an_error_not_a_run_without_the_lock(
     guard: types.ModuleType, world: World, lambda_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world.eni(world.net.subnet_ids[0])
-    eip = world.eip(world.net.availability_zones[0])
-    monkeypatch.setenv("ALLOCATION_IDS", eip)
+    _, eip = one_guarded_az(world, monkeypatch)
     world.dynamodb.delete_table(TableName=LOCK_TABLE)
 
     with pytest.raises(ClientError, match="ResourceNotFound"):
