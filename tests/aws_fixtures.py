@@ -18,7 +18,7 @@ import io
 import types
 import zipfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,6 +243,35 @@ def logging_trail(region: str = REGION, *, multi_region: bool = True, logging: b
     return name
 
 
+def _private_egress(
+    ec2: Any,
+    lambda_client: Any,
+    iam: Any,
+    dep: Deployment,
+    project: str,
+    env: EnvironmentConfig,
+    route_key: str,
+    targets: Mapping[str, str],
+) -> None:
+    """A private route table per AZ sending 0.0.0.0/0 to its AZ's target (`route_key` names
+    CreateRoute's argument; an AZ without one of its own uses the alphabetically first, as
+    `nat = "single"` does), and the probe and declared functions in the private subnets."""
+    for az in env.azs:
+        rtb = ec2.create_route_table(
+            VpcId=dep.vpc_id, TagSpecifications=tag_spec("route-table", project, env.name)
+        )["RouteTable"]["RouteTableId"]
+        ec2.associate_route_table(RouteTableId=rtb, SubnetId=dep.private_subnets[az])
+        target = targets.get(az, targets[min(targets)])
+        ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", **{route_key: target})
+        dep.route_tables[az] = rtb
+    subnets = [dep.private_subnets[az] for az in env.azs]
+    dep.function_arn = create_function(
+        lambda_client, iam, env.function.name, subnets, [dep.security_group_id]
+    )
+    for fn in env.functions:
+        create_function(lambda_client, iam, fn.name, subnets, [dep.security_group_id])
+
+
 def deploy_nat(ec2: Any, lambda_client: Any, iam: Any, project: str, env_name: str) -> Any:
     """The prod stack after `cdktf deploy`: NAT per AZ in the public subnets with the EIPs,
     private route tables sending 0.0.0.0/0 to their AZ's NAT, function in the private subnets."""
@@ -254,20 +283,7 @@ def deploy_nat(ec2: Any, lambda_client: Any, iam: Any, project: str, env_name: s
             AllocationId=dep.allocation(az),
             TagSpecifications=tag_spec("natgateway", project, env.name),
         )["NatGateway"]["NatGatewayId"]
-    for az in env.azs:
-        rtb = ec2.create_route_table(
-            VpcId=dep.vpc_id, TagSpecifications=tag_spec("route-table", project, env.name)
-        )["RouteTable"]["RouteTableId"]
-        ec2.associate_route_table(RouteTableId=rtb, SubnetId=dep.private_subnets[az])
-        nat = dep.nats.get(az, dep.nats[min(dep.nats)])
-        ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
-        dep.route_tables[az] = rtb
-    subnets = [dep.private_subnets[az] for az in env.azs]
-    dep.function_arn = create_function(
-        lambda_client, iam, env.function.name, subnets, [dep.security_group_id]
-    )
-    for fn in env.functions:
-        create_function(lambda_client, iam, fn.name, subnets, [dep.security_group_id])
+    _private_egress(ec2, lambda_client, iam, dep, project, env, "NatGatewayId", dep.nats)
     return dep
 
 
@@ -316,18 +332,7 @@ def deploy_nat_instance(
             NetworkInterfaceId=eni, InstanceId=dep.instances[az], DeviceIndex=1
         )
         dep.enis[az] = eni
-    for az in env.azs:
-        rtb = ec2.create_route_table(
-            VpcId=dep.vpc_id, TagSpecifications=tag_spec("route-table", project, env.name)
-        )["RouteTable"]["RouteTableId"]
-        ec2.associate_route_table(RouteTableId=rtb, SubnetId=dep.private_subnets[az])
-        eni = dep.enis.get(az, dep.enis[min(dep.enis)])
-        ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", NetworkInterfaceId=eni)
-        dep.route_tables[az] = rtb
-    subnets = [dep.private_subnets[az] for az in env.azs]
-    dep.function_arn = create_function(
-        lambda_client, iam, env.function.name, subnets, [dep.security_group_id]
-    )
+    _private_egress(ec2, lambda_client, iam, dep, project, env, "NetworkInterfaceId", dep.enis)
     return dep
 
 

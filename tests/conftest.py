@@ -166,13 +166,17 @@ reuse_eip_allocation_ids = { "eu-west-1b" = "eipalloc-0123456789abcdef0" }
 """
 
 
+def _synth_text(root: Path, text: str) -> Synthesized:
+    """`text` as `<root>/staticip.toml`, synthesized into `<root>/cdktf.out`."""
+    config = root / "staticip.toml"
+    config.write_text(text)
+    return _synth(config, root / "cdktf.out")
+
+
 @pytest.fixture(scope="session")
 def regional(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """An environment with one regional NAT Gateway, synthesized once per session."""
-    root = tmp_path_factory.mktemp("regional")
-    config = root / "staticip.toml"
-    config.write_text(REGIONAL_CONFIG)
-    return _synth(config, root / "cdktf.out")
+    return _synth_text(tmp_path_factory.mktemp("regional"), REGIONAL_CONFIG)
 
 
 #: NAT instances as users add them: 3 AZs listed out of order in another region with a reused
@@ -208,10 +212,7 @@ protect_ips = false
 @pytest.fixture(scope="session")
 def nat_instances(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """NAT_INSTANCE_CONFIG synthesized once per session."""
-    root = tmp_path_factory.mktemp("nat-instances")
-    config = root / "staticip.toml"
-    config.write_text(NAT_INSTANCE_CONFIG)
-    return _synth(config, root / "cdktf.out")
+    return _synth_text(tmp_path_factory.mktemp("nat-instances"), NAT_INSTANCE_CONFIG)
 
 
 @pytest.fixture(scope="module")
@@ -330,6 +331,4 @@ def functions(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """FUNCTIONS_CONFIG, synthesized once per session."""
     root = tmp_path_factory.mktemp("functions")
     write_function_sources(root)
-    config = root / "staticip.toml"
-    config.write_text(FUNCTIONS_CONFIG)
-    return _synth(config, root / "cdktf.out")
+    return _synth_text(root, FUNCTIONS_CONFIG)
