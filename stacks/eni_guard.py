@@ -43,7 +43,6 @@ from staticip.guard import (
     METRIC_NAMESPACE_VARIABLE,
     PROJECT_VARIABLE,
     UPDATE_FAILED_METRIC,
-    alarm_period_seconds,
     metric_namespace,
 )
 from staticip.names import (
@@ -54,6 +53,7 @@ from staticip.names import (
     guard_lock_table_name,
     silence_alarm_name,
 )
+from staticip.schedule import DEFAULT_SCHEDULE, alarm_period_seconds
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class EniGuardProps:
     associations: Mapping[str, EipAssociation]
     """AZ name -> the stack's `aws_eip_association` there (`EniEipAssociations.associations`).
     Every guard resource depends on them, so Terraform removes the guard before them."""
-    schedule: str = "rate(5 minutes)"
+    schedule: str = DEFAULT_SCHEDULE
     """Periodic check, for replacements whose CloudTrail event was missed."""
     alarm_topic_arn: str | None = None
     """SNS topic notified when ENIs are left without an EIP. Default: no action."""

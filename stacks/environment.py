@@ -19,6 +19,7 @@ from cdktf_cdktf_provider_aws.provider import (
 from constructs import Construct
 
 from stacks.backend import configure_backend
+from stacks.egress_canary import EgressCanary, EgressCanaryProps
 from stacks.elastic_ips import CONSTRUCT_IDS, ElasticIps, ElasticIpsProps
 from stacks.exports import FunctionExports, FunctionExportsProps
 from stacks.flow_logs import FlowLogsProps, VpcFlowLogs
@@ -256,6 +257,25 @@ class EnvironmentStack(TerraformStack):
                 allocation_ids=eips.allocation_ids,
             )
         )
+        if env.canary is not None:
+            EgressCanary(
+                self,
+                "egress-canary",
+                EgressCanaryProps(
+                    name=self.name,
+                    project=self.project,
+                    environment=env.name,
+                    subnet_ids={az: subnets[az].id for az in env.azs},
+                    security_group_id=sg.group.id,
+                    expected_ips={
+                        az: eips.public_ips[mode.egress_ip_az(env, az)] for az in env.azs
+                    },
+                    schedule=env.canary,
+                    alarm_topic_arn=env.alarm_topic_arn,
+                    log_retention_days=env.function.log_retention_days,
+                    kms_key_arn=env.function.kms_key_arn,
+                ),
+            )
         eips.add_outputs(
             self,
             EGRESS,

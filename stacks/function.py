@@ -43,6 +43,8 @@ PACKAGED_MODULES: Mapping[str, tuple[str, ...]] = {
     ),
     # The health check path the ALB's target group requests.
     "webhook": ("staticip/__init__.py", "staticip/names.py"),
+    # The metric and variable names its stack and `doctor` read.
+    "egress_canary": ("staticip/__init__.py", "staticip/canary.py"),
 }
 
 

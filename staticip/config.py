@@ -31,11 +31,13 @@ from staticip.modes import EgressMode, IngressMode, Mode
 from staticip.names import (
     ENVIRONMENT_TAG,
     PROJECT_TAG,
+    canary_function_name,
     egress_probe_function_name,
     guard_function_name,
     resource_prefix,
     webhook_function_name,
 )
+from staticip.schedule import DEFAULT_SCHEDULE, is_schedule
 
 # Re-exported: the CLI, the modes and the tests read them from here.
 __all__ = [
@@ -99,7 +101,7 @@ class EniGuardConfig:
 
     enabled: bool = True
     """On by default with `eni-eip`: re-attaches the EIPs when Lambda replaces its ENIs."""
-    schedule: str = "rate(5 minutes)"
+    schedule: str = DEFAULT_SCHEDULE
     """EventBridge schedule of the periodic check, besides the CreateNetworkInterface event."""
     alarm_topic_arn: str | None = None
     """SNS topic for the alarm on ENIs left without an EIP; default: alarm without action."""
@@ -170,6 +172,19 @@ class EnvironmentConfig:
     webhook answers every path."""
     ingress_allowed_cidrs: tuple[str, ...] = ()
     """With ingress: the only sources that reach the listeners; default open to all."""
+    canary: str | None = None
+    """With egress: the EventBridge schedule of the egress canary, which checks that each AZ's
+    traffic leaves from its allow-listed IP (`stacks/egress_canary.py`). `DEFAULT_SCHEDULE`
+    unless `canary = false`; None without egress or with it off."""
+    alarm_topic_arn: str | None = None
+    """SNS topic for the environment's alarms: the canary's, and the ENI guard's unless
+    `eni_guard.alarm_topic_arn` names another. Default: alarms without action."""
+
+    def canary_function_names(self, project: str) -> tuple[str, ...]:
+        """The egress canary's functions, one per AZ by name; () without a canary."""
+        if self.canary is None:
+            return ()
+        return tuple(canary_function_name(project, self.name, az) for az in sorted(self.azs))
 
     @property
     def egress_function_names(self) -> tuple[str, ...]:
@@ -199,6 +214,7 @@ class EnvironmentConfig:
             names.append(self.webhook_name(project))
         if self.eni_guard.enabled:
             names.append(guard_function_name(project, self.name))
+        names += self.canary_function_names(project)
         if self.egress_mode is None:
             names += [fn.name for fn in self.functions]
         return tuple(names)
@@ -396,7 +412,7 @@ def _parse_environment(
     backend = BackendConfig(bucket=bucket, key=br.get("key", str), region=backend_region)
 
     reuse = allocation_ids(r, "reuse_eip_allocation_ids", azs)
-    for key in ("reuse_eip_allocation_ids", "probe", "ssm_parameters"):
+    for key in ("reuse_eip_allocation_ids", "probe", "ssm_parameters", "canary"):
         if key in r.table and egress == modes.NONE:
             raise r.fail(key, "only applies to an egress mode; remove it")
     probe = r.get("probe", bool, EnvironmentConfig.probe)
@@ -418,7 +434,11 @@ def _parse_environment(
     if access_logs_bucket is not None and not _BUCKET.match(access_logs_bucket):
         raise r.fail("alb_access_logs_bucket", f"'{access_logs_bucket}' is not an S3 bucket name")
     flow_logs = r.retention("flow_logs_retention_days", None)
-    eni_guard = _parse_eni_guard(r, "eni_guard" in (egress_mode.keys if egress_mode else {}))
+    alarm_topic_arn = _sns_topic(r, "alarm_topic_arn")
+    eni_guard = _parse_eni_guard(
+        r, "eni_guard" in (egress_mode.keys if egress_mode else {}), alarm_topic_arn
+    )
+    canary = _parse_canary(r) if egress != modes.NONE else None
     account_id, assume_role_arn, profile = _parse_account(r)
     mode_options: dict[str, Any] = {}
     for mode in selected:
@@ -455,6 +475,8 @@ def _parse_environment(
         ssm_parameters=r.get("ssm_parameters", bool, EnvironmentConfig.ssm_parameters),
         routes=routes,
         ingress_allowed_cidrs=allowed,
+        canary=canary,
+        alarm_topic_arn=alarm_topic_arn,
     )
     names = env.deployed_function_names(project)
     for fn in functions:
@@ -551,37 +573,52 @@ def _parse_account(r: TableReader) -> tuple[str | None, str | None, str | None]:
     return account_id, role, profile
 
 
-def _parse_eni_guard(r: TableReader, applies: bool) -> EniGuardConfig:
+def _parse_eni_guard(
+    r: TableReader, applies: bool, environment_topic: str | None
+) -> EniGuardConfig:
     gr = r.sub("eni_guard")
     gr.check_keys(_ENI_GUARD_KEYS)
     schedule = gr.get("schedule", str, EniGuardConfig.schedule)
-    if not _is_schedule(schedule):
-        raise gr.fail(
-            "schedule",
-            f"'{schedule}' is not an EventBridge schedule; write "
-            "'rate(5 minutes)', 'rate(1 hour)' or 'cron(...)'",
-        )
-    topic = gr.get("alarm_topic_arn", str)
-    if topic is not None and not _SNS_ARN.match(topic):
-        raise gr.fail(
-            "alarm_topic_arn", "expected an SNS topic ARN 'arn:aws:sns:<region>:<account>:<name>'"
-        )
+    if not is_schedule(schedule):
+        raise gr.fail("schedule", f"'{schedule}' {_NOT_A_SCHEDULE}")
+    topic = _sns_topic(gr, "alarm_topic_arn")
     return EniGuardConfig(
         enabled=gr.get("enabled", bool, applies),
         schedule=schedule,
-        alarm_topic_arn=topic,
+        alarm_topic_arn=topic or environment_topic,
         reserved_concurrency=gr.get(
             "reserved_concurrency", bool, EniGuardConfig.reserved_concurrency
         ),
     )
 
 
-def _is_schedule(text: str) -> bool:
-    if re.fullmatch(r"cron\([^()]+\)", text):
-        return True
-    # EventBridge wants the singular unit for 1 and the plural otherwise.
-    rate = re.fullmatch(r"rate\(([1-9]\d*) (minute|hour|day)(s?)\)", text)
-    return bool(rate) and (rate.group(1) == "1") == (rate.group(3) == "")
+_NOT_A_SCHEDULE = (
+    "is not an EventBridge schedule; write 'rate(5 minutes)', 'rate(1 hour)' or 'cron(...)'"
+)
+
+
+def _sns_topic(r: TableReader, key: str) -> str | None:
+    topic = r.get(key, str)
+    if topic is not None and not _SNS_ARN.match(topic):
+        raise r.fail(key, "expected an SNS topic ARN 'arn:aws:sns:<region>:<account>:<name>'")
+    return topic
+
+
+def _parse_canary(r: TableReader) -> str | None:
+    """`canary`: a schedule, `true` for the default one, or `false` for none."""
+    value = r.table.get("canary", True)
+    if value is True:
+        return DEFAULT_SCHEDULE
+    if value is False:
+        return None
+    if not isinstance(value, str):
+        raise r.fail(
+            "canary",
+            f"expected a schedule such as '{DEFAULT_SCHEDULE}', or false; got {toml_type(value)}",
+        )
+    if not is_schedule(value):
+        raise r.fail("canary", f"'{value}' {_NOT_A_SCHEDULE}, or false to turn it off")
+    return value
 
 
 def _parse_azs(r: TableReader, region: str) -> tuple[str, ...]:

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from staticip import modes
+from staticip import canary, modes
 from staticip.config import Config, ConfigError, EnvironmentConfig, load_config
 from staticip.modes.base import Option
 from staticip.prices import Prices, PricesError, load_prices
 from staticip.result import EXIT_OK, CommandResult, usage_error
+from staticip.schedule import runs_per_month
 from staticip.stackfile import load_stack
 from staticip.table import render_table
 
@@ -136,6 +138,8 @@ def price_stack(stack: Stack, prices: Prices) -> list[LineItem]:
                 )
             )
 
+    items += price_canary(res, prices)
+
     prefix_lists = len(res.get("aws_ec2_managed_prefix_list", {}))
     if prefix_lists:
         # Listed so that nobody has to wonder: AWS does not charge for managed prefix lists.
@@ -143,6 +147,78 @@ def price_stack(stack: Stack, prices: Prices) -> list[LineItem]:
             LineItem("managed prefix list", prefix_lists, 0.0, 0.0, "no charge (AWS VPC pricing)")
         )
     return items
+
+
+def price_canary(resources: Mapping[str, Any], prices: Prices) -> list[LineItem]:
+    """The egress canary (`stacks/egress_canary.py`): its runs, the two metrics per AZ it
+    publishes and its alarms' metrics. Found by the variable its functions carry; each
+    function's runs follow the schedule of the rule that targets it. A run is priced at the
+    check's timeout, an upper bound: a check that gets an answer returns sooner."""
+    functions = {
+        key: fn
+        for key, fn in resources.get("aws_lambda_function", {}).items()
+        if canary.AZ_VARIABLE in _variables(fn)
+    }
+    if not functions:
+        return []
+    rule_schedule = {
+        key: rule.get("schedule_expression", "")
+        for key, rule in resources.get("aws_cloudwatch_event_rule", {}).items()
+    }
+    runs = 0.0
+    gb_seconds = 0.0
+    for target in resources.get("aws_cloudwatch_event_target", {}).values():
+        fn_key = _reference_key(target.get("arn"), "aws_lambda_function")
+        rule_key = _reference_key(target.get("rule"), "aws_cloudwatch_event_rule")
+        schedule = rule_schedule.get(rule_key or "", "")
+        if fn_key in functions and schedule:
+            fn_runs = runs_per_month(schedule, prices.hours_per_month)
+            runs += fn_runs
+            memory_gb = functions[fn_key].get("memory_size", canary.FUNCTION_MEMORY_MB) / 1024
+            gb_seconds += fn_runs * memory_gb * canary.CHECK_TIMEOUT_SECONDS
+    namespaces = {_variables(fn).get(canary.METRIC_NAMESPACE_VARIABLE) for fn in functions.values()}
+    alarm_metrics = sum(
+        1
+        for alarm in resources.get("aws_cloudwatch_metric_alarm", {}).values()
+        for query in alarm.get("metric_query") or []
+        if (query.get("metric") or {}).get("namespace") in namespaces
+    )
+    azs = len(functions)
+    metrics = azs * len(canary.METRICS)
+    return [
+        LineItem(
+            "egress canary: Lambda runs",
+            azs,
+            runs * prices.lambda_per_million_requests / 1e6
+            + gb_seconds * prices.lambda_per_gb_second,
+            0.0,
+            f"{round(runs / azs):,} runs/month per AZ, each priced at its "
+            f"{canary.CHECK_TIMEOUT_SECONDS} s timeout; free tier not deducted",
+        ),
+        LineItem(
+            "egress canary: CloudWatch",
+            metrics + alarm_metrics,
+            metrics * prices.cloudwatch_metric_per_month
+            + alarm_metrics * prices.cloudwatch_alarm_metric_per_month,
+            0.0,
+            f"{metrics} custom metrics + {alarm_metrics} alarm metrics",
+        ),
+    ]
+
+
+def _variables(function: Mapping[str, Any]) -> Mapping[str, Any]:
+    environment = function.get("environment") or {}
+    if isinstance(environment, list):  # a plan's list-shaped block
+        environment = environment[0] if environment else {}
+    return environment.get("variables") or {}
+
+
+def _reference_key(value: object, resource_type: str) -> str | None:
+    """`name` of a `${<resource_type>.<name>.<attribute>}` reference in a synthesized stack."""
+    if not isinstance(value, str):
+        return None
+    match = re.fullmatch(r"\$\{" + re.escape(resource_type) + r"\.([^.}]+)\.[^}]+\}", value)
+    return match.group(1) if match else None
 
 
 def fixed_monthly_cost(stack: Stack, prices: Prices) -> float:
@@ -453,7 +529,8 @@ def render_cost(
         + (f"; overridden: {', '.join(prices.overridden)}" if prices.overridden else "")
         + ").",
         "Not included: data transfer out (the same for every option), ALB/NLB capacity units, "
-        "usage-billed services (Lambda, logs, flow logs, EventBridge, CloudWatch alarms).",
+        "usage-billed services (your functions' runs, logs, flow logs, EventBridge, the ENI "
+        "guard's runs and alarms); the egress canary is priced.",
         *[note for c in costs for note in c.notes],
     ]
     parts.append("\n".join(footer))

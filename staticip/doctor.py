@@ -31,6 +31,7 @@ from botocore.exceptions import (
 
 from staticip import aws
 from staticip.config import ConfigError, EnvironmentConfig, load_config
+from staticip.doctor_canary import CANARY, check_canary
 from staticip.doctor_egress import (
     EIP,
     FUNCTION,
@@ -84,6 +85,8 @@ class DoctorClients:
         ask for (`Mode.services`)."""
         role = env.assume_role_arn
         wanted = {service for mode in env.selected_modes for service in mode.services(env)}
+        if env.canary is not None:
+            wanted.add("cloudwatch")
 
         def client(service: str) -> BaseClient | None:
             if service not in wanted:
@@ -137,7 +140,7 @@ class _Collector:
 def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> list[Finding]:
     """Every finding for the environment, in check order: the checks every egress mode
     shares (EIPs, each function, its VPC config, every function in the VPC), then each mode's
-    own (`Mode.doctor_checks`)."""
+    own (`Mode.doctor_checks`), and the egress canary's last result per AZ."""
     c = _Collector(env)
     ctx = DoctorContext(project, env, aws.by_service(clients.all()))
     egress = env.egress_mode
@@ -174,6 +177,9 @@ def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> li
             eips=eips or [], function=shared_facts(facts), functions=facts, subnet_az=subnet_az
         )
         _run_mode_checks(c, ctx, egress)
+        if env.canary is not None and clients.cloudwatch is not None:
+            cloudwatch = clients.cloudwatch
+            c.findings += c.run(CANARY, lambda: check_canary(cloudwatch, project, env), [])
 
     ingress = env.ingress_mode
     if ingress is not None:

@@ -17,7 +17,8 @@ PROBLEMS = frozenset({WARNING, ERROR})
 class Finding:
     """`severity` is ok, info (harmless, worth knowing), warning (not healthy yet, often
     transient) or error; `check` groups findings (function, vpc-config, eni, eip, nat, route,
-    accelerator, listener, endpoint, alb, target; nlb, ingress-eip, nlb-target for nlb-eip);
+    accelerator, listener, endpoint, alb, target; nlb, ingress-eip, nlb-target for nlb-eip;
+    canary, the egress canary's last result per AZ);
     `subject` is the resource it is about."""
 
     severity: str

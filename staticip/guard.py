@@ -5,8 +5,6 @@ packages this module (with `staticip/names.py`)."""
 
 from __future__ import annotations
 
-import re
-
 from staticip.names import alarm_name as alarm_name
 from staticip.names import alarm_names as alarm_names
 from staticip.names import errors_alarm_name as errors_alarm_name
@@ -36,19 +34,6 @@ LOCK_TABLE_VARIABLE = "LOCK_TABLE"
 LOCK_KEY = "environment"
 """The lock table's partition key: one item per environment, the environment's name."""
 
-#: CloudWatch wants an alarm's evaluation window (period x periods) within one day; the alarms
-#: use two periods, so a period is at most half a day.
-MAX_ALARM_PERIOD_SECONDS = 43_200
-_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
-
 
 def metric_namespace(project: str) -> str:
     return f"{project}/eni-guard"
-
-
-def alarm_period_seconds(schedule: str) -> int:
-    """The alarms' period: the schedule's interval for `rate(...)`, one hour for `cron(...)`
-    (whose interval is not known here), capped at :data:`MAX_ALARM_PERIOD_SECONDS`."""
-    rate = re.fullmatch(r"rate\(([1-9]\d*) (minute|hour|day)s?\)", schedule.strip())
-    seconds = int(rate.group(1)) * _UNIT_SECONDS[rate.group(2)] if rate else 3600
-    return min(seconds, MAX_ALARM_PERIOD_SECONDS)

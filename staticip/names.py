@@ -153,3 +153,16 @@ def parameter_path(project: str, environment: str) -> str:
 def local_state_file(environment: str) -> str:
     """The state file of an environment without an S3 backend, next to `staticip.toml`."""
     return f"terraform.{environment}.tfstate"
+
+
+# --- the egress canary --------------------------------------------------------------------------
+
+
+def canary_function_name(project: str, environment: str, az: str) -> str:
+    """The egress canary of one AZ (`stacks/egress_canary.py`)."""
+    return f"{resource_prefix(project, environment)}-canary-{az}"
+
+
+def canary_alarm_name(project: str, environment: str, az: str) -> str:
+    """The AZ's traffic left from a foreign address, or not at all, or went unchecked."""
+    return f"{resource_prefix(project, environment)}-egress-{az}"

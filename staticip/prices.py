@@ -66,6 +66,12 @@ class Prices:
     ec2_per_hour: Mapping[str, float] = _price("ec2_per_hour", MONEY_TABLE)
     """On-Demand Linux instance prices per hour, by instance type (NAT instances)."""
     ebs_gp3_per_gb_month: float = _price("ebs.gp3_per_gb_month", MONEY)
+    lambda_per_million_requests: float = _price("lambda.per_million_requests", MONEY)
+    lambda_per_gb_second: float = _price("lambda.per_gb_second", MONEY)
+    """x86_64 duration, the built-in functions' architecture."""
+    cloudwatch_metric_per_month: float = _price("cloudwatch.custom_metric_per_month", MONEY)
+    cloudwatch_alarm_metric_per_month: float = _price("cloudwatch.alarm_metric_per_month", MONEY)
+    """A standard-resolution alarm, per metric it reads (a metric-math alarm pays for each)."""
     hosted_proxy_name: str = _price("hosted_proxy.name", TEXT)
     hosted_proxy_per_month: float = _price("hosted_proxy.per_month", MONEY)
     files: tuple[str, ...]

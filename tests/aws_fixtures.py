@@ -20,12 +20,14 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 from eni_fixtures import REGION, create_lambda_eni, create_role, moto_eni
 
+from staticip import canary
 from staticip.config import Config, EnvironmentConfig, load_config
 from staticip.guard import (
     METRIC_DIMENSION,
@@ -34,7 +36,7 @@ from staticip.guard import (
     alarm_names,
     metric_namespace,
 )
-from staticip.names import NAT_INSTANCE_TAG, nat_instance_group_name
+from staticip.names import NAT_INSTANCE_TAG, canary_function_name, nat_instance_group_name
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = REPO / "staticip.toml"
@@ -192,6 +194,7 @@ def deploy_eni_eip(ec2: Any, lambda_client: Any, iam: Any, project: str, env_nam
     )
     for fn in env.functions:
         create_function(lambda_client, iam, fn.name, subnets, [dep.security_group_id])
+    deploy_canary(lambda_client, iam, project, env, dep.public_subnets, dep.security_group_id)
     # One ENI per subnet, shared by every function with the subnet + security group.
     for az in env.azs:
         eni = lambda_eni(ec2, dep.public_subnets[az], dep.security_group_id, env.function.name)
@@ -270,6 +273,50 @@ def _private_egress(
     )
     for fn in env.functions:
         create_function(lambda_client, iam, fn.name, subnets, [dep.security_group_id])
+    deploy_canary(lambda_client, iam, project, env, dep.private_subnets, dep.security_group_id)
+
+
+def deploy_canary(
+    lambda_client: Any,
+    iam: Any,
+    project: str,
+    env: EnvironmentConfig,
+    subnets: Mapping[str, str],
+    group: str,
+) -> None:
+    """The egress canary's functions, each in its AZ's function subnet alone, and a passing
+    check of every AZ in the period before last (`canary_results`): a test's own results
+    of a minute ago are then the last ones."""
+    for az in env.azs:
+        name = canary_function_name(project, env.name, az)
+        create_function(lambda_client, iam, name, [subnets[az]], [group])
+    canary_results(project, env.name, {az: (0, 0) for az in env.azs}, minutes_ago=7)
+
+
+def canary_results(
+    project: str, env_name: str, results: Mapping[str, tuple[int, int]], minutes_ago: int = 1
+) -> None:
+    """AZ -> (NoEgress, AddressNotAllowListed) as the canary's checks reported them
+    `minutes_ago` (at least 1: moto leaves out data in the very second it is asked). In AWS,
+    CloudWatch extracts these from the embedded-metric-format line each run logs (moto does
+    not read logs), so they are put here as the metrics that line yields."""
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    data = [
+        {
+            "MetricName": metric,
+            "Dimensions": [
+                {"Name": canary.ENVIRONMENT_DIMENSION, "Value": env_name},
+                {"Name": canary.AZ_DIMENSION, "Value": az},
+            ],
+            "Timestamp": at,
+            "Value": value,
+            "Unit": "Count",
+        }
+        for az, values in results.items()
+        for metric, value in zip(canary.METRICS, values, strict=True)
+    ]
+    cloudwatch.put_metric_data(Namespace=canary.metric_namespace(project), MetricData=data)
 
 
 def deploy_nat(ec2: Any, lambda_client: Any, iam: Any, project: str, env_name: str) -> Any:

@@ -325,3 +325,56 @@ def test_nat_instance_defaults_and_layouts(write_config, body, nat, type_name, s
     assert env.mode_options == {"nat_instance_type": type_name, "nat_instance_ssm": ssm}
     assert env.static_ip_azs == nat_azs
     assert env.needs_private_subnets
+
+
+# --- the egress canary and the environment's alarm topic ----------------------------------------
+
+TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "hint"),
+    [
+        (BASE + 'canary = "every 5 minutes"', "canary", "rate(5 minutes)"),
+        (BASE + 'canary = "rate(1 minutes)"', "canary", "not an EventBridge schedule"),
+        (BASE + "canary = 5", "canary", "got an integer"),
+        (
+            'ingress = "global-accelerator"\nvpc_cidr = "10.0.0.0/16"\ncanary = false',
+            "canary",
+            "only applies to an egress mode",
+        ),
+        (BASE + 'alarm_topic_arn = "alarms"', "alarm_topic_arn", "SNS topic ARN"),
+    ],
+)
+def test_canary_and_alarm_topic_errors(write_config, body, key, hint):
+    message = error_for(write_config, f"[environments.dev]\n{body}\n")
+    assert f"environment 'dev', key '{key}'" in message
+    assert hint in message
+
+
+def test_canary_defaults_on_with_egress_and_its_schedule_can_change(write_config):
+    dev = load_config(write_config(VALID_DEV)).environment("dev")
+    assert dev.canary == "rate(5 minutes)"
+    assert dev.canary_function_names("staticip") == (
+        "staticip-dev-canary-us-east-1a",
+        "staticip-dev-canary-us-east-1b",
+    )
+    # Their names are taken like any other function's.
+    assert set(dev.canary_function_names("staticip")) <= set(
+        dev.deployed_function_names("staticip")
+    )
+    for value, schedule in [("true", "rate(5 minutes)"), ('"rate(1 hour)"', "rate(1 hour)")]:
+        text = VALID_DEV + f"canary = {value}\n"
+        assert load_config(write_config(text)).environment("dev").canary == schedule
+    off = load_config(write_config(VALID_DEV + "canary = false\n")).environment("dev")
+    assert off.canary is None and off.canary_function_names("staticip") == ()
+
+
+def test_the_environment_topic_is_the_guards_unless_it_names_its_own(write_config):
+    text = VALID_DEV + f'alarm_topic_arn = "{TOPIC}"\n'
+    dev = load_config(write_config(text)).environment("dev")
+    assert dev.alarm_topic_arn == TOPIC and dev.eni_guard.alarm_topic_arn == TOPIC
+    own = TOPIC.replace("alarms", "guard")
+    text += f'[environments.dev.eni_guard]\nalarm_topic_arn = "{own}"\n'
+    dev = load_config(write_config(text)).environment("dev")
+    assert (dev.alarm_topic_arn, dev.eni_guard.alarm_topic_arn) == (TOPIC, own)

@@ -8,6 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from canary_prices import (
+    CANARY_CLOUDWATCH_PER_AZ_USD,
+    CANARY_PER_AZ_USD,
+    CANARY_RUNS_PER_AZ_USD,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -38,8 +43,12 @@ REGIONAL_GB = TABLE["regional_nat_gateway"]["per_gb"]  # 0.045
 #   dev (eni-eip): 2 EIPs                          = 2 x 3.65                  =  7.30
 #   prod (NAT per AZ): 2 EIPs + 2 NAT Gateways     = 7.30 + 2 x 32.85          = 73.00
 #   ingress: accelerator + ALB + the ALB's 2 IPs   = 18.25 + 16.425 + 2 x 3.65 = 41.975
-DEV_FIXED = 2 * IPV4
-PROD_FIXED = 2 * IPV4 + 2 * NAT
+# and each egress environment the canary of its 2 AZs (2 x 0.893, tests/canary_prices.py).
+DEV_IPS = 2 * IPV4
+PROD_IPS = 2 * IPV4 + 2 * NAT
+CANARY = 2 * CANARY_PER_AZ_USD
+DEV_FIXED = DEV_IPS + CANARY
+PROD_FIXED = PROD_IPS + CANARY
 INGRESS_FIXED = GA + ALB + 2 * IPV4
 
 
@@ -47,8 +56,9 @@ def test_the_shipped_table_is_the_documented_us_east_1_one() -> None:
     assert TABLE["region"] == "us-east-1" and TABLE["hours_per_month"] == HOURS
     units = [IPV4, NAT, GA, ALB]
     assert units == pytest.approx([3.65, 32.85, 18.25, 16.425])
-    stacks = [DEV_FIXED, PROD_FIXED, INGRESS_FIXED]
+    stacks = [DEV_IPS, PROD_IPS, INGRESS_FIXED]
     assert stacks == pytest.approx([7.30, 73.00, 41.975])
+    assert pytest.approx(1.786, abs=0.001) == CANARY
 
 
 def test_fixed_monthly_cost_of_each_shipped_stack(shipped: Any) -> None:
@@ -69,13 +79,19 @@ def test_line_items_count_what_the_stacks_create(shipped: Any) -> None:
 
     # Each environment's managed prefix list is listed at its real price: nothing.
     free_list = {"managed prefix list": (1, 0.0)}
-    assert items("dev") == {"public IPv4: EIP": (2, round(2 * IPV4, 6))} | free_list
+    # Two AZs: 2 functions; 4 metrics and the 4 metrics their 2 alarms read.
+    canary = {
+        "egress canary: Lambda runs": (2, round(2 * CANARY_RUNS_PER_AZ_USD, 6)),
+        "egress canary: CloudWatch": (8, round(2 * CANARY_CLOUDWATCH_PER_AZ_USD, 6)),
+    }
+    assert items("dev") == {"public IPv4: EIP": (2, round(2 * IPV4, 6))} | canary | free_list
     assert (
         items("prod")
         == {
             "public IPv4: EIP": (2, round(2 * IPV4, 6)),
             "NAT Gateway": (2, round(2 * NAT, 6)),
         }
+        | canary
         | free_list
     )
     assert (
@@ -98,10 +114,10 @@ def test_cost_at_the_given_traffic(shipped: Any) -> None:
     assert by_env["dev"]["at_traffic"] == pytest.approx(DEV_FIXED)
     assert by_env["prod"]["at_traffic"] == pytest.approx(PROD_FIXED + 1000 * NAT_GB)
     assert by_env["ingress"]["at_traffic"] == pytest.approx(INGRESS_FIXED + 1000 * GA_GB)
-    assert by_env["prod"]["at_traffic"] == pytest.approx(118.00)
+    assert by_env["prod"]["at_traffic"] == pytest.approx(118.00 + CANARY)
     # The table shows the same figures.
     prod_row = next(line for line in result.text.splitlines() if line.startswith("prod "))
-    assert "73.00" in prod_row and "118.00" in prod_row
+    assert f"{PROD_FIXED:.2f}" in prod_row and f"{118.00 + CANARY:.2f}" in prod_row
 
 
 def test_egress_alternatives_and_where_they_cross(shipped: Any) -> None:
@@ -116,10 +132,11 @@ def test_egress_alternatives_and_where_they_cross(shipped: Any) -> None:
     assert options["nat-gateway single"]["fixed_monthly"] == pytest.approx(NAT + IPV4)  # 36.50
     assert options["eni-eip"]["fixed_monthly"] == pytest.approx(2 * IPV4)  # 7.30
     assert options[cost.HOSTED_PROXY]["fixed_monthly"] == pytest.approx(PROXY)  # 259
-    # Each environment's own option costs what its stack costs.
+    # Each environment's own option costs what its stack costs, less the canary (the same
+    # whichever option an environment picks, so no option's line carries it).
     assert block["current"] == {"dev": "eni-eip", "prod": "nat-gateway per-az"}
-    assert options["eni-eip"]["fixed_monthly"] == pytest.approx(DEV_FIXED)
-    assert options["nat-gateway per-az"]["fixed_monthly"] == pytest.approx(PROD_FIXED)
+    assert options["eni-eip"]["fixed_monthly"] == pytest.approx(DEV_FIXED - CANARY)
+    assert options["nat-gateway per-az"]["fixed_monthly"] == pytest.approx(PROD_FIXED - CANARY)
 
     # 73.00 + 0.045x = 259 -> x = 186 / 0.045 = 4133.3; 36.50 + 0.045x = 259 -> x = 4944.4.
     # The others never cross: equal per-GB rates (parallel), or ENI-EIP cheaper at any traffic.
@@ -155,8 +172,9 @@ def test_options_for_other_az_counts() -> None:
 
 def test_regional_nat_is_priced_per_az_it_has_an_address_in(regional: Any) -> None:
     # edge: 3 AZs, 2 created EIPs + 1 reused; one regional gateway active in all 3 AZs:
-    #   3 x 3.65 + 3 x 32.85 = 10.95 + 98.55 = 109.50
+    #   3 x 3.65 + 3 x 32.85 = 10.95 + 98.55 = 109.50, and the canary of 3 AZs.
     stack = regional.stack("edge")
+    canary = 3 * CANARY_PER_AZ_USD
     prices = load_prices()
     items = {i.item: i for i in price_stack(stack, prices)}
     assert "NAT Gateway" not in items
@@ -165,16 +183,16 @@ def test_regional_nat_is_priced_per_az_it_has_an_address_in(regional: Any) -> No
     assert regional_item.fixed_monthly == pytest.approx(3 * REGIONAL_AZ)
     assert regional_item.per_gb == REGIONAL_GB
     assert items["public IPv4: EIP"].quantity == 3
-    assert fixed_monthly_cost(stack, prices) == pytest.approx(109.50)
+    assert fixed_monthly_cost(stack, prices) == pytest.approx(109.50 + canary)
 
     result = run_cost(regional.config.path, regional.outdir, gb_per_month=1000)
     (block,) = result.data["egress_alternatives"]
     assert block["az_count"] == 3 and block["current"] == {"edge": "nat-gateway regional"}
     options = {o["name"]: o for o in block["options"]}
-    # The option for the environment's own layout costs what its stack costs.
+    # The option for the environment's own layout costs what its stack costs, canary aside.
     assert options["nat-gateway regional"]["fixed_monthly"] == pytest.approx(109.50)
     (env,) = result.data["environments"]
-    assert env["at_traffic"] == pytest.approx(109.50 + 1000 * REGIONAL_GB)
+    assert env["at_traffic"] == pytest.approx(109.50 + canary + 1000 * REGIONAL_GB)
     assert "nat-gateway regional" in result.text
 
 
@@ -262,8 +280,8 @@ def test_override_file_replaces_only_its_keys(shipped: Any, tmp_path: Path) -> N
 
     assert result.exit_code == 0
     (prod,) = result.data["environments"]
-    # 2 x 0.052 x 730 = 75.92 for the NATs, EIPs unchanged at 7.30.
-    assert prod["fixed_monthly"] == pytest.approx(2 * 0.052 * HOURS + 2 * IPV4)
+    # 2 x 0.052 x 730 = 75.92 for the NATs, EIPs and the canary unchanged.
+    assert prod["fixed_monthly"] == pytest.approx(2 * 0.052 * HOURS + 2 * IPV4 + CANARY)
     assert result.data["prices"]["overridden"] == ["region", "nat_gateway.per_hour"]
     # prod is in us-east-1, the prices now say eu-central-1: the user is told.
     assert any("eu-central-1" in note for note in prod["notes"])

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from canary_prices import CANARY_PER_AZ_USD
 
 from staticip import cost
 from staticip.cost import fixed_monthly_cost, price_stack, run_cost
@@ -30,10 +31,12 @@ NANO_AZ = NANO + ROOT + 2 * IPV4  # 11.006
 
 
 def items(stack: dict[str, Any]) -> dict[str, tuple[int, float, float]]:
+    """The stack's line items but the egress canary's (priced alike in every egress mode)."""
     prices = load_prices()
     return {
         i.item: (i.quantity, pytest.approx(i.fixed_monthly), i.per_gb)
         for i in price_stack(stack, prices)
+        if not i.item.startswith("egress canary")
     }
 
 
@@ -46,10 +49,12 @@ def test_the_shipped_budget_stack_costs_two_nano_azs_and_nothing_per_gb(shipped:
         "public IPv4: NAT instance": (2, 2 * IPV4, 0.0),
         "managed prefix list": (1, 0.0, 0.0),
     }
-    assert fixed_monthly_cost(stack, load_prices()) == pytest.approx(2 * NANO_AZ)  # 22.01
+    # 22.01, and the canary of its 2 AZs.
+    total = 2 * NANO_AZ + 2 * CANARY_PER_AZ_USD
+    assert fixed_monthly_cost(stack, load_prices()) == pytest.approx(total)
     result = run_cost(shipped.config.path, shipped.outdir, ["budget"], gb_per_month=5000)
     (budget,) = result.data["environments"]
-    assert budget["per_gb"] == 0 and budget["at_traffic"] == pytest.approx(2 * NANO_AZ)
+    assert budget["per_gb"] == 0 and budget["at_traffic"] == pytest.approx(total)
 
 
 def test_user_environments_are_priced_by_their_type_and_nat_azs(nat_instances: Any) -> None:
@@ -62,7 +67,8 @@ def test_user_environments_are_priced_by_their_type_and_nat_azs(nat_instances: A
     assert pair["EC2 instance t3.micro"] == (1, MICRO, 0.0)
     assert "EC2 instance t4g.nano" not in pair
     assert pair["EBS gp3 root volume"] == (1, ROOT, 0.0)
-    assert fixed_monthly_cost(nat_instances.stack("solo"), load_prices()) == pytest.approx(NANO_AZ)
+    solo = fixed_monthly_cost(nat_instances.stack("solo"), load_prices())
+    assert solo == pytest.approx(NANO_AZ + CANARY_PER_AZ_USD)
 
 
 def test_an_unpriced_instance_type_is_shown_not_priced_rather_than_free() -> None:
@@ -144,9 +150,9 @@ def test_the_budget_block_shows_its_option_as_used(shipped: Any) -> None:
     (block,) = result.data["egress_alternatives"]
     assert block["current"]["budget"] == "nat-instance per-az"
     options = {o["name"]: o for o in block["options"]}
-    # Its option costs what its stack costs.
+    # Its option costs what its stack costs, less the canary (the same in every option).
     assert options["nat-instance per-az"]["fixed_monthly"] == pytest.approx(
-        fixed_monthly_cost(shipped.stack("budget"), load_prices())
+        fixed_monthly_cost(shipped.stack("budget"), load_prices()) - 2 * CANARY_PER_AZ_USD
     )
     row = next(line for line in result.text.splitlines() if line.startswith("nat-instance per-az"))
     assert "budget" in row and "22.01" in row

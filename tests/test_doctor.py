@@ -13,6 +13,7 @@ import pytest
 from aws_fixtures import (
     SHIPPED_CONFIG,
     Deployment,
+    canary_results,
     count_calls,
     create_function,
     deploy_eni_eip,
@@ -98,9 +99,11 @@ def test_healthy_eni_eip_environment_exits_0_and_shows_each_eni_with_its_eip(
     names = list(shipped_config().environment("dev").egress_function_names)
     function = findings(result, "function")
     assert [(f["subject"], f["what"]) for f in function] == [(n, "Active") for n in names]
-    # Every function in the VPC leaves from the EIPs (they share the probe's ENIs).
+    # Every function in the VPC leaves from the EIPs (they share the probe's ENIs), the
+    # canaries too.
     in_vpc = findings(result, "functions")
-    assert sorted(f["subject"] for f in in_vpc) == sorted(names)
+    canaries = dev.env.canary_function_names(PROJECT)
+    assert sorted(f["subject"] for f in in_vpc) == sorted([*names, *canaries])
     assert all(f["severity"] == "ok" for f in in_vpc)
     assert result.text.rstrip().endswith("dev: healthy")
     # The human table and the JSON carry the same findings.
@@ -284,6 +287,8 @@ def test_advanced_selectors_without_read_only_count_as_logging(dev: Deployment) 
 
 def test_replaced_eni_without_eip_and_the_eip_left_unassociated(aws: Aws, dev: Deployment) -> None:
     new_eni = recycle_eni(aws.ec2, dev, "us-east-1b")
+    # us-east-1b's canary, on the new ENI, then finds no way out.
+    canary_results(PROJECT, "dev", {"us-east-1b": (1, 0)})
 
     result = run_doctor(SHIPPED_CONFIG, "dev")
 
@@ -299,11 +304,20 @@ def test_replaced_eni_without_eip_and_the_eip_left_unassociated(aws: Aws, dev: D
     assert eip_finding["fix"] == "run `cdktf deploy dev` to re-associate"
     # The other AZ is untouched.
     assert [f["severity"] for f in about(result, dev.enis["us-east-1a"])] == ["ok"]
-    # Every function on the shared ENIs is named as not behind the IPs, with the ENI.
-    in_vpc = findings(result, "functions")
-    assert {f["subject"] for f in in_vpc} == set(dev.env.egress_function_names)
-    assert all(f["severity"] == "error" and new_eni in f["fix"] for f in in_vpc)
-    errors = 2 + len(dev.env.egress_function_names)
+    # Every function on the shared ENIs is named as not behind the IPs, with the ENI: those in
+    # both subnets and us-east-1b's canary; us-east-1a's canary still leaves from its EIP.
+    in_vpc = {f["subject"]: f for f in findings(result, "functions")}
+    canary_a, canary_b = dev.env.canary_function_names(PROJECT)
+    cut_off = [*dev.env.egress_function_names, canary_b]
+    assert set(in_vpc) == {*cut_off, canary_a}
+    assert all(in_vpc[n]["severity"] == "error" and new_eni in in_vpc[n]["fix"] for n in cut_off)
+    assert in_vpc[canary_a]["severity"] == "ok"
+    # The canary's last results: us-east-1b has no egress, us-east-1a is fine.
+    canary = {f["subject"]: f for f in findings(result, "canary")}
+    assert canary["us-east-1b"]["severity"] == "error"
+    assert "no egress" in canary["us-east-1b"]["what"]
+    assert canary["us-east-1a"]["severity"] == "ok"
+    errors = 2 + len(cut_off) + 1
     assert f"{errors} error(s)" in result.text.splitlines()[-1]
 
 

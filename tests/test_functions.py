@@ -28,6 +28,7 @@ from moto import mock_aws
 
 from staticip import cli
 from staticip.functions import list_functions, run_functions
+from staticip.names import canary_function_name
 
 PROJECT = "staticip"
 
@@ -57,11 +58,18 @@ def test_every_declared_function_leaves_from_its_azs_eip(dev: Deployment) -> Non
 
     assert result.exit_code == 0, result.text
     rows = by_name(result)
-    assert set(rows) == set(dev.env.egress_function_names)
-    for row in rows.values():
+    canaries = dict(zip(sorted(dev.env.azs), dev.env.canary_function_names(PROJECT), strict=True))
+    assert set(rows) == set(dev.env.egress_function_names) | set(canaries.values())
+    for name in dev.env.egress_function_names:
+        row = rows[name]
         assert row["declared"] and row["allow_listed"] and row["why"] == ""
         assert row["egress_ips"] == sorted(dev.ip(az) for az in dev.env.azs)
         assert row["azs"] == sorted(dev.env.azs)
+    # Each AZ's canary sits in that AZ's subnet alone, so it leaves from that AZ's EIP only.
+    for az, name in canaries.items():
+        row = rows[name]
+        assert row["declared"] and row["allow_listed"]
+        assert (row["azs"], row["egress_ips"]) == ([az], [dev.ip(az)])
     assert "OK: every function leaves from an allow-listed IP" in result.text
 
 
@@ -117,9 +125,17 @@ def test_an_eni_lambda_replaced_without_its_eip_is_named(aws: Any, dev: Deployme
     result = run_functions(SHIPPED_CONFIG, "dev")
 
     assert result.exit_code == 1
-    for row in result.data["functions"]:
-        assert not row["allow_listed"]
-        assert f"its ENI {eni} in {az} has no allow-listed EIP" in row["why"]
+    rows = by_name(result)
+    cut_off = [name for name, row in rows.items() if az in row["azs"]]
+    assert sorted(cut_off) == sorted(
+        [*dev.env.egress_function_names, canary_function_name(PROJECT, "dev", az)]
+    )
+    for name in cut_off:
+        assert not rows[name]["allow_listed"]
+        assert f"its ENI {eni} in {az} has no allow-listed EIP" in rows[name]["why"]
+    # The other AZ's canary, alone in its subnet, still leaves from its EIP.
+    (other,) = [row for name, row in rows.items() if name not in cut_off]
+    assert other["allow_listed"] and other["azs"] == [dev.env.azs[0]]
 
 
 def test_nat_gateway_functions_are_judged_by_their_route(aws: Any) -> None:

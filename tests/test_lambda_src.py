@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-import http.server
-import importlib.util
 import json
-import sys
-import threading
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-SRC = REPO / "lambda_src"
-
-
-def load(name: str):
-    """Import a handler the way its Lambda package lays it out: staticip/ importable beside it."""
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    spec = importlib.util.spec_from_file_location(f"{name}_handler", SRC / name / "handler.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from handlers import checkip, load
 
 
 @pytest.fixture(scope="module")
@@ -104,20 +87,8 @@ def test_caller_ip_without_the_header(webhook):
 
 @pytest.fixture
 def checkip_server():
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"198.51.100.7\n")
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    with checkip("198.51.100.7") as url:
+        yield url
 
 
 def test_probe_reports_the_ip_the_internet_sees(probe, checkip_server, monkeypatch):

@@ -66,9 +66,11 @@ def test_egress_function_security_group_subnets_and_eips(shipped: Any) -> None:
 def test_eni_guard_function_alarms_and_variables(shipped: Any) -> None:
     project = shipped.config.project
     stack = shipped.stack("dev")
+    env = shipped.config.environment("dev")
     function = _function(stack, names.guard_function_name(project, "dev"))
     alarms = {a["alarm_name"] for a in of_type(stack, "aws_cloudwatch_metric_alarm").values()}
-    assert alarms == set(names.alarm_names(project, "dev"))
+    canary_alarms = {names.canary_alarm_name(project, "dev", az) for az in env.azs}
+    assert alarms == set(names.alarm_names(project, "dev")) | canary_alarms
     variables = function["environment"]["variables"]
     assert set(variables) == {
         guard.ENVIRONMENT_VARIABLE,

@@ -7,7 +7,7 @@ import re
 import zipfile
 
 import pytest
-from tfjson import bare, by_path, jsonencoded, of_type, path_of, ref
+from tfjson import bare, by_path, jsonencoded, not_canary, of_type, path_of, ref
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +218,7 @@ def test_reads_only_the_egress_functions_and_writes_only_its_namespace(dev, prob
     (namespace,) = _conditions(metric)["cloudwatch:namespace"]
     (guard_fn,) = [
         f
-        for f in of_type(dev, "aws_lambda_function").values()
+        for f in not_canary(of_type(dev, "aws_lambda_function")).values()
         if "METRIC_NAMESPACE" in f.get("environment", {}).get("variables", {})
     ]
     assert guard_fn["environment"]["variables"]["METRIC_NAMESPACE"] == namespace
@@ -331,7 +331,8 @@ def test_a_reservation_where_the_config_asks_for_one(user):
 
 
 def _alarms(dev):
-    return {a["alarm_name"]: a for a in of_type(dev, "aws_cloudwatch_metric_alarm").values()}
+    alarms = not_canary(of_type(dev, "aws_cloudwatch_metric_alarm"))
+    return {a["alarm_name"]: a for a in alarms.values()}
 
 
 def test_three_alarms_with_the_names_doctor_reads(dev, shipped):
@@ -398,11 +399,11 @@ def test_errors_alarm_watches_the_guard_functions_errors(dev, guard, shipped):
     ],
 )
 def test_alarm_period_follows_the_schedule(schedule, seconds):
-    from staticip.guard import alarm_period_seconds
+    from staticip.schedule import alarm_period_seconds
 
     assert alarm_period_seconds(schedule) == seconds
 
 
 def test_no_guard_outside_eni_eip(shipped):
     for name in ("prod", "ingress"):
-        assert of_type(shipped.stack(name), "aws_cloudwatch_event_rule") == {}
+        assert not_canary(of_type(shipped.stack(name), "aws_cloudwatch_event_rule")) == {}

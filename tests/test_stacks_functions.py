@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import pytest
-from tfjson import bare, by_path, of_type, path_of, ref
+from tfjson import bare, by_path, not_canary, of_type, path_of, ref
 
 from staticip.cost import price_stack
 from staticip.function_config import HEALTH_RULE_PRIORITY
@@ -104,7 +104,8 @@ def test_one_lookup_and_one_association_per_az_whatever_the_functions(dev, env) 
 
 def test_without_the_probe_the_first_declared_function_anchors_the_lookups(functions) -> None:
     solo = functions.stack("solo")
-    assert set(functions_by_name(solo)) == {"acme-solo-only", "acme-solo-eni-guard"}
+    canaries = functions.config.environment("solo").canary_function_names("acme")
+    assert set(functions_by_name(solo)) == {"acme-solo-only", "acme-solo-eni-guard", *canaries}
     only_id, _ = by_path(solo, "aws_lambda_function", "/function-only/function")
     for data in of_type(solo, "terraform_data").values():
         assert data["input"]["function_arn"] == ref("aws_lambda_function", only_id, "arn")
@@ -168,7 +169,12 @@ def test_functions_do_not_change_the_cost(dev) -> None:
     prices = load_prices()
     without = json.loads(json.dumps(dev))
     for rtype in ("aws_lambda_function", "aws_iam_role", "aws_cloudwatch_log_group"):
-        without["resource"].pop(rtype)
+        # The canary's functions are priced (its runs); the rest cost nothing fixed.
+        without["resource"][rtype] = {
+            lid: body
+            for lid, body in of_type(dev, rtype).items()
+            if lid not in not_canary(of_type(dev, rtype))
+        }
     assert price_stack(dev, prices) == price_stack(without, prices)
 
 

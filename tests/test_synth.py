@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from canary_prices import CANARY_PER_AZ_USD
 
 from staticip.outdir import replace_directory
 from staticip.prices import load_prices
@@ -30,9 +31,10 @@ def test_summary_counts_static_ips_per_mode(shipped):
         assert (row.region, row.egress, row.ingress) == (env.region, env.egress, env.ingress)
     # By hand from the reference prices, 730 h: EIP/public IPv4 $0.005/h, NAT $0.045/h,
     # Global Accelerator $0.025/h, ALB $0.0225/h (+ its 2 public IPv4 addresses, one per AZ).
+    # The egress environments add the canary of each AZ (tests/canary_prices.py).
     expected = {
-        "dev": 2 * 0.005 * 730,
-        "prod": 2 * (0.045 + 0.005) * 730,
+        "dev": 2 * 0.005 * 730 + 2 * CANARY_PER_AZ_USD,
+        "prod": 2 * (0.045 + 0.005) * 730 + 2 * CANARY_PER_AZ_USD,
         "ingress": (0.025 + 0.0225 + 2 * 0.005) * 730,
     }
     for name, usd in expected.items():

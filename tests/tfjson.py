@@ -50,3 +50,17 @@ def jsonencoded(expression: str) -> Any:
     assert expression.startswith("${jsonencode(") and expression.endswith(")}"), expression
     hcl = expression[len("${jsonencode(") : -2]
     return json.loads(_BARE_REFERENCE.sub(r'"\1"', hcl).replace('" = ', '": '))
+
+
+#: The construct the egress canary's resources sit under (stacks/environment.py).
+CANARY_CONSTRUCT = "egress-canary"
+
+
+def not_canary(resources: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """`resources` less the egress canary's: it adds functions, rules and alarms to every
+    egress environment, which tests of other parts leave to tests/test_stacks_canary.py."""
+    return {
+        lid: body
+        for lid, body in resources.items()
+        if path_of(body).split("/")[1:2] != [CANARY_CONSTRUCT]
+    }

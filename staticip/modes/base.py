@@ -148,6 +148,12 @@ class EgressMode(Mode):
         """AZs that carry an allow-listed egress EIP, sorted by name. Default: every AZ."""
         return tuple(sorted(env.azs))
 
+    def egress_ip_az(self, env: EnvironmentConfig, az: str) -> str:
+        """The AZ whose allow-listed EIP traffic from `az`'s function subnet leaves from: its
+        own where every AZ has one, else the one AZ that has (`single` layouts)."""
+        azs = self.static_ip_azs(env)
+        return az if az in azs else azs[0]
+
     def cost_option(self, az_count: int, prices: Prices) -> Option | None:
         """This mode's line in `cost`'s egress alternatives for `az_count` AZs, or None."""
         return None
