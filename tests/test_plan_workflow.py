@@ -4,19 +4,25 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from workflow_helpers import (
+    REPO,
+    REVIEW_COMMAND,
+    WORKFLOWS,
+    assert_actionlint_accepts,
+    check_workflow_schema,
+    index,
+    runs,
+    setup_order,
+    triggers,
+    uses,
+)
 
-REPO = Path(__file__).resolve().parent.parent
-WORKFLOW = REPO / ".github" / "workflows" / "plan.yml"
-#: The review command as the README documents it; the workflow must run exactly this.
-REVIEW_COMMAND = ".venv/bin/staticip review plans/*.json"
+WORKFLOW = WORKFLOWS / "plan.yml"
 
 
 @pytest.fixture(scope="module")
@@ -30,25 +36,10 @@ def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
     return job["steps"]
 
 
-def index(steps: list[dict[str, Any]], predicate: Any) -> int:
-    found = [i for i, step in enumerate(steps) if predicate(step)]
-    assert len(found) == 1, found
-    return found[0]
-
-
-def uses(prefix: str) -> Any:
-    return lambda step: step.get("uses", "").startswith(prefix)
-
-
-def runs(fragment: str) -> Any:
-    return lambda step: fragment in step.get("run", "")
-
-
 def test_runs_on_pull_requests_only(workflow: dict[str, Any]) -> None:
-    # YAML 1.1 reads a bare `on` key as the boolean true.
-    triggers = workflow.get("on", workflow.get(True))
-    assert set(triggers) == {"pull_request"}
-    types = set(triggers["pull_request"]["types"])
+    on = triggers(workflow)
+    assert set(on) == {"pull_request"}
+    types = set(on["pull_request"]["types"])
     assert {"opened", "synchronize", "reopened"} <= types
     # Adding the acknowledging label must re-run the review.
     assert {"labeled", "unlabeled"} <= types
@@ -83,12 +74,7 @@ def test_tool_setup(steps: list[dict[str, Any]]) -> None:
 
 def test_steps_run_in_order(steps: list[dict[str, Any]]) -> None:
     order = [
-        index(steps, uses("actions/checkout@")),
-        index(steps, uses("actions/setup-python@")),
-        index(steps, uses("actions/setup-node@")),
-        index(steps, uses("hashicorp/setup-terraform@")),
-        index(steps, runs("make synth")),
-        index(steps, uses("aws-actions/configure-aws-credentials@")),
+        *setup_order(steps),
         index(steps, runs("terraform -chdir")),
         index(steps, runs(REVIEW_COMMAND)),
         index(steps, uses("marocchino/sticky-pull-request-comment@")),
@@ -125,23 +111,6 @@ def test_readme_documents_the_same_review_command() -> None:
     assert REVIEW_COMMAND in readme
 
 
-def check_workflow_schema(path: Path) -> subprocess.CompletedProcess[str]:
-    # check-jsonschema vendors SchemaStore's GitHub workflow schema: no network needed.
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "check_jsonschema",
-            "--builtin-schema",
-            "vendor.github-workflows",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_workflow_matches_githubs_workflow_schema() -> None:
     result = check_workflow_schema(WORKFLOW)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -155,10 +124,4 @@ def test_the_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
 
 
 def test_actionlint_accepts_the_workflow() -> None:
-    actionlint = shutil.which("actionlint")
-    if actionlint is None:
-        pytest.skip("actionlint is not installed (its PyPI wrapper downloads the binary at build)")
-    result = subprocess.run(
-        [actionlint, "-no-color", str(WORKFLOW)], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_actionlint_accepts(WORKFLOW)
