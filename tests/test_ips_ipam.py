@@ -1,7 +1,6 @@
 """`staticip ips ENV --format cidr` with `ipam_pool_id` (issue #19): the pool's CIDR once when
 every address in use is inside it, else each /32 and a line on stderr saying which address is
-outside and why. EIPs come from moto; moto has no IPAM API, so GetIpamPoolCidrs is answered by
-botocore's Stubber (which checks each answer against the EC2 model) with what AWS returns."""
+outside and why. EIPs from moto, the pool's CIDRs stubbed (tests/ipam_fixtures.py)."""
 
 from __future__ import annotations
 
@@ -11,57 +10,13 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_fixtures import tag_spec
-from botocore.stub import Stubber
 from eni_fixtures import REGION, use_fake_aws
+from ipam_fixtures import ADDRESSES, CONFIG, POOL, deploy_hooks, pool_cidr, stubbed_pool
 from moto import mock_aws
 
 from staticip import aws, ipam
 from staticip.cli import main
 from staticip.ips import IpsClients, run_ips
-
-PROJECT = "staticip"
-POOL = "ipam-pool-0533048da7d823723"
-CONFIG = f"""
-[environments.hooks]
-egress = "nat-gateway"
-nat = "single"
-ingress = "nlb-eip"
-region = "{REGION}"
-vpc_cidr = "10.90.0.0/16"
-prefix_list = false
-ipam_pool_id = "{POOL}"
-"""
-#: (direction, AZ) -> address: a single NAT's one egress EIP, and nlb-eip's one per AZ.
-ADDRESSES = {
-    ("egress", "us-east-1a"): "198.51.100.0",
-    ("ingress", "us-east-1a"): "198.51.100.1",
-    ("ingress", "us-east-1b"): "198.51.100.2",
-}
-
-
-def pool_cidr(cidr: str, state: str = "provisioned") -> dict[str, Any]:
-    """One entry of GetIpamPoolCidrs' `IpamPoolCidrs`, as AWS returns it."""
-    return {
-        "Cidr": cidr,
-        "State": state,
-        "IpamPoolCidrId": "ipam-pool-cidr-0123456789abcdef0123456789abcdef0",
-        "NetmaskLength": int(cidr.split("/")[1]),
-    }
-
-
-class WithIpam:
-    """The moto EC2 client, but GetIpamPoolCidrs goes to `ipam_client` (a stubbed one)."""
-
-    def __init__(self, ec2: Any, ipam_client: Any) -> None:
-        self._ec2, self._ipam = ec2, ipam_client
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._ec2, name)
-
-    def get_paginator(self, operation: str) -> Any:
-        client = self._ipam if operation == "get_ipam_pool_cidrs" else self._ec2
-        return client.get_paginator(operation)
 
 
 @pytest.fixture(autouse=True)
@@ -73,52 +28,17 @@ def _fresh_roles() -> Any:
 
 @pytest.fixture
 def deployed(monkeypatch, tmp_path) -> Any:
-    """The hooks environment's three EIPs at ADDRESSES, each on an ENI; the config path."""
     use_fake_aws(monkeypatch)
     with mock_aws():
-        ec2 = boto3.client("ec2", region_name=REGION)
-        vpc = ec2.create_vpc(CidrBlock="10.90.0.0/16")["Vpc"]["VpcId"]
-        for n, ((direction, az), address) in enumerate(ADDRESSES.items()):
-            extra = {"staticip:direction": "ingress"} if direction == "ingress" else {}
-            eip = ec2.allocate_address(
-                Domain="vpc",
-                Address=address,
-                TagSpecifications=tag_spec(
-                    "elastic-ip",
-                    PROJECT,
-                    "hooks",
-                    **{"staticip:allow-listed": "true", "staticip:az": az},
-                    **extra,
-                ),
-            )
-            subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.90.{n}.0/24", AvailabilityZone=az)
-            eni = ec2.create_network_interface(SubnetId=subnet["Subnet"]["SubnetId"])
-            ec2.associate_address(
-                AllocationId=eip["AllocationId"],
-                NetworkInterfaceId=eni["NetworkInterface"]["NetworkInterfaceId"],
-            )
-        config = tmp_path / "staticip.toml"
-        config.write_text(CONFIG)
-        yield ec2, config
+        yield deploy_hooks(tmp_path)
 
 
 def ips_with_pool(deployed: Any, answer: dict[str, Any] | str) -> tuple[int, str, str]:
-    """`staticip ips hooks --format cidr` with GetIpamPoolCidrs answered once by `answer`
-    (a response, or an error code); a second call would find no answer and fail."""
+    """`staticip ips hooks --format cidr` with GetIpamPoolCidrs answered once by `answer`."""
     ec2, config = deployed
-    ipam_client = boto3.client("ec2", region_name=REGION)
-    with Stubber(ipam_client) as stub:
-        if isinstance(answer, str):
-            stub.add_client_error(
-                "get_ipam_pool_cidrs", answer, expected_params={"IpamPoolId": POOL}
-            )
-        else:
-            stub.add_response("get_ipam_pool_cidrs", answer, {"IpamPoolId": POOL})
-        clients = IpsClients(
-            ec2=WithIpam(ec2, ipam_client), sts=boto3.client("sts", region_name=REGION)
-        )
+    with stubbed_pool(ec2, answer) as pooled:
+        clients = IpsClients(ec2=pooled, sts=boto3.client("sts", region_name=REGION))  # type: ignore[arg-type]
         result, report = run_ips(config, "hooks", "cidr", clients=clients)
-        stub.assert_no_pending_responses()
     assert report is not None
     # With --format cidr the CLI prints the text on stdout and the warnings on stderr.
     return result.exit_code, result.text, "\n".join(report.warnings)
