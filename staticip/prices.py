@@ -66,6 +66,10 @@ class Prices:
     ec2_per_hour: Mapping[str, float] = _price("ec2_per_hour", MONEY_TABLE)
     """On-Demand Linux instance prices per hour, by instance type (NAT instances)."""
     ebs_gp3_per_gb_month: float = _price("ebs.gp3_per_gb_month", MONEY)
+    ipam_block_per_address_hour: float = _price("ipam.contiguous_ipv4_per_address_hour", MONEY)
+    """Each address of an Amazon-provided contiguous IPv4 block, in use or not."""
+    ipam_advanced_per_ip_hour: float = _price("ipam.advanced_per_active_ip_hour", MONEY)
+    """IPAM Advanced Tier, per active IP address it manages."""
     hosted_proxy_name: str = _price("hosted_proxy.name", TEXT)
     hosted_proxy_per_month: float = _price("hosted_proxy.per_month", MONEY)
     files: tuple[str, ...]
