@@ -78,8 +78,8 @@ def check_ipam_pool(
             deploy_fix(
                 env,
                 " to replace it with an EIP from the pool (one created before ipam_pool_id "
-                "was set: a new address, which `staticip review` shows first), or drop "
-                "ipam_pool_id and give vendors the /32s",
+                "was set: a new address, which `staticip review` shows first; protect_ips "
+                "must be off for that deploy), or drop ipam_pool_id and give vendors the /32s",
             ),
         )
         for direction, eip in eips

@@ -252,8 +252,8 @@ def read_pool(report: IpsReport, ec2: BaseClient, pool_id: str) -> None:
             "an accelerator's addresses are AWS's, never a pool's"
             if ip.az is None
             else "it was allocated before ipam_pool_id was set, or not by this stack; "
-            f"`cdktf deploy {report.environment}` replaces an EIP whose pool changed (a new "
-            "address for vendors)"
+            f"`cdktf deploy {report.environment}` with protect_ips off replaces an EIP whose "
+            "pool changed (a new address for vendors)"
         )
         report.warnings.append(
             f"{ip.ip} ({where}) is not inside IPAM pool {pool_id} ({ipam.describe(cidrs)}), "

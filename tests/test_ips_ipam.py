@@ -33,12 +33,14 @@ def deployed(monkeypatch, tmp_path) -> Any:
         yield deploy_hooks(tmp_path)
 
 
-def ips_with_pool(deployed: Any, answer: dict[str, Any] | str) -> tuple[int, str, str]:
-    """`staticip ips hooks --format cidr` with GetIpamPoolCidrs answered once by `answer`."""
+def ips_with_pool(
+    deployed: Any, answer: dict[str, Any] | str, fmt: str = "cidr"
+) -> tuple[int, str, str]:
+    """`staticip ips hooks --format FMT` with GetIpamPoolCidrs answered once by `answer`."""
     ec2, config = deployed
     with stubbed_pool(ec2, answer) as pooled:
         clients = IpsClients(ec2=pooled, sts=boto3.client("sts", region_name=REGION))  # type: ignore[arg-type]
-        result, report = run_ips(config, "hooks", "cidr", clients=clients)
+        result, report = run_ips(config, "hooks", fmt, clients=clients)
     assert report is not None
     # With --format cidr the CLI prints the text on stdout and the warnings on stderr.
     return result.exit_code, result.text, "\n".join(report.warnings)
@@ -56,6 +58,24 @@ def test_every_address_inside_the_pool_prints_its_cidr_once(deployed):
     assert code == 0
     assert out == "198.51.100.0/29"
     assert err == ""
+
+
+def test_text_shows_the_pools_cidrs(deployed):
+    answer = {"IpamPoolCidrs": [pool_cidr("198.51.100.0/29")]}
+    _, text, _ = ips_with_pool(deployed, answer, "text")
+    assert f"IPAM pool {POOL}: 198.51.100.0/29" in text.splitlines()
+
+
+def test_json_names_the_pool_and_what_the_vendor_allow_lists(monkeypatch, tmp_path):
+    use_fake_aws(monkeypatch)
+    with mock_aws():
+        deployed = deploy_hooks(tmp_path)
+        _, text, _ = ips_with_pool(
+            deployed, {"IpamPoolCidrs": [pool_cidr("198.51.100.0/29")]}, "json"
+        )
+    data = json.loads(text)
+    assert data["ipam_pool"] == POOL
+    assert data["ipam_cidrs"] == data["vendor_cidrs"] == ["198.51.100.0/29"]
 
 
 def test_addresses_across_two_provisioned_cidrs_print_both_each_once(deployed):
