@@ -53,6 +53,12 @@ class ElasticIpsProps:
     """`egress` (default, untagged: as every egress EIP deployed before ingress EIPs
     existed) or `ingress` (tagged `staticip:direction`, so tooling looking for one
     direction's addresses never counts the other's)."""
+    ipam_pool_id: str | None = None
+    """IPAM pool (an Amazon-provided contiguous public IPv4 block) every *created* EIP is
+    allocated from, so a vendor can allow-list the pool's one CIDR. None (default): AWS's
+    general pool. Reused EIPs keep their address. The provider replaces (releases) an EIP
+    whose `ipam_pool_id` changes, so setting it on a deployed environment means new
+    addresses."""
 
 
 class ElasticIps(Construct):
@@ -81,6 +87,7 @@ class ElasticIps(Construct):
                 self,
                 eip_id(az),
                 domain="vpc",
+                ipam_pool_id=props.ipam_pool_id,
                 tags={"Name": f"{props.name}-{az}", **tags},
                 lifecycle=TerraformResourceLifecycle(prevent_destroy=props.protect),
             )

@@ -225,6 +225,7 @@ class EnvironmentStack(TerraformStack):
                 protect=env.protect_ips,
                 reuse_allocation_ids=env.reuse_eip_allocation_ids,
                 environment_tags=self.default_tags,
+                ipam_pool_id=env.ipam_pool_id,
             ),
         )
         sg = FunctionSecurityGroup(

@@ -72,6 +72,9 @@ MAX_SECURITY_GROUP_RULES = 60
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ALLOCATION_ID = re.compile(r"^eipalloc-[0-9a-f]{8,17}$")
+# IPAM pool IDs are `ipam-pool-` and 17 lowercase hex digits (e.g. ipam-pool-0533048da7d823723
+# in the AWS CLI's IPAM examples); unlike allocation IDs, no 8-digit legacy form exists.
+_IPAM_POOL_ID = re.compile(r"ipam-pool-[0-9a-f]{17}")
 _SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -185,6 +188,10 @@ class EnvironmentConfig:
         if self.canary is None:
             return ()
         return tuple(canary_function_name(project, self.name, az) for az in sorted(self.azs))
+
+    ipam_pool_id: str | None = None
+    """IPAM pool (Amazon-provided contiguous public IPv4) the created allow-listed EIPs of
+    both directions are allocated from (egress modes, `nlb-eip`); default: none."""
 
     @property
     def egress_function_names(self) -> tuple[str, ...]:
@@ -415,6 +422,7 @@ def _parse_environment(
     for key in ("reuse_eip_allocation_ids", "probe", "ssm_parameters", "canary"):
         if key in r.table and egress == modes.NONE:
             raise r.fail(key, "only applies to an egress mode; remove it")
+    ipam_pool_id = _parse_ipam_pool(r, selected, reuse)
     probe = r.get("probe", bool, EnvironmentConfig.probe)
     if egress != modes.NONE and not probe and not functions:
         raise r.fail(
@@ -477,6 +485,7 @@ def _parse_environment(
         ingress_allowed_cidrs=allowed,
         canary=canary,
         alarm_topic_arn=alarm_topic_arn,
+        ipam_pool_id=ipam_pool_id,
     )
     names = env.deployed_function_names(project)
     for fn in functions:
@@ -506,6 +515,45 @@ def allocation_ids(r: TableReader, key: str, azs: Sequence[str]) -> dict[str, st
     if len(set(reuse.values())) != len(reuse):
         raise r.fail(key, "the same allocation ID is listed twice")
     return dict(reuse)
+
+
+def _parse_ipam_pool(
+    r: TableReader, selected: Sequence[Mode], reuse: Mapping[str, str]
+) -> str | None:
+    """`ipam_pool_id`: for modes with EIPs of their own, well-formed, and not next to an
+    adopted EIP (whose address no pool drew)."""
+    pool = r.get("ipam_pool_id", str)
+    if pool is None:
+        return None
+    if not any(mode.takes_ipam_pool for mode in selected):
+        takers = [m.name for m in modes.ingress_modes() if m.takes_ipam_pool]
+        raise r.fail(
+            "ipam_pool_id",
+            f"only applies with an egress mode or ingress = {_quoted(takers)} (the modes "
+            "that allocate Elastic IPs); remove it",
+        )
+    if not _IPAM_POOL_ID.fullmatch(pool):
+        raise r.fail(
+            "ipam_pool_id",
+            f"'{pool}' is not an IPAM pool ID; expected 'ipam-pool-' and 17 hex digits, "
+            "like 'ipam-pool-0123456789abcdef0'",
+        )
+    if reuse:
+        az = min(reuse)
+        raise r.fail(
+            f"reuse_eip_allocation_ids.{az}",
+            reuse_with_pool_problem("reuse_eip_allocation_ids", az),
+        )
+    return pool
+
+
+def reuse_with_pool_problem(key: str, az: str) -> str:
+    """Why an AZ cannot both adopt an EIP (`key`) and take ipam_pool_id, and the fix."""
+    return (
+        f"{az} reuses an EIP, but a reused EIP's address is not drawn from the IPAM pool "
+        f"(ipam_pool_id), so the pool's CIDR would not cover it; move {az} out of {key} or "
+        "drop ipam_pool_id"
+    )
 
 
 def _quoted(names: Sequence[str]) -> str:

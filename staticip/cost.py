@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -94,7 +95,12 @@ def price_stack(stack: Stack, prices: Prices) -> list[LineItem]:
     res, data = stack.get("resource", {}), stack.get("data", {})
     items: list[LineItem] = []
 
-    created, reused = len(res.get("aws_eip", {})), len(data.get("aws_eip", {}))
+    # EIPs drawn from an IPAM pool are billed as the pool's block instead (`_ipam_items`).
+    pools = Counter(
+        pool for eip in res.get("aws_eip", {}).values() if (pool := _ipam_pool(eip)) is not None
+    )
+    created = len(res.get("aws_eip", {})) - sum(pools.values())
+    reused = len(data.get("aws_eip", {}))
     ipv4_month = prices.monthly(prices.public_ipv4_per_hour)
     if created + reused:
         # Terraform does not own a reused EIP (a data source), but AWS bills it all the same.
@@ -104,6 +110,8 @@ def price_stack(stack: Stack, prices: Prices) -> list[LineItem]:
                 "public IPv4: EIP", created + reused, (created + reused) * ipv4_month, 0.0, note
             )
         )
+    for pool, count in sorted(pools.items()):
+        items += _ipam_items(pool, count, prices)
     lbs = list(res.get("aws_lb", {}).values())
     lb_ips = sum(_lb_public_ips(lb) for lb in lbs)
     if lb_ips:
@@ -202,6 +210,42 @@ def price_canary(resources: Mapping[str, Any], prices: Prices) -> list[LineItem]
             + alarm_metrics * prices.cloudwatch_alarm_metric_per_month,
             0.0,
             f"{metrics} custom metrics + {alarm_metrics} alarm metrics",
+        ),
+    ]
+
+
+def _ipam_pool(eip: Mapping[str, Any]) -> str | None:
+    """The IPAM pool a created EIP is drawn from: `cdk.tf.json` has the configured ID, a
+    plan's values the one the provider read back (empty for other EIPs)."""
+    pool = eip.get("ipam_pool_id")
+    return pool if isinstance(pool, str) and pool.startswith("ipam-pool-") else None
+
+
+def _ipam_items(pool: str, eips: int, prices: Prices) -> list[LineItem]:
+    """The block `eips` EIPs of `pool` come from, and IPAM's own charge for them.
+
+    A stack does not say how large the CIDR provisioned to the pool is (that is chosen when
+    the pool is provisioned, outside staticip), so the block priced is the smallest one
+    holding the EIPs; the note says so, and how a larger block scales."""
+    size = 1 << (eips - 1).bit_length()
+    prefix = 32 - (size.bit_length() - 1)
+    return [
+        LineItem(
+            "public IPv4: IPAM block",
+            size,
+            size * prices.monthly(prices.ipam_block_per_address_hour),
+            0.0,
+            f"{pool}, {eips} EIP(s) from it: priced as a /{prefix} ({size} addresses), the "
+            "smallest block holding them; AWS bills every address of the block provisioned "
+            "to the pool, used or not",
+        ),
+        LineItem(
+            "IPAM Advanced Tier",
+            eips,
+            eips * prices.monthly(prices.ipam_advanced_per_ip_hour),
+            0.0,
+            "per active IP managed: the pooled EIPs (IPAM bills every IP it manages in the "
+            "account, not only this stack's)",
         ),
     ]
 

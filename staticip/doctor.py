@@ -45,6 +45,7 @@ from staticip.doctor_egress import (
     read_stack_network,
     shared_facts,
 )
+from staticip.doctor_ipam import IPAM_POOL, check_ipam_pool
 from staticip.eips import find_allow_listed_eips
 from staticip.findings import ERROR, Finding
 from staticip.modes import Mode
@@ -193,6 +194,14 @@ def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> li
             )
             c.findings += found
         _run_mode_checks(c, ctx, ingress)
+    if env.ipam_pool_id:
+        # After both directions: one pool read covers the EIPs of both.
+        egress_eips = ctx.facts.get("eips") if egress is not None else None
+        c.findings += c.run(
+            IPAM_POOL,
+            lambda: check_ipam_pool(clients.ec2, project, env, egress_eips),
+            [],
+        )
     return c.findings
 
 

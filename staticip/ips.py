@@ -23,7 +23,7 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, ProfileNotFound
 
-from staticip import aws
+from staticip import aws, ipam
 from staticip.config import ConfigError, EnvironmentConfig, load_config
 from staticip.eips import AllowListedEip, find_allow_listed_eips
 from staticip.names import (
@@ -94,6 +94,10 @@ class IpsReport:
     warnings: list[str] = field(default_factory=list)
     retained: list[str] = field(default_factory=list)
     """For each retained EIP, the config line that adopts it again."""
+    ipam_pool: str | None = None
+    """The environment's `ipam_pool_id`."""
+    ipam_cidrs: list[str] = field(default_factory=list)
+    """The CIDRs provisioned to that pool, when AWS could be asked."""
 
     @property
     def in_use(self) -> list[StaticIp]:
@@ -151,6 +155,8 @@ def from_aws(clients: IpsClients, project: str, env: EnvironmentConfig) -> IpsRe
     if env.ingress_mode is not None:
         by_service = aws.by_service((clients.ec2, clients.sts, clients.globalaccelerator))
         env.ingress_mode.ips_from_aws(report, by_service, project, env)
+    if env.ipam_pool_id:
+        read_pool(report, clients.ec2, env.ipam_pool_id)
     if env.prefix_list:
         report.prefix_lists = _prefix_lists(clients.ec2, project, env)
         expected = {EGRESS: env.egress != "none", INGRESS: env.ingress != "none"}
@@ -222,6 +228,36 @@ def eips_from_aws(
             f"{eip.public_ip} ({eip.allocation_id}) stays allocated and billed; adopt it again "
             f'with {REUSE_KEYS[direction]} = {{ "{eip.az}" = "{eip.allocation_id}" }} under '
             f"[environments.{env.name}], or release it once no vendor allow-lists it"
+        )
+
+
+def read_pool(report: IpsReport, ec2: BaseClient, pool_id: str) -> None:
+    """The pool's provisioned CIDRs into `report` (one call), and a warning naming each
+    address in use outside them: the vendor then needs the /32s, and should know why."""
+    report.ipam_pool = pool_id
+    try:
+        cidrs = ipam.provisioned_cidrs(ec2, pool_id)
+    except (ClientError, BotoCoreError) as exc:
+        # The addresses are right either way; only the shorter form for the vendor is lost.
+        report.warnings.append(
+            f"IPAM pool {pool_id} could not be read ({aws.explain(exc)}): --format cidr lists "
+            "each /32"
+        )
+        return
+    report.ipam_cidrs = [str(c) for c in cidrs]
+    outside = set(ipam.outside([ip.ip for ip in report.in_use], cidrs))
+    for ip in (ip for ip in report.in_use if ip.ip in outside):
+        where = f"{ip.direction}, {ip.az}" if ip.az else ip.direction
+        why = (
+            "an accelerator's addresses are AWS's, never a pool's"
+            if ip.az is None
+            else "it was allocated before ipam_pool_id was set, or not by this stack; "
+            f"`cdktf deploy {report.environment}` with protect_ips off replaces an EIP whose "
+            "pool changed (a new address for vendors)"
+        )
+        report.warnings.append(
+            f"{ip.ip} ({where}) is not inside IPAM pool {pool_id} ({ipam.describe(cidrs)}), "
+            f"so --format cidr lists each /32 instead of the pool's CIDR: {why}"
         )
 
 
@@ -379,6 +415,13 @@ def from_outputs(values: Mapping[str, Any], env: EnvironmentConfig, source: str)
         prefix_list = values.get(prefix_list_id_output(direction))
         if isinstance(prefix_list, str) and prefix_list:
             report.prefix_lists[direction] = prefix_list
+    if env.ipam_pool_id:
+        report.ipam_pool = env.ipam_pool_id
+        report.warnings.append(
+            f"IPAM pool {env.ipam_pool_id}: its CIDR cannot be read from outputs (that takes "
+            "AWS), so --format cidr lists each /32; run without --from-outputs for the "
+            "pool's CIDR"
+        )
     return report
 
 
@@ -397,7 +440,7 @@ def render(report: IpsReport, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(report_json(report), indent=2, sort_keys=True)
     if fmt == "cidr":
-        return "\n".join(dict.fromkeys(ip.cidr for ip in report.in_use))
+        return "\n".join(vendor_cidrs(report))
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -423,6 +466,9 @@ def render(report: IpsReport, fmt: str) -> str:
             [(i.direction, i.az, i.ip, i.cidr, i.status, i.attached_to) for i in report.ips],
         ),
     ]
+    if report.ipam_pool:
+        cidrs = ", ".join(report.ipam_cidrs) or "its CIDRs not read"
+        lines.append(f"IPAM pool {report.ipam_pool}: {cidrs}")
     if report.prefix_lists:
         lines.append(
             "managed prefix lists: "
@@ -434,10 +480,18 @@ def render(report: IpsReport, fmt: str) -> str:
     return "\n".join(lines)
 
 
+def vendor_cidrs(report: IpsReport) -> list[str]:
+    """What a vendor allow-lists: the pool's CIDR(s) when every address in use lies inside
+    them, else each address's /32."""
+    cidrs = [ipaddress.IPv4Network(c) for c in report.ipam_cidrs]
+    pooled = ipam.covering([ip.ip for ip in report.in_use], cidrs)
+    return pooled if pooled is not None else list(dict.fromkeys(ip.cidr for ip in report.in_use))
+
+
 def report_json(report: IpsReport) -> dict[str, Any]:
     data = asdict(report)
     data["ips"] = [asdict(ip) | {"cidr": ip.cidr} for ip in report.ips]
-    return data | {"ok": report.ok}
+    return data | {"ok": report.ok, "vendor_cidrs": vendor_cidrs(report)}
 
 
 # --- the command ---------------------------------------------------------------------------------

@@ -72,6 +72,10 @@ class Prices:
     cloudwatch_metric_per_month: float = _price("cloudwatch.custom_metric_per_month", MONEY)
     cloudwatch_alarm_metric_per_month: float = _price("cloudwatch.alarm_metric_per_month", MONEY)
     """A standard-resolution alarm, per metric it reads (a metric-math alarm pays for each)."""
+    ipam_block_per_address_hour: float = _price("ipam.contiguous_ipv4_per_address_hour", MONEY)
+    """Each address of an Amazon-provided contiguous IPv4 block, in use or not."""
+    ipam_advanced_per_ip_hour: float = _price("ipam.advanced_per_active_ip_hour", MONEY)
+    """IPAM Advanced Tier, per active IP address it manages."""
     hosted_proxy_name: str = _price("hosted_proxy.name", TEXT)
     hosted_proxy_per_month: float = _price("hosted_proxy.per_month", MONEY)
     files: tuple[str, ...]

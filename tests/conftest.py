@@ -332,3 +332,33 @@ def functions(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     root = tmp_path_factory.mktemp("functions")
     write_function_sources(root)
     return _synth_text(root, FUNCTIONS_CONFIG)
+
+
+#: IPAM pools (issue #19): a per-AZ NAT with nlb-eip ingress in 2 AZs (both directions' EIPs
+#: from one pool), and an eni-eip environment whose pool sits next to no adopted EIP.
+IPAM_POOL = "ipam-pool-0533048da7d823723"
+IPAM_CONFIG = f"""
+project = "acme"
+
+[environments.vendor]
+egress = "nat-gateway"
+ingress = "nlb-eip"
+region = "eu-west-1"
+vpc_cidr = "10.140.0.0/16"
+azs = ["eu-west-1b", "eu-west-1a"]
+ipam_pool_id = "{IPAM_POOL}"
+alb_deletion_protection = false
+
+[environments.lab]
+egress = "eni-eip"
+region = "us-east-1"
+vpc_cidr = "10.150.0.0/16"
+az_count = 1
+ipam_pool_id = "{IPAM_POOL}"
+"""
+
+
+@pytest.fixture(scope="session")
+def ipam(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """IPAM_CONFIG synthesized once per session."""
+    return _synth_text(tmp_path_factory.mktemp("ipam"), IPAM_CONFIG)

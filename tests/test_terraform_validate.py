@@ -40,6 +40,13 @@ def test_nlb_eip_stacks_of_a_user_config_are_valid_terraform(user, name, tmp_pat
     _assert_valid(user.stack(name), tmp_path)
 
 
+@pytest.mark.terraform
+def test_eips_from_an_ipam_pool_are_valid_terraform(ipam, tmp_path):
+    """Both directions' EIPs with `ipam_pool_id` (per-AZ NAT egress, nlb-eip ingress): the
+    mirrored 5.100.0 provider knows the argument (added to aws_eip in 5.x)."""
+    _assert_valid(ipam.stack("vendor"), tmp_path)
+
+
 def _assert_valid(stack: dict, tmp_path: Path) -> None:
     terraform = shutil.which("terraform")
     if terraform is None:

@@ -98,6 +98,9 @@ class Mode:
     do."""
     min_azs: int = 1
     min_azs_reason: str = ""
+    takes_ipam_pool: bool = False
+    """The mode allocates allow-listed EIPs of its own, so `ipam_pool_id` can draw them from
+    an IPAM pool; a mode whose addresses are AWS's (Global Accelerator) cannot."""
     price_rules: Sequence[PriceRule] = ()
     """Line items for `cost` and `review` from a stack's `resource` table (by type), for
     what this mode builds that no other mode does; as with `review_rules`, every registered
@@ -130,6 +133,8 @@ class Mode:
 
 class EgressMode(Mode):
     direction = EGRESS
+    # Every egress mode allow-lists EIPs of its own (`stacks.elastic_ips`).
+    takes_ipam_pool = True
     variant_key: str | None = None
     """A key choosing between modes of the same name (`nat` for nat-gateway)."""
     variant: str | None = None

@@ -555,6 +555,7 @@ class NlbEip(IngressMode):
     }
     min_azs = 2
     min_azs_reason = "an ALB needs subnets in at least 2 AZs; use 2 or more"
+    takes_ipam_pool = True
 
     def options(self, r: TableReader, azs: tuple[str, ...]) -> dict[str, Any]:
         from staticip.config import allocation_ids
@@ -569,6 +570,11 @@ class NlbEip(IngressMode):
                 f"{', '.join(sorted(shared))} is also in reuse_eip_allocation_ids; an address "
                 "is either the function's egress IP or the webhook's ingress IP, not both",
             )
+        if env.ipam_pool_id and reused(env):
+            from staticip.config import reuse_with_pool_problem
+
+            az = min(reused(env))
+            raise r.fail(f"{REUSE_KEY}.{az}", reuse_with_pool_problem(REUSE_KEY, az))
 
     def services(self, env: EnvironmentConfig) -> Sequence[str]:
         return ("elbv2",)
@@ -617,6 +623,7 @@ class NlbEip(IngressMode):
                 reuse_allocation_ids=reused(env),
                 environment_tags=ctx.default_tags,
                 direction=INGRESS,
+                ipam_pool_id=env.ipam_pool_id,
             ),
         )
         ingress = NlbEipIngress(
