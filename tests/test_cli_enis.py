@@ -29,6 +29,7 @@ from eni_fixtures import (
 from moto import mock_aws
 
 from staticip import cli, enis
+from staticip.names import canary_function_name
 from staticip.table import render_table, to_json
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -318,7 +319,9 @@ def test_an_environment_shows_the_enis_its_functions_share(monkeypatch, capsys) 
         assert shown["function"] == dev.env.function.name
         assert {row["eni_id"] for row in shown["enis"]} == set(dev.enis.values())
         for row in shown["enis"]:
-            assert row["shared_by"] == sorted(dev.env.egress_function_names)
+            # Every function in both subnets, and the canary of the ENI's own AZ.
+            canary = canary_function_name("staticip", "dev", row["availability_zone"])
+            assert row["shared_by"] == sorted([*dev.env.egress_function_names, canary])
 
         # A key of [functions] names the declared function.
         argv = ["enis", "dev", "--function", worker.key, "--config", str(SHIPPED_CONFIG)]
