@@ -224,6 +224,16 @@ def eips_from_aws(
         report.ips.append(
             StaticIp(direction, eip.public_ip, eip.az, RETAINED, eip.network_interface_id)
         )
+        if env.ipam_pool_id:
+            # A reuse table is refused next to a pool: the pool's CIDR is what vendors hold,
+            # so a new EIP drawn from it is allow-listed already and this one is not needed.
+            report.retained.append(
+                f"{eip.public_ip} ({eip.allocation_id}) stays allocated and billed; with "
+                f"ipam_pool_id an EIP the pool draws anew is inside the CIDR vendors allow-list, "
+                f"so release this one (`aws ec2 release-address --allocation-id "
+                f"{eip.allocation_id}`) to return its address to {env.ipam_pool_id}"
+            )
+            continue
         report.retained.append(
             f"{eip.public_ip} ({eip.allocation_id}) stays allocated and billed; adopt it again "
             f'with {REUSE_KEYS[direction]} = {{ "{eip.az}" = "{eip.allocation_id}" }} under '

@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_fixtures import tag_spec
 from eni_fixtures import REGION, use_fake_aws
 from ipam_fixtures import ADDRESSES, CONFIG, POOL, deploy_hooks, pool_cidr, stubbed_pool
 from moto import mock_aws
@@ -140,3 +141,28 @@ def test_covering(addresses, cidrs, expected):
     from ipaddress import IPv4Network
 
     assert ipam.covering(addresses, [IPv4Network(c) for c in cidrs]) == expected
+
+
+def test_a_retained_eip_with_a_pool_is_to_be_released_not_adopted(deployed):
+    # An EIP the pool drew for us-east-1b while it was an egress AZ, forgotten when the AZ
+    # left (a single NAT now): a reuse table is refused next to the pool, and a new EIP from
+    # the pool is inside the CIDR vendors hold, so the line says to release it.
+    ec2, config = deployed
+    extra = ec2.allocate_address(
+        Domain="vpc",
+        Address="198.51.100.3",
+        TagSpecifications=tag_spec(
+            "elastic-ip",
+            "staticip",
+            "hooks",
+            **{"staticip:allow-listed": "true", "staticip:az": "us-east-1b"},
+        ),
+    )["AllocationId"]
+    with stubbed_pool(ec2, {"IpamPoolCidrs": [pool_cidr("198.51.100.0/29")]}) as pooled:
+        clients = IpsClients(ec2=pooled, sts=boto3.client("sts", region_name=REGION))  # type: ignore[arg-type]
+        result, report = run_ips(config, "hooks", "text", clients=clients)
+    assert "retained: 198.51.100.3" in result.text
+    assert report is not None
+    (line,) = report.retained
+    assert f"aws ec2 release-address --allocation-id {extra}" in line and POOL in line
+    assert "reuse_eip_allocation_ids" not in line
