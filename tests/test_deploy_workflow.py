@@ -214,7 +214,7 @@ def test_the_review_verdict_is_the_steps_exit_code(
 
 
 def test_readme_documents_deploy_on_merge() -> None:
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "plan-review.md").read_text()
     section = readme.split("## Deploy on merge", 1)[1].split("\n## ", 1)[0]
     for fact in ("deploy.yml", "AWS_DEPLOY_ROLE_ARN", "required reviewers", "allow_ip_change"):
         assert fact in section, fact

@@ -107,7 +107,7 @@ def test_review_keeps_its_exit_code_for_the_last_step(steps: list[dict[str, Any]
 
 
 def test_readme_documents_the_same_review_command() -> None:
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "plan-review.md").read_text()
     assert REVIEW_COMMAND in readme
 
 

@@ -81,4 +81,4 @@ def test_the_local_hook_runs_exactly_one_passing_test(stale_hook: dict[str, Any]
 
 
 def test_readme_says_how_to_install_the_hooks() -> None:
-    assert "pre-commit install" in (REPO / "README.md").read_text()
+    assert "pre-commit install" in (REPO / "docs" / "testing.md").read_text()
