@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install synth test e2e bench lint format scan chart clean
+.PHONY: install synth test e2e bench lint format scan chart docs clean
 
 install: $(STAMP)
 
@@ -32,7 +32,7 @@ test: $(STAMP)
 
 # Real terraform + the AWS provider from a local mirror (STATICIP_TF_PLUGIN_DIR) against moto,
 # and the lazy-vs-eager provider bindings comparison.
-e2e: $(STAMP)
+e2e: $(STAMP) $(SCAN_VENV)/bin/checkov
 	$(PY) -m pytest -m "terraform or slow"
 
 # Bare provider import, `make synth` and `make test`, medians of 3 side by side (a few minutes).
@@ -46,6 +46,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The configuration reference, generated from the schema (a test fails when it is stale).
+docs: $(STAMP)
+	$(PY) -m staticip.config_reference docs/configuration.md
 
 # The cost chart README.md embeds, from staticip.toml and staticip/prices.toml.
 chart: synth

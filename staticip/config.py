@@ -120,26 +120,36 @@ class EnvironmentConfig:
 
     name: str
     region: str
-    """Default `DEFAULT_REGION`."""
+    """AWS region of the environment."""
     vpc_cidr: str
+    """IPv4 CIDR of the VPC, /16 to /24; must not overlap another environment's (so they can
+    be peered)."""
     azs: tuple[str, ...]
-    """AZ names; from `azs`, or the first `az_count` letters of the region (default
-    `DEFAULT_AZ_COUNT`)."""
+    """Explicit AZ names instead of `az_count`, e.g. `["us-west-1b", "us-west-1c"]`; subnets,
+    EIPs and NATs are keyed by AZ name, so adding or reordering AZs replaces none of them."""
     function: FunctionConfig
     """`[function]`: the built-in function's settings (the egress probe, else the webhook)."""
     egress: str = "none"
-    """An egress mode of `staticip.modes` (`eni-eip`, `nat-gateway`), or `none`."""
+    """The egress mode: `eni-eip`, `nat-gateway`, `nat-instance`, or `none` (one of egress and
+    ingress must be set)."""
     ingress: str = "none"
-    """An ingress mode of `staticip.modes` (`global-accelerator`, ...), or `none`."""
+    """The ingress mode: `global-accelerator`, `nlb-eip`, or `none`."""
     nat: str = "per-az"
-    """With `nat-gateway`: `per-az` (one NAT per AZ, ~$32.85/month each), `single`, or
-    `regional` (one regional NAT Gateway in manual mode with one allow-listed EIP per AZ)."""
+    """The NAT layout. With `nat-gateway`: `per-az` (one NAT per AZ, ~$32.85/month each),
+    `single` (one NAT for all AZs, in the alphabetically first), or `regional` (one regional NAT
+    Gateway in manual mode with one allow-listed EIP per AZ; needs hashicorp/aws >= 6.24.0);
+    `auto` modes are refused, since AWS adds addresses of its own under load. With
+    `nat-instance`: `per-az` or `single`."""
     mode_options: Mapping[str, Any] = field(default_factory=dict)
     """Keys a mode declares and validates itself (`Mode.options`), by key."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra tags on every resource; `environment` and `project` are always set (and refused
+    here)."""
     backend: BackendConfig = field(default_factory=BackendConfig)
+    """Where Terraform keeps state (`[backend]`)."""
     protect_ips: bool = True
-    """`prevent_destroy` on every allow-listed IP; set false only to destroy on purpose."""
+    """`prevent_destroy` on every allow-listed IP, and an EIP that leaves the configuration is
+    forgotten by Terraform instead of released; set false only to destroy on purpose."""
     reuse_eip_allocation_ids: Mapping[str, str] = field(default_factory=dict)
     """AZ name -> existing EIP allocation ID to use instead of creating one."""
     certificate_arn: str | None = None
@@ -151,7 +161,7 @@ class EnvironmentConfig:
     flow_logs_retention_days: int | None = None
     """VPC flow logs to CloudWatch Logs with this retention; default off (cost per GB)."""
     eni_guard: EniGuardConfig = field(default_factory=lambda: EniGuardConfig(enabled=False))
-    """Defaults to enabled for `eni-eip` environments, disabled otherwise."""
+    """The ENI guard of an `eni-eip` environment (`[eni_guard]`)."""
     prefix_list: bool = True
     """A managed prefix list of the allow-listed /32s per direction (no charge); false: none."""
     account_id: str | None = None
@@ -176,22 +186,21 @@ class EnvironmentConfig:
     ingress_allowed_cidrs: tuple[str, ...] = ()
     """With ingress: the only sources that reach the listeners; default open to all."""
     canary: str | None = None
-    """With egress: the EventBridge schedule of the egress canary, which checks that each AZ's
-    traffic leaves from its allow-listed IP (`stacks/egress_canary.py`). `DEFAULT_SCHEDULE`
-    unless `canary = false`; None without egress or with it off."""
+    """With egress: the EventBridge schedule (`rate(...)` or `cron(...)`) of the egress canary,
+    which checks in every AZ that its traffic leaves from its allow-listed IP; `false` turns
+    it off. None without egress or with it off."""
     alarm_topic_arn: str | None = None
     """SNS topic for the environment's alarms: the canary's, and the ENI guard's unless
     `eni_guard.alarm_topic_arn` names another. Default: alarms without action."""
+    ipam_pool_id: str | None = None
+    """IPAM pool (Amazon-provided contiguous public IPv4) the created allow-listed EIPs of
+    both directions are allocated from (egress modes, `nlb-eip`); default: none."""
 
     def canary_function_names(self, project: str) -> tuple[str, ...]:
         """The egress canary's functions, one per AZ by name; () without a canary."""
         if self.canary is None:
             return ()
         return tuple(canary_function_name(project, self.name, az) for az in sorted(self.azs))
-
-    ipam_pool_id: str | None = None
-    """IPAM pool (Amazon-provided contiguous public IPv4) the created allow-listed EIPs of
-    both directions are allocated from (egress modes, `nlb-eip`); default: none."""
 
     @property
     def egress_function_names(self) -> tuple[str, ...]:
@@ -300,6 +309,36 @@ def environment_keys() -> frozenset[str]:
     common = (_keys(EnvironmentConfig) - {"name", "mode_options"}) | {"az_count"}
     return common | frozenset(modes.mode_keys())
 
+
+#: Keys whose default the parser derives rather than takes from their field, as the
+#: configuration reference (`staticip.config_reference`) shows it.
+DERIVED_DEFAULTS: Mapping[str, str] = {
+    "region": f'"{DEFAULT_REGION}"',
+    "vpc_cidr": "required",
+    "azs": "the region's first `az_count` AZs",
+    "az_count": str(DEFAULT_AZ_COUNT),
+    "alb_deletion_protection": "true, except in an environment named `dev`",
+    "canary": f'"{DEFAULT_SCHEDULE}" with egress',
+    "eni_guard.enabled": "true with `eni-eip`",
+    "eni_guard.alarm_topic_arn": "the environment's `alarm_topic_arn`",
+    "function.name": "`<project>-<environment>-egress-probe` (or `-webhook` without egress)",
+    "functions.name": "`<project>-<environment>-<key>`",
+    "functions.source": "one of `source` and `package` is required",
+    "backend.key": "`staticip/<environment>/terraform.tfstate`",
+    "backend.region": "the environment's region",
+}
+#: Keys whose TOML type is not their field's Python type.
+KEY_TYPES: Mapping[str, str] = {
+    "canary": "string or false",
+    "functions": "table of tables",
+    "routes": "table: pattern -> key, or {function, priority}",
+    "functions.source": "string (path)",
+    "functions.package": "string (path)",
+}
+#: Keys that are not fields of their table's dataclass: what they mean.
+OTHER_KEYS: Mapping[str, tuple[str, str]] = {
+    "az_count": ("integer", "How many AZs to use: the region's `a`, `b`, ...; or give `azs`."),
+}
 
 _ENI_GUARD_KEYS = _keys(EniGuardConfig)
 _BACKEND_KEYS = _keys(BackendConfig)

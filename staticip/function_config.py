@@ -116,7 +116,7 @@ class DeclaredFunction(FunctionConfig):
     handler: str = DEFAULT_HANDLER
     """`<module>.<function>`: for Python the module is a file (or package) in the code root."""
     runtime: str = DEFAULT_RUNTIME
-    """A Lambda zip runtime of `RUNTIMES` (python3.x or nodejs*.x)."""
+    """A Lambda zip runtime: python3.10 to python3.14, nodejs20.x, nodejs22.x or nodejs24.x."""
     architecture: str = DEFAULT_ARCHITECTURE
     """`x86_64` or `arm64`; Python requirements are installed for it."""
     environment: Mapping[str, str] = field(default_factory=dict)

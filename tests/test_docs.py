@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 
 from staticip.config import environment_keys
+from staticip.config_reference import render
+from staticip.function_config import DECLARED_FUNCTION_KEYS, FUNCTION_KEYS
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
@@ -30,9 +32,30 @@ def test_every_checkov_waiver_has_a_reason_and_is_listed_in_readme():
         assert check in page("security.md"), f"{check} waived but not explained in security.md"
 
 
-def test_every_environment_key_is_documented():
-    for key in environment_keys():
-        assert f"`{key}" in page("configuration-guide.md"), key
+def test_the_configuration_reference_is_generated_from_the_schema():
+    # `make docs` writes it; a key added to the schema without regenerating fails here.
+    assert page("configuration.md") == render(), "docs/configuration.md is stale: run make docs"
+    reference = page("configuration.md")
+    for key in environment_keys() | FUNCTION_KEYS | DECLARED_FUNCTION_KEYS:
+        assert f"| `{key}` |" in reference, key
+
+
+def test_the_reference_shows_each_keys_type_default_and_meaning():
+    environment = render().split("## `[environments.<name>]`", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        cells[0].strip("`"): cells
+        for line in environment.splitlines()
+        if line.startswith("| `")
+        for cells in [[c.strip() for c in line.strip("| ").split(" | ")]]
+    }
+    assert set(rows) == set(environment_keys())
+    # Types and defaults come from the fields, the modes' options and the derived defaults.
+    assert rows["protect_ips"][1:3] == ["boolean", "true"]
+    assert rows["nat_instance_type"][1:3] == ["string", '"t4g.nano"']
+    assert rows["region"][2] == '"us-east-1"' and rows["vpc_cidr"][2] == "required"
+    assert rows["canary"][1] == "string or false"
+    assert 'egress = "nat-instance"' in rows["nat_instance_ssm"][4]
+    assert all(cells[3] for cells in rows.values()), "a key without meaning"
 
 
 def test_ci_runs_the_test_command_readme_gives():
@@ -45,8 +68,7 @@ def test_the_terraform_attach_snippet_in_the_docs_is_the_file_e2e_applies():
     # The e2e test applies docs/attach/terraform/main.tf; the page must show that file, not a copy
     # that drifted from it.
     snippet = (REPO / "docs" / "attach" / "terraform" / "main.tf").read_text().rstrip()
-    page = (REPO / "docs" / "functions.md").read_text()
-    assert f"```hcl\n{snippet}\n```" in page
+    assert f"```hcl\n{snippet}\n```" in page("functions.md")
 
 
 def test_readme_is_a_front_page_of_links_that_exist():
@@ -59,9 +81,9 @@ def test_readme_is_a_front_page_of_links_that_exist():
 
 
 def test_docs_pages_link_only_to_files_that_exist():
-    for doc in DOCS.glob("*.md"):
+    for doc in [*DOCS.glob("*.md"), *REPO.glob("examples/**/README.md")]:
         for target in re.findall(r"\]\((?!https?:|#)([^)#\s]+)", doc.read_text()):
-            assert (DOCS / target).resolve().exists(), f"{doc.name} -> {target}"
+            assert (doc.parent / target).resolve().exists(), f"{doc} -> {target}"
 
 
 def test_nlb_eip_is_never_called_tls_passthrough():
