@@ -10,13 +10,13 @@ from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
     CloudwatchMetricAlarm,
-    CloudwatchMetricAlarmMetricQuery,
     CloudwatchMetricAlarmMetricQueryMetric,
 )
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
+from stacks.alarms import two_period_sum_alarm
 from stacks.function import Function, FunctionProps, builtin_code
 from staticip.canary import (
     AZ_DIMENSION,
@@ -127,41 +127,28 @@ class EgressCanary(Construct):
         actions = [props.alarm_topic_arn] if props.alarm_topic_arn else None
         dimensions = {ENVIRONMENT_DIMENSION: props.environment, AZ_DIMENSION: az}
 
-        def metric(query_id: str, name: str) -> CloudwatchMetricAlarmMetricQuery:
-            return CloudwatchMetricAlarmMetricQuery(
-                id=query_id,
-                metric=CloudwatchMetricAlarmMetricQueryMetric(
-                    namespace=namespace,
-                    metric_name=name,
-                    dimensions=dimensions,
-                    period=period,
-                    stat="Maximum",
-                ),
-                return_data=False,
+        def metric(name: str) -> CloudwatchMetricAlarmMetricQueryMetric:
+            return CloudwatchMetricAlarmMetricQueryMetric(
+                namespace=namespace,
+                metric_name=name,
+                dimensions=dimensions,
+                period=period,
+                stat="Maximum",
             )
 
-        return CloudwatchMetricAlarm(
+        return two_period_sum_alarm(
             self,
             f"alarm-{az}",
             alarm_name=canary_alarm_name(props.project, props.environment, az),
-            alarm_description=f"Traffic from {az} did not leave from its allow-listed IP for two "
+            description=f"Traffic from {az} did not leave from its allow-listed IP for two "
             "canary periods (no egress, or another address), or the canary reported nothing. "
             f"Run `staticip doctor {props.environment}`.",
-            metric_query=[
-                metric("no_egress", NO_EGRESS_METRIC),
-                metric("foreign", NOT_ALLOW_LISTED_METRIC),
-                CloudwatchMetricAlarmMetricQuery(
-                    id="failed",
-                    expression="no_egress + foreign",
-                    label="no egress + address not allow-listed",
-                    return_data=True,
-                ),
-            ],
-            evaluation_periods=2,
-            datapoints_to_alarm=2,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
+            metrics={
+                "no_egress": metric(NO_EGRESS_METRIC),
+                "foreign": metric(NOT_ALLOW_LISTED_METRIC),
+            },
+            sum_id="failed",
+            label="no egress + address not allow-listed",
             treat_missing_data="breaching",
-            alarm_actions=actions,
-            ok_actions=actions,
+            actions=actions,
         )

@@ -10,7 +10,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
     CloudwatchMetricAlarm,
-    CloudwatchMetricAlarmMetricQuery,
     CloudwatchMetricAlarmMetricQueryMetric,
 )
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -31,6 +30,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
+from stacks.alarms import two_period_sum_alarm
 from stacks.function import Function, FunctionProps, builtin_code
 from staticip.guard import (
     ALLOCATION_IDS_VARIABLE,
@@ -289,37 +289,22 @@ class EniGuard(Construct):
                 stat=stat,
             )
 
-        CloudwatchMetricAlarm(
+        two_period_sum_alarm(
             self,
             "alarm",
             alarm_name=alarm_name(props.project, props.environment),
-            alarm_description="Lambda ENIs stayed without an Elastic IP for two guard periods "
+            description="Lambda ENIs stayed without an Elastic IP for two guard periods "
             "(their invocations have no egress: connection spill-over, an EIP held by something "
             "else, or no EIP for the AZ), or the egress function's last update failed. " + doctor,
-            metric_query=[
-                CloudwatchMetricAlarmMetricQuery(
-                    id="gaps", metric=guard_metric(METRIC_NAME, "Minimum"), return_data=False
-                ),
-                CloudwatchMetricAlarmMetricQuery(
-                    id="failed",
-                    metric=guard_metric(UPDATE_FAILED_METRIC, "Minimum"),
-                    return_data=False,
-                ),
-                CloudwatchMetricAlarmMetricQuery(
-                    id="problems",
-                    expression="gaps + failed",
-                    label="ENIs without EIP + failed update",
-                    return_data=True,
-                ),
-            ],
-            evaluation_periods=2,
-            datapoints_to_alarm=2,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
+            metrics={
+                "gaps": guard_metric(METRIC_NAME, "Minimum"),
+                "failed": guard_metric(UPDATE_FAILED_METRIC, "Minimum"),
+            },
+            sum_id="problems",
+            label="ENIs without EIP + failed update",
             # A guard that stopped publishing is the silence alarm's business.
             treat_missing_data="ignore",
-            alarm_actions=actions,
-            ok_actions=actions,
+            actions=actions,
         )
         CloudwatchMetricAlarm(
             self,

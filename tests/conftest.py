@@ -215,6 +215,20 @@ def nat_instances(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return _synth_text(tmp_path_factory.mktemp("nat-instances"), NAT_INSTANCE_CONFIG)
 
 
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any, Any]]:
+    """EC2, Lambda and IAM clients inside moto (functions made without Docker), as the
+    deployment fixtures of aws_fixtures take them; modules needing other clients define their
+    own `aws`. moto is imported here, once the environment above is set for it."""
+    import boto3
+    from eni_fixtures import REGION, use_fake_aws
+    from moto import mock_aws
+
+    use_fake_aws(monkeypatch)
+    with mock_aws(config={"lambda": {"use_docker": False}}):
+        yield tuple(boto3.client(s, region_name=REGION) for s in ("ec2", "lambda", "iam"))
+
+
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
     """moto's server on 127.0.0.1, for code that runs as a subprocess (AWS_ENDPOINT_URL)."""

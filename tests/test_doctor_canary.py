@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-import pytest
 from aws_fixtures import (
     SHIPPED_CONFIG,
     canary_results,
@@ -16,21 +15,13 @@ from aws_fixtures import (
     deploy_nat,
     shipped_config,
 )
-from eni_fixtures import REGION, use_fake_aws
-from moto import mock_aws
+from eni_fixtures import REGION
 
 from staticip.doctor import run_doctor
 from staticip.doctor_canary import CANARY, LOOKBACK_PERIODS, check_canary
 from staticip.names import canary_function_name
 
 PROJECT = "staticip"
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
-    use_fake_aws(monkeypatch)
-    with mock_aws(config={"lambda": {"use_docker": False}}):
-        yield tuple(boto3.client(s, region_name=REGION) for s in ("ec2", "lambda", "iam"))
 
 
 def canary_findings(result: Any) -> dict[str, dict[str, Any]]:

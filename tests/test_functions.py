@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from aws_fixtures import (
     SHIPPED_CONFIG,
@@ -23,25 +22,13 @@ from aws_fixtures import (
     lambda_eni,
     shipped_config,
 )
-from eni_fixtures import REGION, create_lambda_eni, use_fake_aws
-from moto import mock_aws
+from eni_fixtures import create_lambda_eni
 
 from staticip import cli
 from staticip.functions import list_functions, run_functions
 from staticip.names import canary_function_name
 
 PROJECT = "staticip"
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
-    use_fake_aws(monkeypatch)
-    with mock_aws():
-        yield (
-            boto3.client("ec2", region_name=REGION),
-            boto3.client("lambda", region_name=REGION),
-            boto3.client("iam", region_name=REGION),
-        )
 
 
 @pytest.fixture
