@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,8 +21,7 @@ from staticip.config import Config, ConfigError, EnvironmentConfig, load_config
 from staticip.modes.base import Option
 from staticip.prices import Prices, PricesError, load_prices
 from staticip.result import EXIT_OK, CommandResult, usage_error
-from staticip.schedule import runs_per_month
-from staticip.stackfile import load_stack
+from staticip.stackfile import blocks, load_stack
 from staticip.table import render_table
 
 Stack = Mapping[str, Any]
@@ -159,38 +157,35 @@ def price_stack(stack: Stack, prices: Prices) -> list[LineItem]:
 
 def price_canary(resources: Mapping[str, Any], prices: Prices) -> list[LineItem]:
     """The egress canary (`stacks/egress_canary.py`): its runs, the two metrics per AZ it
-    publishes and its alarms' metrics. Found by the variable its functions carry; each
-    function's runs follow the schedule of the rule that targets it. A run is priced at the
-    check's timeout, an upper bound: a check that gets an answer returns sooner."""
+    publishes and its alarms' metrics. Found by the variable its functions carry; each AZ runs
+    once per period of its alarm, which is the schedule's interval (a plan knows the period
+    before it knows which rule targets which new function). A run is priced at the check's
+    timeout, an upper bound: a check that gets an answer returns sooner."""
     functions = {
-        key: fn
-        for key, fn in resources.get("aws_lambda_function", {}).items()
+        _variables(fn)[canary.AZ_VARIABLE]: fn
+        for fn in resources.get("aws_lambda_function", {}).values()
         if canary.AZ_VARIABLE in _variables(fn)
     }
     if not functions:
         return []
-    rule_schedule = {
-        key: rule.get("schedule_expression", "")
-        for key, rule in resources.get("aws_cloudwatch_event_rule", {}).items()
-    }
+    namespaces = {_variables(fn).get(canary.METRIC_NAMESPACE_VARIABLE) for fn in functions.values()}
+    periods: dict[str, float] = {}
+    alarm_metrics = 0
+    for alarm in resources.get("aws_cloudwatch_metric_alarm", {}).values():
+        for query in blocks(alarm.get("metric_query")):
+            for metric in blocks(query.get("metric")):
+                if metric.get("namespace") in namespaces:
+                    alarm_metrics += 1
+                    az = (metric.get("dimensions") or {}).get(canary.AZ_DIMENSION)
+                    periods[az] = float(metric.get("period") or 0)
     runs = 0.0
     gb_seconds = 0.0
-    for target in resources.get("aws_cloudwatch_event_target", {}).values():
-        fn_key = _reference_key(target.get("arn"), "aws_lambda_function")
-        rule_key = _reference_key(target.get("rule"), "aws_cloudwatch_event_rule")
-        schedule = rule_schedule.get(rule_key or "", "")
-        if fn_key in functions and schedule:
-            fn_runs = runs_per_month(schedule, prices.hours_per_month)
+    for az, fn in functions.items():
+        if periods.get(az):
+            fn_runs = prices.hours_per_month * 3600 / periods[az]
             runs += fn_runs
-            memory_gb = functions[fn_key].get("memory_size", canary.FUNCTION_MEMORY_MB) / 1024
+            memory_gb = fn.get("memory_size", canary.FUNCTION_MEMORY_MB) / 1024
             gb_seconds += fn_runs * memory_gb * canary.CHECK_TIMEOUT_SECONDS
-    namespaces = {_variables(fn).get(canary.METRIC_NAMESPACE_VARIABLE) for fn in functions.values()}
-    alarm_metrics = sum(
-        1
-        for alarm in resources.get("aws_cloudwatch_metric_alarm", {}).values()
-        for query in alarm.get("metric_query") or []
-        if (query.get("metric") or {}).get("namespace") in namespaces
-    )
     azs = len(functions)
     metrics = azs * len(canary.METRICS)
     return [
@@ -251,18 +246,9 @@ def _ipam_items(pool: str, eips: int, prices: Prices) -> list[LineItem]:
 
 
 def _variables(function: Mapping[str, Any]) -> Mapping[str, Any]:
-    environment = function.get("environment") or {}
-    if isinstance(environment, list):  # a plan's list-shaped block
-        environment = environment[0] if environment else {}
-    return environment.get("variables") or {}
-
-
-def _reference_key(value: object, resource_type: str) -> str | None:
-    """`name` of a `${<resource_type>.<name>.<attribute>}` reference in a synthesized stack."""
-    if not isinstance(value, str):
-        return None
-    match = re.fullmatch(r"\$\{" + re.escape(resource_type) + r"\.([^.}]+)\.[^}]+\}", value)
-    return match.group(1) if match else None
+    for environment in blocks(function.get("environment")):
+        return environment.get("variables") or {}
+    return {}
 
 
 def fixed_monthly_cost(stack: Stack, prices: Prices) -> float:

@@ -1,6 +1,6 @@
 """EventBridge schedules (`rate(...)`, `cron(...)`) as the scheduled checks use them: the ENI
-guard's and the egress canary's. What a schedule means for their alarms' period and for
-`staticip cost`'s count of runs is derived here once."""
+guard's and the egress canary's. What a schedule means for their alarms' period is derived here
+once (and `staticip cost` counts the canary's runs from that period)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,3 @@ def alarm_period_seconds(schedule: str) -> int:
     """The alarms' period: the schedule's interval, capped at `MAX_ALARM_PERIOD_SECONDS`."""
     return min(interval_seconds(schedule), MAX_ALARM_PERIOD_SECONDS)
 
-
-def runs_per_month(schedule: str, hours_per_month: float) -> float:
-    """How often the schedule fires in a month of `hours_per_month` hours."""
-    return hours_per_month * 3600 / interval_seconds(schedule)

@@ -370,3 +370,31 @@ def test_nlb_eip_ingress_costs_the_nlb_its_eips_and_an_internal_alb(user: Any) -
     assert items["ALB"].fixed_monthly == pytest.approx(ALB)
     total = fixed_monthly_cost(user.stack("partners"), load_prices())
     assert total == pytest.approx(NLB + ALB + 3 * IPV4)  # 16.43 + 16.43 + 10.95 = 43.80
+
+
+def test_the_canary_is_priced_from_a_plan_too_at_its_schedule() -> None:
+    # A plan's values: nested blocks as lists, and a new target's function ARN unknown; the
+    # runs follow the alarm's period, the schedule's interval (rate(1 minute): 43,800 a month).
+    def function(az: str) -> dict[str, Any]:
+        variables = {"CANARY_AZ": az, "METRIC_NAMESPACE": "acme/egress-canary"}
+        return {"memory_size": 128, "environment": [{"variables": variables}]}
+
+    def alarm(az: str) -> dict[str, Any]:
+        metric = {"namespace": "acme/egress-canary", "period": 60, "dimensions": {"AZ": az}}
+        return {"metric_query": [{"metric": [metric]}, {"metric": [metric]}, {"metric": []}]}
+
+    azs = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+    resources = {
+        "aws_lambda_function": {f"fn-{az}": function(az) for az in azs},
+        "aws_cloudwatch_metric_alarm": {f"alarm-{az}": alarm(az) for az in azs},
+        "aws_cloudwatch_event_target": {f"t-{az}": {"rule": f"r-{az}"} for az in azs},
+    }
+    runs, cloudwatch = cost.price_canary(resources, load_prices())
+    lam, watch = TABLE["lambda"], TABLE["cloudwatch"]
+    per_run = lam["per_million_requests"] / 1e6 + 0.125 * 5 * lam["per_gb_second"]
+    assert runs.quantity == 3 and "43,800 runs/month per AZ" in runs.note
+    assert runs.fixed_monthly == pytest.approx(3 * 43_800 * per_run)
+    assert cloudwatch.quantity == 6 + 6
+    assert cloudwatch.fixed_monthly == pytest.approx(
+        6 * watch["custom_metric_per_month"] + 6 * watch["alarm_metric_per_month"]
+    )

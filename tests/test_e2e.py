@@ -505,7 +505,11 @@ def test_declared_functions_share_the_ips_and_change_alone(moto, tmp_path):
     env = load_config(fns.code_root / "staticip.toml").environment(env_name)
     report = list_functions(moto.client("ec2", REGION), lambda_client, "staticip", env)
     rows = {f.name: f for f in report.functions}
-    assert set(rows) == {*env.egress_function_names, "vendor-client"}
+    assert set(rows) == {
+        *env.egress_function_names,
+        *env.canary_function_names("staticip"),
+        "vendor-client",
+    }
     assert all(f.allow_listed for f in rows.values()), report.problems
     assert not rows["vendor-client"].declared
     ips = {a["PublicIp"] for a in allow_listed_addresses(moto, env_name)}

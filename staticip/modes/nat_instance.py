@@ -42,6 +42,7 @@ from staticip.review.model import WARNING as REVIEW_WARNING
 from staticip.review.model import Finding as ReviewFinding
 from staticip.review.plans import PlanView
 from staticip.review.rules import ip_of_allocation, replace_why
+from staticip.stackfile import blocks
 
 if TYPE_CHECKING:
     from stacks.mode_context import EgressContext
@@ -164,7 +165,7 @@ def price_nat_instances(resources: Mapping[str, Any], prices: Prices) -> list[Li
     bootstrap = sum(
         1
         for template in templates
-        for interface in _blocks(template.get("network_interfaces"))
+        for interface in blocks(template.get("network_interfaces"))
         if interface.get("associate_public_ip_address") in (True, "true")
     )
     if bootstrap:
@@ -180,16 +181,9 @@ def price_nat_instances(resources: Mapping[str, Any], prices: Prices) -> list[Li
     return items
 
 
-def _blocks(value: Any) -> list[Mapping[str, Any]]:
-    """A nested block as a list: a synthesized stack writes a single block as an object, a
-    plan (`terraform show -json`) always as a list."""
-    listed = value if isinstance(value, list) else [value] if value else []
-    return [block for block in listed if isinstance(block, Mapping)]
-
-
 def _root_volume_gib(template: Mapping[str, Any]) -> float:
-    for mapping in _blocks(template.get("block_device_mappings")):
-        for ebs in _blocks(mapping.get("ebs")):
+    for mapping in blocks(template.get("block_device_mappings")):
+        for ebs in blocks(mapping.get("ebs")):
             size = ebs.get("volume_size")
             if isinstance(size, int | float) and size > 0:
                 return float(size)
