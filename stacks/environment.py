@@ -1,6 +1,6 @@
 """One environment as one CDKTF stack: the network, the functions (the built-in probe or
 webhook, and the user's declared ones), and what the environment's modes build
-(`staticip.modes`), plus the outputs every mode shares."""
+(`staticip.modes`, built by `stacks.modes`), plus the outputs every mode shares."""
 
 from __future__ import annotations
 
@@ -11,14 +11,11 @@ from typing import Any
 
 from cdktf import TerraformOutput, TerraformStack, TerraformVariable
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
-from cdktf_cdktf_provider_aws.provider import (
-    AwsProvider,
-    AwsProviderAssumeRole,
-    AwsProviderDefaultTags,
-)
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
 from stacks.backend import configure_backend
+from stacks.credentials import provider_credentials
 from stacks.egress_canary import EgressCanary, EgressCanaryProps
 from stacks.elastic_ips import CONSTRUCT_IDS, ElasticIps, ElasticIpsProps
 from stacks.exports import FunctionExports, FunctionExportsProps
@@ -26,6 +23,7 @@ from stacks.flow_logs import FlowLogsProps, VpcFlowLogs
 from stacks.function import Function, FunctionProps, builtin_code
 from stacks.function_code import prepare_code
 from stacks.mode_context import EgressContext, IngressContext
+from stacks.modes import build_egress, build_ingress
 from stacks.network import Network, NetworkProps
 from stacks.prefix_list import AllowListPrefixList, PrefixListProps
 from stacks.retained_ips import forget_removed_eips
@@ -61,28 +59,6 @@ class EnvironmentStackProps:
 #: The Terraform variable that holds the role to assume; `plan -var assume_role_arn=...` swaps
 #: in another role of the same account (the pull-request workflow's read-only plan role).
 ROLE_VARIABLE = "assume_role_arn"
-
-
-def provider_credentials(env: EnvironmentConfig, role_arn: str | None) -> dict[str, Any]:
-    """AwsProvider arguments that pin the environment to its account: `allowed_account_ids`
-    makes a plan with another account's credentials fail before it reads or changes anything;
-    `assume_role` (`role_arn`, the variable's reference) and `profile` say how to reach it."""
-    args: dict[str, Any] = {}
-    if env.account_id:
-        args["allowed_account_ids"] = [env.account_id]
-    if role_arn:
-        args["assume_role"] = [
-            AwsProviderAssumeRole(role_arn=role_arn, session_name=f"staticip-{env.name}")
-        ]
-    if env.profile:
-        args["profile"] = env.profile
-    return args
-
-
-def resolver_credentials(env: EnvironmentConfig, role_arn: str | None) -> dict[str, str]:
-    """The same account for the ENI resolver, as query keys of its `external` data source."""
-    keys = {"profile": env.profile, "assume_role_arn": role_arn}
-    return {key: value for key, value in keys.items() if value}
 
 
 def function_props(
@@ -249,14 +225,15 @@ class EnvironmentStack(TerraformStack):
             ).function
         self.declared = self._declared_functions(subnet_ids, [sg.group.id])
         anchor = probe if probe is not None else next(iter(self.declared.values()))
-        mode.build(
+        build_egress(
+            mode,
             EgressContext(
                 **self._context(),
                 function=anchor,
                 function_names=env.egress_function_names,
                 security_group_id=sg.group.id,
                 allocation_ids=eips.allocation_ids,
-            )
+            ),
         )
         if env.canary is not None:
             EgressCanary(
@@ -318,7 +295,9 @@ class EnvironmentStack(TerraformStack):
             AlbRoute(route.path_pattern, route.priority, self.declared[route.function])
             for route in env.routes
         ]
-        addresses = mode.build(IngressContext(**self._context(), function=webhook, routes=routes))
+        addresses = build_ingress(
+            mode, IngressContext(**self._context(), function=webhook, routes=routes)
+        )
         if env.prefix_list:
             self._prefix_list_output(INGRESS, addresses)
 

@@ -1,4 +1,4 @@
-"""What the environment stack hands a mode's `build` (see staticip/modes/base.py)."""
+"""What the environment stack hands a mode's builder (`stacks/modes.py`)."""
 
 from __future__ import annotations
 

@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, ProfileNotFound
 
-from staticip import aws, cost, doctor, enis, functions, ga_cleanup, ips, review, verify, wake
+from staticip import aws, cost, doctor, enis, functions, ga_cleanup, ips, verify, wake
 from staticip.config import DEFAULT_CONFIG_FILE, ConfigError, load_config
 from staticip.result import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, CommandResult
+from staticip.review import command as review
 from staticip.table import render_table, to_json
 
 _PROG = "staticip"

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from staticip import modes
-from staticip.config_reader import LOG_RETENTION_DAYS, ConfigError, TableReader, toml_type
+from staticip.config_reader import (
+    LOG_RETENTION_DAYS,
+    ConfigError,
+    TableReader,
+    allocation_ids,
+    reuse_with_pool_problem,
+    toml_type,
+)
 from staticip.function_config import (
     DeclaredFunction,
     FunctionConfig,
@@ -39,7 +46,7 @@ from staticip.names import (
 )
 from staticip.schedule import DEFAULT_SCHEDULE, is_schedule
 
-# Re-exported: the CLI, the modes and the tests read them from here.
+# Re-exported: the CLI, the stacks and the tests read them from here.
 __all__ = [
     "LOG_RETENTION_DAYS",
     "Config",
@@ -71,7 +78,6 @@ MAX_SECURITY_GROUP_RULES = 60
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_ALLOCATION_ID = re.compile(r"^eipalloc-[0-9a-f]{8,17}$")
 # IPAM pool IDs are `ipam-pool-` and 17 lowercase hex digits (e.g. ipam-pool-0533048da7d823723
 # in the AWS CLI's IPAM examples); unlike allocation IDs, no 8-digit legacy form exists.
 _IPAM_POOL_ID = re.compile(r"ipam-pool-[0-9a-f]{17}")
@@ -538,24 +544,6 @@ def _parse_environment(
     return env
 
 
-def allocation_ids(r: TableReader, key: str, azs: Sequence[str]) -> dict[str, str]:
-    """The table `key` of AZ name -> existing EIP allocation ID (`reuse_eip_allocation_ids`
-    and the like): each AZ one of `azs`, each ID well-formed and listed once."""
-    reuse = r.get(key, dict, {})
-    for az, alloc in reuse.items():
-        if az not in azs:
-            raise r.fail(
-                f"{key}.{az}", f"'{az}' is not one of this environment's AZs ({', '.join(azs)})"
-            )
-        if not isinstance(alloc, str) or not _ALLOCATION_ID.match(alloc):
-            raise r.fail(
-                f"{key}.{az}", "expected an EIP allocation ID like 'eipalloc-0123456789abcdef0'"
-            )
-    if len(set(reuse.values())) != len(reuse):
-        raise r.fail(key, "the same allocation ID is listed twice")
-    return dict(reuse)
-
-
 def _parse_ipam_pool(
     r: TableReader, selected: Sequence[Mode], reuse: Mapping[str, str]
 ) -> str | None:
@@ -584,15 +572,6 @@ def _parse_ipam_pool(
             reuse_with_pool_problem("reuse_eip_allocation_ids", az),
         )
     return pool
-
-
-def reuse_with_pool_problem(key: str, az: str) -> str:
-    """Why an AZ cannot both adopt an EIP (`key`) and take ipam_pool_id, and the fix."""
-    return (
-        f"{az} reuses an EIP, but a reused EIP's address is not drawn from the IPAM pool "
-        f"(ipam_pool_id), so the pool's CIDR would not cover it; move {az} out of {key} or "
-        "drop ipam_pool_id"
-    )
 
 
 def _quoted(names: Sequence[str]) -> str:

@@ -4,16 +4,20 @@ Every validation failure in `staticip.toml` is a `ConfigError` whose message is 
 the file, the environment and the key, and saying what to write instead. `config` (the
 environment tables), `function_config` (the function tables and routes) and the mode
 declarations (`Mode.options`) read their keys through `TableReader`, so all of them fail alike.
+The allocation-ID tables both `config` and the nlb-eip declaration read are parsed here too:
+the declarations sit under `config` (which imports their registry) and never import it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 # CloudWatch Logs accepts these retention values only.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
+_ALLOCATION_ID = re.compile(r"^eipalloc-[0-9a-f]{8,17}$")
 
 
 class ConfigError(ValueError):
@@ -92,3 +96,30 @@ _TOML_TYPE_NAMES = {
 
 def toml_type(value: object) -> str:
     return _TOML_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def allocation_ids(r: TableReader, key: str, azs: Sequence[str]) -> dict[str, str]:
+    """The table `key` of AZ name -> existing EIP allocation ID (`reuse_eip_allocation_ids`
+    and the like): each AZ one of `azs`, each ID well-formed and listed once."""
+    reuse = r.get(key, dict, {})
+    for az, alloc in reuse.items():
+        if az not in azs:
+            raise r.fail(
+                f"{key}.{az}", f"'{az}' is not one of this environment's AZs ({', '.join(azs)})"
+            )
+        if not isinstance(alloc, str) or not _ALLOCATION_ID.match(alloc):
+            raise r.fail(
+                f"{key}.{az}", "expected an EIP allocation ID like 'eipalloc-0123456789abcdef0'"
+            )
+    if len(set(reuse.values())) != len(reuse):
+        raise r.fail(key, "the same allocation ID is listed twice")
+    return dict(reuse)
+
+
+def reuse_with_pool_problem(key: str, az: str) -> str:
+    """Why an AZ cannot both adopt an EIP (`key`) and take ipam_pool_id, and the fix."""
+    return (
+        f"{az} reuses an EIP, but a reused EIP's address is not drawn from the IPAM pool "
+        f"(ipam_pool_id), so the pool's CIDR would not cover it; move {az} out of {key} or "
+        "drop ipam_pool_id"
+    )

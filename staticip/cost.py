@@ -18,7 +18,9 @@ from typing import Any
 
 from staticip import canary, modes
 from staticip.config import Config, ConfigError, EnvironmentConfig, load_config
-from staticip.modes.base import Option
+
+# Re-exported: the result types live below the mode declarations, which build them.
+from staticip.cost_items import Alternatives, Crossover, LineItem, Option
 from staticip.prices import Prices, PricesError, load_prices
 from staticip.result import EXIT_OK, CommandResult, usage_error
 from staticip.stackfile import blocks, load_stack
@@ -27,31 +29,6 @@ from staticip.table import render_table
 Stack = Mapping[str, Any]
 
 HOSTED_PROXY = "hosted proxy"
-
-
-@dataclass(frozen=True)
-class LineItem:
-    """One priced kind of resource of a stack."""
-
-    item: str
-    quantity: int
-    fixed_monthly: float
-    """For the whole quantity."""
-    per_gb: float
-    """Per GB of traffic through the environment (not multiplied by quantity: the traffic is
-    split between, say, the NAT Gateways, and each GB is processed once)."""
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Crossover:
-    """Below `gb_per_month`, `cheaper_below` costs less; above it, `cheaper_above` does."""
-
-    cheaper_below: str
-    cheaper_above: str
-    gb_per_month: float
-    monthly_cost: float
-    """What both cost at the crossing."""
 
 
 @dataclass(frozen=True)
@@ -69,18 +46,6 @@ class EnvironmentCost:
     gb_per_month: float | None
     at_traffic: float | None
     notes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Alternatives:
-    """The egress options for one AZ count and where their lines cross."""
-
-    az_count: int
-    environments: list[str]
-    current: dict[str, str]
-    """Environment -> the option it uses."""
-    options: list[Option]
-    crossovers: list[Crossover]
 
 
 # --- pricing one stack --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from staticip.cost import Alternatives
+from staticip.cost_items import Alternatives
 from staticip.prices import Prices
 
 #: Fixed salt for the SVG element IDs matplotlib generates (random by default), and no date in

@@ -3,10 +3,10 @@ fix for each problem. Resources are found by the tags every stack puts on them, 
 Terraform state is needed.
 
 The checks live in `doctor_egress` (function, VPC config, ENIs + EIPs, NAT Gateways + routes)
-and `doctor_ingress` (Global Accelerator, ALB, targets); each mode's declaration
-(`staticip.modes`) says which of them it runs. This module runs the shared egress checks and
-the modes', turns an AWS failure inside one check into a finding so the others still run, and
-renders the result.
+and `doctor_ingress` (Global Accelerator, ALB, targets); each mode's `checks` module
+(`staticip/modes/<mode>/checks.py`) says which of them it runs, under the mode's label. This
+module runs the shared egress checks and the modes', turns an AWS failure inside one check
+into a finding so the others still run, and renders the result.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from staticip import aws
+from staticip import aws, modes
 from staticip.config import ConfigError, EnvironmentConfig, load_config
 from staticip.doctor_canary import CANARY, check_canary
+from staticip.doctor_context import DoctorContext, ModeChecks
 from staticip.doctor_egress import (
     EIP,
     FUNCTION,
@@ -49,11 +50,24 @@ from staticip.doctor_ipam import IPAM_POOL, check_ipam_pool
 from staticip.eips import find_allow_listed_eips
 from staticip.findings import ERROR, Finding
 from staticip.modes import Mode
-from staticip.modes.base import DoctorContext
+from staticip.modes.eni_eip.checks import CHECKS as ENI_EIP
+from staticip.modes.global_accelerator.checks import CHECKS as GLOBAL_ACCELERATOR
+from staticip.modes.nat_gateway.checks import CHECKS as NAT_GATEWAY
+from staticip.modes.nat_instance.checks import CHECKS as NAT_INSTANCE
+from staticip.modes.nlb_eip.checks import CHECKS as NLB_EIP
 from staticip.result import EXIT_OK, EXIT_PROBLEM, CommandResult, usage_error
 from staticip.table import render_table
 
 T = TypeVar("T")
+
+#: Each mode's checks by label; a mode missing here is an error (`modes.lookup`).
+MODE_CHECKS: dict[str, ModeChecks] = {
+    **NAT_GATEWAY,
+    **NAT_INSTANCE,
+    **ENI_EIP,
+    **GLOBAL_ACCELERATOR,
+    **NLB_EIP,
+}
 
 
 # Failures that would make every check fail the same way: stop and report them once.
@@ -141,7 +155,7 @@ class _Collector:
 def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> list[Finding]:
     """Every finding for the environment, in check order: the checks every egress mode
     shares (EIPs, each function, its VPC config, every function in the VPC), then each mode's
-    own (`Mode.doctor_checks`), and the egress canary's last result per AZ."""
+    own (`MODE_CHECKS`), and the egress canary's last result per AZ."""
     c = _Collector(env)
     ctx = DoctorContext(project, env, aws.by_service(clients.all()))
     egress = env.egress_mode
@@ -206,7 +220,7 @@ def diagnose(clients: DoctorClients, project: str, env: EnvironmentConfig) -> li
 
 
 def _run_mode_checks(c: _Collector, ctx: DoctorContext, mode: Mode) -> None:
-    for check in mode.doctor_checks(ctx.env):
+    for check in modes.lookup(MODE_CHECKS, mode, "doctor checks")(ctx.env):
         # `clients` given by the caller may leave a service out: its checks do not run.
         if not set(check.needs) <= set(ctx.clients):
             continue
@@ -263,7 +277,7 @@ def run_doctor(
 
 def render_doctor(env: EnvironmentConfig, region: str, findings: list[Finding]) -> str:
     """The findings as a table, then a one-line verdict."""
-    modes = ", ".join(
+    selected = ", ".join(
         m for m in (f"egress {env.egress}", f"ingress {env.ingress}") if not m.endswith(" none")
     )
     table = render_table(
@@ -276,4 +290,4 @@ def render_doctor(env: EnvironmentConfig, region: str, findings: list[Finding]) 
         if not counts
         else ", ".join(f"{n} {severity}(s)" for severity, n in sorted(counts.items()))
     )
-    return f"doctor {env.name} ({modes}) in {region}:\n{table}\n\n{env.name}: {verdict}"
+    return f"doctor {env.name} ({selected}) in {region}:\n{table}\n\n{env.name}: {verdict}"

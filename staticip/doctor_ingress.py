@@ -2,7 +2,7 @@
 listeners, endpoint groups and their health), the ALB behind it and the ALB's Lambda target.
 
 The ALB part (`check_alb`, with `lb_state_finding` and `target_finding`) is shared with the
-nlb-eip mode (staticip/modes/nlb_eip.py), whose NLB forwards to the same kind of ALB.
+nlb-eip mode (staticip/modes/nlb_eip/checks.py), whose NLB forwards to the same kind of ALB.
 
 The Global Accelerator API lives in us-west-2 whatever the region of the endpoints; the
 accelerator carries the stack's default tags (environment, project), found through

@@ -15,7 +15,7 @@ import io
 import ipaddress
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,11 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, ProfileNotFound
 
-from staticip import aws, ipam
+from staticip import aws, ipam, modes
 from staticip.config import ConfigError, EnvironmentConfig, load_config
 from staticip.eips import AllowListedEip, find_allow_listed_eips
+from staticip.modes import nlb_eip
+from staticip.modes.global_accelerator import GlobalAccelerator
 from staticip.names import (
     AZ_TAG,
     EGRESS,
@@ -154,7 +156,8 @@ def from_aws(clients: IpsClients, project: str, env: EnvironmentConfig) -> IpsRe
         )
     if env.ingress_mode is not None:
         by_service = aws.by_service((clients.ec2, clients.sts, clients.globalaccelerator))
-        env.ingress_mode.ips_from_aws(report, by_service, project, env)
+        from_aws_of, _ = modes.lookup(INGRESS_IPS, env.ingress_mode, "ips reader")
+        from_aws_of(report, by_service, project, env)
     if env.ipam_pool_id:
         read_pool(report, clients.ec2, env.ipam_pool_id)
     if env.prefix_list:
@@ -414,13 +417,56 @@ def accelerator_ips_from_outputs(report: IpsReport, values: Mapping[str, Any]) -
         report.problems.append(f"output {INGRESS_IPS_OUTPUT} has {len(ingress)} IPs instead of 2")
 
 
+# --- each ingress mode's addresses ---------------------------------------------------------------
+
+IngressFromAws = Callable[[IpsReport, Mapping[str, BaseClient], str, EnvironmentConfig], None]
+"""Add the mode's static IPs as found in AWS to the report, and a problem for each one missing
+or not in use; the clients are `ec2` and the mode's `services` among `globalaccelerator`."""
+IngressFromOutputs = Callable[[IpsReport, Mapping[str, Any], EnvironmentConfig], None]
+"""The same from Terraform's output values (`--from-outputs`)."""
+
+
+def _accelerator_from_aws(
+    report: IpsReport, clients: Mapping[str, BaseClient], project: str, env: EnvironmentConfig
+) -> None:
+    accelerator_ips_from_aws(report, clients["globalaccelerator"], project, env)
+
+
+def _accelerator_from_outputs(
+    report: IpsReport, values: Mapping[str, Any], env: EnvironmentConfig
+) -> None:
+    accelerator_ips_from_outputs(report, values)
+
+
+def _nlb_eips_from_aws(
+    report: IpsReport, clients: Mapping[str, BaseClient], project: str, env: EnvironmentConfig
+) -> None:
+    azs, reused = nlb_eip.ingress_azs(env), nlb_eip.reused(env)
+    eips_from_aws(report, clients["ec2"], project, env, INGRESS, azs, reused)
+
+
+def _nlb_eips_from_outputs(
+    report: IpsReport, values: Mapping[str, Any], env: EnvironmentConfig
+) -> None:
+    ips_by_az_from_outputs(report, values, INGRESS, nlb_eip.ingress_azs(env))
+
+
+#: How `ips` reads each ingress mode's addresses, by label (`modes.lookup`): egress modes all
+#: allow-list EIPs of their own, read the same way.
+INGRESS_IPS: Mapping[str, tuple[IngressFromAws, IngressFromOutputs]] = {
+    GlobalAccelerator().label: (_accelerator_from_aws, _accelerator_from_outputs),
+    nlb_eip.NlbEip().label: (_nlb_eips_from_aws, _nlb_eips_from_outputs),
+}
+
+
 def from_outputs(values: Mapping[str, Any], env: EnvironmentConfig, source: str) -> IpsReport:
     """The addresses the outputs name, judged against the environment's configuration."""
     report = IpsReport(env.name, source)
     if env.egress_mode is not None:
         ips_by_az_from_outputs(report, values, EGRESS, env.static_ip_azs)
     if env.ingress_mode is not None:
-        env.ingress_mode.ips_from_outputs(report, values, env)
+        _, from_outputs_of = modes.lookup(INGRESS_IPS, env.ingress_mode, "ips reader")
+        from_outputs_of(report, values, env)
     for direction in (EGRESS, INGRESS):
         prefix_list = values.get(prefix_list_id_output(direction))
         if isinstance(prefix_list, str) and prefix_list:

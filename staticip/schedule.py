@@ -35,4 +35,3 @@ def interval_seconds(schedule: str) -> int:
 def alarm_period_seconds(schedule: str) -> int:
     """The alarms' period: the schedule's interval, capped at `MAX_ALARM_PERIOD_SECONDS`."""
     return min(interval_seconds(schedule), MAX_ALARM_PERIOD_SECONDS)
-

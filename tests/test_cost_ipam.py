@@ -16,7 +16,7 @@ from conftest import IPAM_POOL
 
 from staticip.cost import fixed_monthly_cost, price_stack
 from staticip.prices import SHIPPED_PRICES, load_prices
-from staticip.review import BLOCKER, load_plan, review_plan
+from staticip.review.command import BLOCKER, load_plan, review_plan
 
 PRICES = tomllib.loads(SHIPPED_PRICES.read_text())
 HOURS = PRICES["hours_per_month"]

@@ -33,7 +33,7 @@ from staticip import doctor
 from staticip.doctor import DoctorClients, run_doctor
 from staticip.doctor_egress import GUARD_CONCURRENCY, check_guard_concurrency
 from staticip.guard import alarm_names
-from staticip.modes.eni_eip import EniEip
+from staticip.modes.eni_eip.checks import doctor_checks as eni_eip_checks
 from staticip.result import CommandResult
 
 PROJECT = "staticip"
@@ -211,8 +211,8 @@ def test_the_account_limit_is_reported_when_the_reservation_cannot_hold(
 
 def test_the_concurrency_check_runs_only_where_a_reservation_is_asked_for() -> None:
     default = shipped_config().environment("dev")
-    assert GUARD_CONCURRENCY not in [c.name for c in EniEip().doctor_checks(default)]
-    (check,) = [c for c in EniEip().doctor_checks(reserving_dev()) if c.name == GUARD_CONCURRENCY]
+    assert GUARD_CONCURRENCY not in [c.name for c in eni_eip_checks(default)]
+    (check,) = [c for c in eni_eip_checks(reserving_dev()) if c.name == GUARD_CONCURRENCY]
     assert check.needs == ("lambda",)
 
 

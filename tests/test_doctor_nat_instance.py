@@ -24,7 +24,7 @@ from moto import mock_aws
 
 from staticip import doctor
 from staticip.doctor import DoctorClients, run_doctor
-from staticip.modes.nat_instance import NAT_ENI, NAT_INSTANCE
+from staticip.modes.nat_instance.checks import NAT_ENI, NAT_INSTANCE
 from staticip.names import nat_instance_group_name
 from staticip.result import CommandResult
 

@@ -24,7 +24,7 @@ from staticip.config import EnvironmentConfig, FunctionConfig
 from staticip.doctor_ingress import ALB, LISTENER, TARGET
 from staticip.eips import ALLOW_LISTED_TAG, AZ_TAG, DIRECTION_TAG, INGRESS
 from staticip.findings import ERROR, OK, WARNING, Finding
-from staticip.modes.nlb_eip import INGRESS_EIP, NLB, NLB_TARGET, check_nlb_ingress
+from staticip.modes.nlb_eip.checks import INGRESS_EIP, NLB, NLB_TARGET, check_nlb_ingress
 
 PROJECT = "acme"
 ACCOUNT = "123456789012"

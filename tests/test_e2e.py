@@ -60,7 +60,7 @@ from staticip.functions import list_functions
 from staticip.ips import RETAINED, IpsClients, run_ips
 from staticip.names import NAT_INSTANCE_TAG
 from staticip.prices import load_prices
-from staticip.review import BLOCKER, WARNING, review_plan
+from staticip.review.command import BLOCKER, WARNING, review_plan
 
 pytestmark = pytest.mark.terraform
 

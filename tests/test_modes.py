@@ -1,16 +1,21 @@
 """The mode registry (`staticip.modes`): config, cost and review find every mode there, so a
-mode that is not registered is an error, and a registered one needs nothing else to be parsed,
-priced and reviewed."""
+mode that is not registered is an error, and a registered one needs nothing else to be parsed
+and priced; the layers above (stack, doctor, review, ips) find its parts by label, and a mode
+without them is an error there too."""
 
 from __future__ import annotations
 
 import pytest
 
+from stacks.modes import EGRESS_BUILDERS, INGRESS_BUILDERS
 from staticip import modes
 from staticip.config import ConfigError, load_config
 from staticip.cost import current_option, egress_options
+from staticip.doctor import MODE_CHECKS
+from staticip.ips import INGRESS_IPS
 from staticip.modes.base import EgressMode, IngressMode, Option
 from staticip.prices import load_prices
+from staticip.review import mode_rules
 
 
 def test_lookups_of_unregistered_modes_raise_instead_of_falling_back():
@@ -30,10 +35,18 @@ def test_every_declaration_is_distinct_and_complete():
     assert len(names) == len(set(names))
     for mode in modes.all_modes():
         assert mode.summary, mode
-        # `build` is each mode's own: the direction's base class only raises.
         base = EgressMode if mode.direction == modes.EGRESS else IngressMode
         assert isinstance(mode, base)
-        assert type(mode).build is not base.build, mode
+        # Every registered mode has its parts in the layers above, and nothing else does.
+        builders = EGRESS_BUILDERS if mode.direction == modes.EGRESS else INGRESS_BUILDERS
+        assert mode.label in builders, mode
+        assert mode.label in MODE_CHECKS, mode
+        assert mode.label in mode_rules.MODE_RULES, mode
+        if mode.direction == modes.INGRESS:
+            assert mode.label in INGRESS_IPS, mode
+    labels = {m.label for m in modes.all_modes()}
+    for table in (EGRESS_BUILDERS, INGRESS_BUILDERS, MODE_CHECKS, mode_rules.MODE_RULES):
+        assert set(table) <= labels
 
 
 def test_a_key_of_another_mode_names_the_modes_that_take_it(write_config):
@@ -66,9 +79,6 @@ class _Proxy(EgressMode):
     def cost_option(self, az_count, prices):
         return Option(self.label, 42.0, 0.0, "test-only")
 
-    def build(self, ctx):  # pragma: no cover - never synthesized here
-        raise AssertionError
-
 
 def test_a_registered_mode_is_parsed_priced_and_keyed_without_other_changes(
     write_config, monkeypatch
@@ -90,6 +100,19 @@ def test_a_registered_mode_is_parsed_priced_and_keyed_without_other_changes(
     )
     with pytest.raises(ConfigError, match="'edge', key 'proxy_size': 0 is out of range"):
         load_config(bad)
+
+
+def test_a_registered_mode_without_its_parts_is_an_error_above_the_declarations(monkeypatch):
+    registered = (*modes.egress_modes(), _Proxy())
+    monkeypatch.setattr(modes, "egress_modes", lambda: registered)
+    unknown = "no {} for egress mode 'proxy-fleet'"
+    with pytest.raises(modes.UnknownModeError, match=unknown.format("builder")):
+        modes.lookup(EGRESS_BUILDERS, _Proxy(), "builder")
+    with pytest.raises(modes.UnknownModeError, match=unknown.format("doctor checks")):
+        modes.lookup(MODE_CHECKS, _Proxy(), "doctor checks")
+    # Review runs every registered mode's rules: one without any is not silently skipped.
+    with pytest.raises(modes.UnknownModeError, match=unknown.format("review rules")):
+        mode_rules.review_rules()
 
 
 @pytest.mark.parametrize(

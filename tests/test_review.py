@@ -22,7 +22,7 @@ import pytest
 from staticip import cli
 from staticip.cost import price_stack
 from staticip.prices import SHIPPED_PRICES, load_prices
-from staticip.review import (
+from staticip.review.command import (
     BLOCKER,
     NOTE,
     WARNING,

@@ -11,7 +11,7 @@ import pytest
 
 from staticip.names import NAT_INSTANCE_TAG
 from staticip.prices import load_prices
-from staticip.review import BLOCKER, NOTE, WARNING, review_plan
+from staticip.review.command import BLOCKER, NOTE, WARNING, review_plan
 
 AZ = "us-east-1a"
 ENI_ID = "eni-0123456789abcdef0"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from staticip.modes.nlb_eip import nlb_findings
+from staticip.modes.nlb_eip.rules import nlb_findings
 from staticip.prices import load_prices
-from staticip.review import BLOCKER, WARNING, review_plan
+from staticip.review.command import BLOCKER, WARNING, review_plan
 from staticip.review.plans import PlanView
 
 ELB = "arn:aws:elasticloadbalancing:us-east-1:123456789012"

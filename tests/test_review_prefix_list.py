@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from staticip.prices import load_prices
-from staticip.review import BLOCKER, WARNING, review_plan
+from staticip.review.command import BLOCKER, WARNING, review_plan
 
 ADDRESS = "aws_ec2_managed_prefix_list.egress-prefix-list_5E0AD650"
 BEFORE = {

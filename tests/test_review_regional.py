@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from staticip.prices import load_prices
-from staticip.review import BLOCKER, WARNING, review_plan
+from staticip.review.command import BLOCKER, WARNING, review_plan
 
 NAT = "aws_nat_gateway.nat_nat-regional_7F157404"
 EIP_B = "aws_eip.egress-ips_eip-us-east-1b_0C9F3F11"

@@ -1,16 +1,21 @@
-"""The registry of egress and ingress modes: one declaration each (staticip/modes/*.py).
+"""The registry of egress and ingress modes: one declaration each (staticip/modes/<mode>/).
 
-Everything mode-specific is found here: `config` takes the valid `egress`, `ingress` and
-variant values and the mode keys from it; the environment stack builds, `cost` prices,
-`doctor` checks and `review` guards what the declarations say. To add a mode, write its
-construct (stacks/), its declaration (a module here) and its line in `_registry`, and document
-it in README.md.
+Everything mode-specific is found from here: `config` takes the valid `egress`, `ingress` and
+variant values and the mode keys from it, and `cost` the price rules and alternatives. The
+parts of a mode above the declarations are registered by the mode's label next to what uses
+them, and found with `lookup`: its builder in `stacks/modes.py`, its doctor checks in
+`staticip/modes/<mode>/checks.py` (gathered by `staticip.doctor`), its review rules in
+`staticip/modes/<mode>/rules.py` (gathered by `staticip.review.mode_rules`), and for an ingress
+mode how `ips` reads its addresses (`staticip.ips`). To add a mode, write its declaration (a
+package here) and its line in `_registry`, its construct and builder (stacks/), its checks and
+rules, and document it in README.md.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping, Sequence
+from typing import TypeVar
 
 from staticip.modes.base import (
     EGRESS,
@@ -19,23 +24,19 @@ from staticip.modes.base import (
     IngressMode,
     Mode,
     PriceRule,
-    ReviewRule,
 )
+from staticip.modes.eni_eip import EniEip
+from staticip.modes.global_accelerator import GlobalAccelerator
+from staticip.modes.nat_gateway import PerAzNatGateway, RegionalNatGateway, SingleNatGateway
+from staticip.modes.nat_instance import PerAzNatInstance, SingleNatInstance
+from staticip.modes.nlb_eip import NlbEip
 
 NONE = "none"
 
 
 @functools.cache
 def _registry() -> tuple[tuple[EgressMode, ...], tuple[IngressMode, ...]]:
-    """The declarations, imported on first use rather than with this package: `config`
-    imports the package, and a declaration may import the tooling (doctor, review) that
-    imports `config` in turn."""
-    from staticip.modes.eni_eip import EniEip
-    from staticip.modes.global_accelerator import GlobalAccelerator
-    from staticip.modes.nat_gateway import PerAzNatGateway, RegionalNatGateway, SingleNatGateway
-    from staticip.modes.nat_instance import PerAzNatInstance, SingleNatInstance
-    from staticip.modes.nlb_eip import NlbEip
-
+    """The declarations, made once on first use."""
     # Egress in the order `cost` lists the alternatives; a name's first variant is its default.
     egress = (
         PerAzNatGateway(),
@@ -125,9 +126,17 @@ def price_rules() -> tuple[PriceRule, ...]:
     return tuple(dict.fromkeys(rule for mode in all_modes() for rule in mode.price_rules))
 
 
-def review_rules() -> tuple[ReviewRule, ...]:
-    """Every registered mode's review rules, each once."""
-    return tuple(dict.fromkeys(rule for mode in all_modes() for rule in mode.review_rules))
+T = TypeVar("T")
+
+
+def lookup(table: Mapping[str, T], mode: Mode, what: str) -> T:
+    """`table[mode.label]`: the part of `mode` that a layer above the declarations registered
+    by label (its builder, doctor checks, review rules). A mode missing from the table is an
+    `UnknownModeError` naming it, never another mode's part or nothing."""
+    try:
+        return table[mode.label]
+    except KeyError:
+        raise UnknownModeError(f"no {what} for {mode.direction} mode {mode.label!r}") from None
 
 
 __all__ = [
@@ -145,8 +154,8 @@ __all__ = [
     "ingress_mode",
     "ingress_modes",
     "ingress_names",
+    "lookup",
     "mode_keys",
     "price_rules",
-    "review_rules",
     "variants",
 ]

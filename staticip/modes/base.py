@@ -1,39 +1,34 @@
 """What an egress or ingress mode declares, in one object per mode.
 
 A mode is one way of getting static IPs (AWS CDK's `NatProvider` is the model): it names the
-config keys it takes and checks them, says which construct builds it, how it shows up in
-`staticip cost`, what `staticip doctor` checks and which `staticip review` rules guard it. The
-environment stack, `cost`, `doctor` and `review` look modes up in `staticip.modes` (the
-registry) instead of comparing strings, so a mode that is not registered is an error there,
-never a fallthrough into another mode's branch.
+config keys it takes and checks them, says which AZs carry its allow-listed EIPs, prices what
+it builds and gives its line in `staticip cost`. Config, the environment stack, `cost`,
+`doctor`, `review` and `ips` look modes up in `staticip.modes` (the registry) instead of
+comparing strings, so a mode that is not registered is an error there, never a fallthrough
+into another mode's branch.
 
-No CDKTF import here or in any declaration at module level: the CLI reads declarations
-without paying for the provider bindings. `build` imports its construct when it runs.
+Declarations are the layer under both the constructs and the operations, so they import
+neither: what a mode builds is `stacks/modes.py`'s, keyed by the mode's label, and what
+`doctor` checks and `review` flags are the `checks` and `rules` modules next to the
+declaration, found by label the same way. Nor do they import `staticip.config`, which imports
+the registry: its types appear in annotations only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from staticip.cost_items import LineItem, Option
 from staticip.names import EGRESS, INGRESS, PRIVATE_TIER
 
 if TYPE_CHECKING:
-    from botocore.client import BaseClient
-
-    from stacks.mode_context import EgressContext, IngressContext
-    from staticip.config import EnvironmentConfig, TableReader
-    from staticip.cost import LineItem
-    from staticip.findings import Finding
-    from staticip.ips import IpsReport
+    from staticip.config import EnvironmentConfig
+    from staticip.config_reader import TableReader
     from staticip.prices import Prices
-    from staticip.review.model import Finding as ReviewFinding
-    from staticip.review.plans import PlanView
 
 
-ReviewRule = Callable[["PlanView"], "list[ReviewFinding]"]
-PriceRule = Callable[[Mapping[str, Any], "Prices"], "list[LineItem]"]
+PriceRule = Callable[[Mapping[str, Any], "Prices"], list[LineItem]]
 
 #: The keys of an ingress mode with an ALB in front of the webhook.
 ALB_KEYS: Mapping[str, str] = {
@@ -45,47 +40,9 @@ ALB_KEYS: Mapping[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Option:
-    """One way to get static egress IPs, as a cost line: `fixed_monthly + per_gb * x`."""
-
-    name: str
-    fixed_monthly: float
-    per_gb: float
-    description: str = ""
-
-    def at(self, gb_per_month: float) -> float:
-        """Monthly cost at `gb_per_month` GB of traffic."""
-        return self.fixed_monthly + self.per_gb * gb_per_month
-
-
-@dataclass(frozen=True)
-class DoctorContext:
-    """What a mode's doctor checks get: the AWS clients the mode asked for (`services`, by
-    service name), and the facts the shared egress checks already gathered."""
-
-    project: str
-    env: EnvironmentConfig
-    clients: Mapping[str, BaseClient]
-    facts: dict[str, Any] = field(default_factory=dict)
-    """Egress only: `eips` (the allow-listed EIPs found), `function` (`FunctionFacts`),
-    `subnet_az` (function subnet ID -> AZ)."""
-
-
-@dataclass(frozen=True)
-class DoctorCheck:
-    """One named doctor check; `run` raising a botocore error becomes an error finding under
-    `name`, so the other checks still run."""
-
-    name: str
-    run: Callable[[DoctorContext], list[Finding]]
-    needs: Sequence[str] = ("ec2",)
-    """The services whose clients `run` uses (from `DoctorContext.clients`)."""
-
-
 class Mode:
     """The part every mode declares. Subclasses set the class attributes and override what
-    they need; the defaults are those of a mode with no keys, no checks and no rules."""
+    they need; the defaults are those of a mode with no keys and nothing of its own to price."""
 
     name: str = ""
     """The value of `egress = ...` or `ingress = ...` in staticip.toml."""
@@ -103,11 +60,14 @@ class Mode:
     an IPAM pool; a mode whose addresses are AWS's (Global Accelerator) cannot."""
     price_rules: Sequence[PriceRule] = ()
     """Line items for `cost` and `review` from a stack's `resource` table (by type), for
-    what this mode builds that no other mode does; as with `review_rules`, every registered
-    mode's run over every stack."""
-    review_rules: Sequence[ReviewRule] = ()
-    """Rules over a `terraform show -json` plan. A plan does not say which mode produced it
-    (and a mode change plans both), so `review` runs every registered mode's rules."""
+    what this mode builds that no other mode does; a stack does not say which mode built it,
+    so every registered mode's rules run over every stack."""
+
+    @property
+    def label(self) -> str:
+        """The key its builder (`stacks/modes.py`), doctor checks and review rules are
+        registered under: `name`, and for an egress layout `name variant`."""
+        return self.name
 
     def options(self, r: TableReader, azs: tuple[str, ...]) -> dict[str, Any]:
         """Read and check the keys of `keys` that `config` does not parse itself, for
@@ -121,10 +81,6 @@ class Mode:
     def services(self, env: EnvironmentConfig) -> Sequence[str]:
         """AWS services (boto3 names) `doctor` needs a client for besides `ec2` and `lambda`;
         `globalaccelerator` is created in us-west-2, the others in the environment's region."""
-        return ()
-
-    def doctor_checks(self, env: EnvironmentConfig) -> Sequence[DoctorCheck]:
-        """The mode's checks, in order; they share `DoctorContext.facts`."""
         return ()
 
     def __repr__(self) -> str:
@@ -167,33 +123,6 @@ class EgressMode(Mode):
         """The alternatives line `env` uses (a layout may cost like another in one AZ)."""
         return self.label
 
-    def build(self, ctx: EgressContext) -> None:
-        """Add the mode's constructs to the stack (imports them here, not at module level)."""
-        raise NotImplementedError
-
 
 class IngressMode(Mode):
     direction = INGRESS
-
-    def ips_from_aws(
-        self,
-        report: IpsReport,
-        clients: Mapping[str, BaseClient],
-        project: str,
-        env: EnvironmentConfig,
-    ) -> None:
-        """`staticip ips`: add the mode's static IPs as found in AWS to `report`, and a
-        problem for each one missing or not in use. `clients` has `ec2` and the mode's
-        `services` among `globalaccelerator`."""
-        raise NotImplementedError
-
-    def ips_from_outputs(
-        self, report: IpsReport, values: Mapping[str, Any], env: EnvironmentConfig
-    ) -> None:
-        """`staticip ips --from-outputs`: the same from Terraform's output values."""
-        raise NotImplementedError
-
-    def build(self, ctx: IngressContext) -> Mapping[str, str]:
-        """Add the mode's constructs and its outputs (`ingress_ips` first) to the stack;
-        return the static IPs as label -> address for the ingress prefix list."""
-        raise NotImplementedError

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from staticip.guard import FUNCTION_NAMES_VARIABLE
@@ -20,6 +20,9 @@ from staticip.review.model import (
     Finding,
 )
 from staticip.review.plans import PlanView, _first, _has_unknown, _path
+
+ReviewRule = Callable[[PlanView], list[Finding]]
+"""A rule over a `terraform show -json` plan: its findings, unsorted."""
 
 # --- the rules ----------------------------------------------------------------------------------
 
@@ -606,7 +609,7 @@ def alb_gap_findings(
     findings = []
     for rc in plan.changes_of("aws_lb", REPLACE, DELETE):
         before = plan.before(rc)
-        # An NLB is a front itself, with its own rule (staticip.modes.nlb_eip).
+        # An NLB is a front itself, with its own rule (staticip.modes.nlb_eip.rules).
         if (before.get("load_balancer_type") or "application") != "application":
             continue
         if served is not None and before.get("arn") not in served:
@@ -696,13 +699,6 @@ def _plan_findings(plan: PlanView) -> list[Finding]:
 
 
 COMMON_RULES = (_plan_findings, _eip_findings, _association_findings, _prefix_list_findings)
-"""Rules for what every environment has; each mode declares its own (`Mode.review_rules`)."""
-
-
-def findings(plan: PlanView) -> list[Finding]:
-    """Every finding of the common rules and of every registered mode's rules for one plan,
-    unsorted. A plan does not say which mode made it, and a mode change plans the old mode's
-    resources away and the new one's in, so every mode's rules read it."""
-    from staticip import modes
-
-    return [f for rule in (*COMMON_RULES, *modes.review_rules()) for f in rule(plan)]
+"""Rules for what every environment has; each mode lists its own in
+`staticip/modes/<mode>/rules.py` (some defined here), and `staticip.review.mode_rules` runs
+both."""

@@ -1,18 +1,21 @@
 """`egress = "nat-gateway"`: the function in private subnets behind NAT, in three layouts
-chosen by `nat`: `per-az`, `single` and `regional` (one declaration each)."""
+chosen by `nat`: `per-az`, `single` and `regional` (one declaration each).
+
+Here the declarations and price rules; `checks.py` holds what `staticip doctor` checks and
+`rules.py` the `staticip review` rules; the constructs are `stacks/nat_gateway.py` and
+`stacks/regional_nat_gateway.py`, built by `stacks/modes.py`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from staticip.modes.base import DoctorCheck, DoctorContext, EgressMode, Option, ReviewRule
+from staticip.cost_items import LineItem
+from staticip.modes.base import EgressMode, Option
 
 if TYPE_CHECKING:
-    from stacks.mode_context import EgressContext
     from staticip.config import EnvironmentConfig
-    from staticip.cost import LineItem
-    from staticip.findings import Finding
     from staticip.prices import Prices
 
 # A regional NAT Gateway in auto mode lets AWS allocate addresses of its own under load, so its
@@ -25,8 +28,6 @@ _AUTO_REASON = (
 
 def price_nat_gateways(resources: Mapping[str, Any], prices: Prices) -> list[LineItem]:
     """Zonal NAT Gateways (`per-az`, `single`): hourly each, and data processed per GB."""
-    from staticip.cost import LineItem
-
     gateways = resources.get("aws_nat_gateway", {}).values()
     nats = sum(1 for nat in gateways if nat.get("availability_mode", "zonal") == "zonal")
     if not nats:
@@ -45,8 +46,6 @@ def price_nat_gateways(resources: Mapping[str, Any], prices: Prices) -> list[Lin
 def price_regional_nat_gateway(resources: Mapping[str, Any], prices: Prices) -> list[LineItem]:
     """A regional NAT Gateway is billed per AZ it is active in; in manual mode that is the
     AZs given an address."""
-    from staticip.cost import LineItem
-
     regional_azs = sum(
         len(nat.get("availability_zone_address", []))
         for nat in resources.get("aws_nat_gateway", {}).values()
@@ -65,15 +64,6 @@ def price_regional_nat_gateway(resources: Mapping[str, Any], prices: Prices) -> 
     ]
 
 
-def _routes(ctx: DoctorContext) -> list[Finding]:
-    from staticip.doctor_egress import check_routes
-
-    fn = ctx.facts["function"]
-    if not fn.found:
-        return []
-    return check_routes(ctx.clients["ec2"], ctx.env, fn, ctx.facts.get("nat_ips", {}))
-
-
 class _NatGateway(EgressMode):
     name = "nat-gateway"
     variant_key = "nat"
@@ -83,47 +73,12 @@ class _NatGateway(EgressMode):
         "regional-auto": _AUTO_REASON,
     }
 
-    def _check_nat(self, ctx: DoctorContext) -> list[Finding]:
-        from staticip.doctor_egress import check_nat_gateways
-
-        found, ctx.facts["nat_ips"] = check_nat_gateways(
-            ctx.clients["ec2"], ctx.project, ctx.env, ctx.facts["eips"], ctx.facts["subnet_az"]
-        )
-        return found
-
     def cost_option_name(self, env: EnvironmentConfig) -> str:
         # In one AZ every layout is one gateway and one EIP: the block for one AZ lists only
         # the single NAT (per-az and regional offer no line there).
         return self.label if len(env.azs) > 1 else SingleNatGateway().label
 
-    def doctor_checks(self, env: EnvironmentConfig) -> Sequence[DoctorCheck]:
-        from staticip.doctor_egress import NAT, ROUTE
-
-        return (DoctorCheck(NAT, self._check_nat), DoctorCheck(ROUTE, _routes))
-
     price_rules = (price_nat_gateways,)
-
-    @property
-    def review_rules(self) -> Sequence[ReviewRule]:
-        from staticip.review.rules import nat_findings
-
-        return (nat_findings,)
-
-    def build(self, ctx: EgressContext) -> None:
-        # ElasticIps made one EIP in each AZ of `static_ip_azs`; one NAT Gateway per EIP.
-        from stacks.nat_gateway import NatGatewayEgress, NatGatewayProps
-
-        NatGatewayEgress(
-            ctx.stack,
-            "nat",
-            NatGatewayProps(
-                name=ctx.name,
-                public_subnets=ctx.network.public_subnets,
-                private_route_tables=ctx.network.private_route_tables,
-                allocation_ids=ctx.allocation_ids,
-                internet_gateway=ctx.network.igw,
-            ),
-        )
 
 
 class PerAzNatGateway(_NatGateway):
@@ -165,21 +120,7 @@ class RegionalNatGateway(_NatGateway):
     variant = "regional"
     summary = "one regional NAT Gateway (manual mode) with an allow-listed EIP per AZ"
 
-    def _check_nat(self, ctx: DoctorContext) -> list[Finding]:
-        from staticip.doctor_egress import check_regional_nat_gateway
-
-        found, ctx.facts["nat_ips"] = check_regional_nat_gateway(
-            ctx.clients["ec2"], ctx.project, ctx.env, ctx.facts["eips"], ctx.facts["subnet_az"]
-        )
-        return found
-
     price_rules = (price_regional_nat_gateway,)
-
-    @property
-    def review_rules(self) -> Sequence[ReviewRule]:
-        from staticip.review.rules import regional_nat_findings
-
-        return (regional_nat_findings,)
 
     def cost_option(self, az_count: int, prices: Prices) -> Option | None:
         if az_count < 2:
@@ -191,19 +132,4 @@ class RegionalNatGateway(_NatGateway):
             prices.regional_nat_per_gb,
             f"1 regional NAT Gateway active in {az_count} AZs + {az_count} EIPs; survives"
             " an AZ outage",
-        )
-
-    def build(self, ctx: EgressContext) -> None:
-        from stacks.regional_nat_gateway import RegionalNatGatewayEgress, RegionalNatGatewayProps
-
-        RegionalNatGatewayEgress(
-            ctx.stack,
-            "nat",
-            RegionalNatGatewayProps(
-                name=ctx.name,
-                vpc_id=ctx.network.vpc.id,
-                allocation_ids=ctx.allocation_ids,
-                private_route_tables=ctx.network.private_route_tables,
-                internet_gateway=ctx.network.igw,
-            ),
         )

@@ -1,36 +1,17 @@
-"""The nlb-eip ingress mode: an internet-facing Network Load Balancer holding one of the
-environment's allow-listed Elastic IPs in each AZ (`subnet_mapping { subnet_id, allocation_id
-}`), TCP listeners on 80 (and 443 with a certificate) forwarding to `alb`-type target groups
-whose one target is an internal ALB, whose `lambda` target group holds the webhook function.
-
-Here: the mode's declaration (`NlbEip`, at the end), what `staticip doctor` checks
-(`check_nlb_ingress`) and the `staticip review` rule over a plan (`nlb_findings`). Like every
-declaration it imports no CDKTF at module level (`build` does, when it runs), and not the
-`staticip.modes` registry, which imports this module on first use.
-
-Facts the checks and rules rely on:
-
-- AWS cannot change an NLB's Elastic IPs once it exists (Network Load Balancer user guide,
-  "network-load-balancers.html"); SetSubnets on an NLB must repeat every enabled subnet with
-  its configuration, so subnets can only be added.
-- The AWS provider (hashicorp/terraform-provider-aws, internal/service/elbv2/load_balancer.go,
-  `customizeDiffLoadBalancerNLB`) therefore forces a replacement of a `network` `aws_lb` when
-  its `subnet_mapping` set, wholly known at plan time, loses a mapping or changes one (a
-  different `allocation_id` or `subnet_id` is a different set element); mappings added while
-  the old ones stay are done in place. The same goes for `subnets`, and for `security_groups`
-  going from none to some or from some to none. `internal`, `load_balancer_type` and `name`
-  are ForceNew in the schema.
-"""
+"""What `staticip doctor` checks for `ingress = "nlb-eip"`: the NLB, the allow-listed ingress
+EIP it answers on in each AZ, its listeners and `alb` target groups, and the internal ALB
+behind them with its Lambda target (`staticip.doctor_ingress`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.client import BaseClient
 
 from staticip import aws
-from staticip.config import EnvironmentConfig, TableReader
+from staticip.config import EnvironmentConfig
+from staticip.doctor_context import DoctorCheck, DoctorContext, ModeChecks
 from staticip.doctor_egress import deploy_fix
 from staticip.doctor_ingress import (
     LISTENER,
@@ -41,38 +22,7 @@ from staticip.doctor_ingress import (
 )
 from staticip.eips import INGRESS, AllowListedEip, environment_tags, find_allow_listed_eips
 from staticip.findings import ERROR, OK, WARNING, Finding
-from staticip.modes.base import ALB_KEYS, DoctorCheck, DoctorContext, IngressMode
-from staticip.names import INGRESS_DNS_NAME_OUTPUT
-from staticip.review.model import DELETE, REPLACE
-from staticip.review.model import WARNING as REVIEW_WARNING
-from staticip.review.model import Finding as ReviewFinding
-from staticip.review.plans import PlanView
-from staticip.review.rules import (
-    alb_gap_findings,
-    deletion_protection_note,
-    ip_of_allocation,
-    replace_why,
-)
-
-if TYPE_CHECKING:
-    from stacks.mode_context import IngressContext
-    from staticip.ips import IpsReport
-
-#: The mode's own config key (`NlbEip.options` reads it into `mode_options`).
-REUSE_KEY = "ingress_reuse_eip_allocation_ids"
-
-
-def ingress_azs(env: EnvironmentConfig) -> tuple[str, ...]:
-    """The AZs holding an ingress EIP: every AZ of the environment, sorted by name."""
-    return tuple(sorted(env.azs))
-
-
-def reused(env: EnvironmentConfig) -> Mapping[str, str]:
-    """AZ name -> the existing allocation the NLB uses there instead of a new EIP."""
-    return env.mode_options.get(REUSE_KEY, {})
-
-
-# --- doctor -------------------------------------------------------------------------------------
+from staticip.modes.nlb_eip import NlbEip, ingress_azs, reused
 
 #: Check names (doctor's CHECK column). The ALB and its Lambda target keep the Global
 #: Accelerator mode's names (`alb`, `target`), and the NLB's listeners `listener`: an
@@ -411,246 +361,12 @@ def _name(lb: Mapping[str, Any]) -> str:
     return lb.get("LoadBalancerName") or short_arn(lb.get("LoadBalancerArn", "?"))
 
 
-# --- review -------------------------------------------------------------------------------------
-
-#: What lets the NLB's delete go through when deletion protection is on: the ALB's key
-#: covers the NLB too (stacks/nlb_eip_ingress.py).
-NLB_DELETION_PROTECTION_OFF = "alb_deletion_protection = false is deployed first"
+def _nlb(ctx: DoctorContext) -> list[Finding]:
+    return check_nlb_ingress(ctx.clients["elbv2"], ctx.clients["ec2"], ctx.project, ctx.env)
 
 
-def nlb_findings(plan: PlanView) -> list[ReviewFinding]:
-    """An NLB replaced or destroyed (`nlb-replaced`, `nlb-destroyed`), and the ALB behind an
-    `alb` target group replaced or destroyed (`alb-replaced`, `alb-destroyed`): warnings, the
-    ingress stops for a while. The EIPs' own release is `eip-released`/`eip-replaced`, a
-    blocker, from the generic EIP rule."""
-    return _nlb_change_findings(plan) + _alb_behind_nlb_findings(plan)
+def doctor_checks(env: EnvironmentConfig) -> Sequence[DoctorCheck]:
+    return (DoctorCheck(NLB, _nlb, needs=("elbv2", "ec2")),)
 
 
-def _nlb_allocations(values: Mapping[str, Any]) -> list[str]:
-    """The allocation IDs of an `aws_lb`'s `subnet_mapping` blocks (an ALB's are "")."""
-    return [
-        str(mapping["allocation_id"])
-        for mapping in values.get("subnet_mapping") or []
-        if isinstance(mapping, dict) and mapping.get("allocation_id")
-    ]
-
-
-def _released(plan: PlanView, allocation: str) -> bool:
-    """Whether the plan destroys or replaces the `aws_eip` of `allocation`."""
-    return any(
-        plan.before(rc).get("allocation_id") == allocation
-        for rc in plan.changes_of("aws_eip", REPLACE, DELETE)
-    )
-
-
-def _nlb_change_findings(plan: PlanView) -> list[ReviewFinding]:
-    findings = []
-    for rc in plan.changes_of("aws_lb", REPLACE, DELETE):
-        before = plan.before(rc)
-        if before.get("load_balancer_type") != "network":
-            continue
-        name = before.get("name") or before.get("id", "")
-        allocations = _nlb_allocations(before)
-        ips = tuple(ip for a in allocations if (ip := ip_of_allocation(plan, a)))
-        shown = ", ".join(ips) or ", ".join(allocations) or "its Elastic IPs"
-        released = [ip_of_allocation(plan, a) or a for a in allocations if _released(plan, a)]
-        if released:
-            fate = f"this plan also releases {', '.join(released)} (see the blockers)"
-        else:
-            fate = f"the Elastic IPs ({shown}) stay allocated"
-        if plan.action(rc) == REPLACE:
-            code = "nlb-replaced"
-            message = (
-                f"NLB {name} is replaced{replace_why(rc)}: {fate}, but webhooks to them fail "
-                "from the old NLB's deletion until the new one holds them and is active "
-                f"(minutes). {_order(rc)}{_subnet_mapping_why(rc)}"
-            )
-            dns = before.get("dns_name")
-            if dns:
-                message += (
-                    f" Its DNS name {dns} changes too (output ingress_dns_name): vendors that "
-                    "call the name rather than the IPs need the new one."
-                )
-        else:
-            code = "nlb-destroyed"
-            message = f"NLB {name} is destroyed: webhooks to {shown} fail; {fate}" + (
-                "." if released else ", and reach nothing until an NLB holds them again."
-            )
-        message += deletion_protection_note(before, NLB_DELETION_PROTECTION_OFF)
-        findings.append(ReviewFinding(REVIEW_WARNING, code, rc["address"], message, ips))
-    return findings
-
-
-def _subnet_mapping_why(rc: Mapping[str, Any]) -> str:
-    paths = rc["change"].get("replace_paths") or []
-    if not any(path and path[0] == "subnet_mapping" for path in paths):
-        return ""
-    return (
-        " The AWS provider replaces an NLB whose subnet_mapping loses or changes a mapping (an "
-        "AZ removed, another subnet or EIP in one): AWS cannot change an NLB's Elastic IPs. "
-        "Only adding AZs, the other mappings unchanged, is done in place."
-    )
-
-
-def _order(rc: Mapping[str, Any]) -> str:
-    """What the replacement order does: an EIP sits on one load balancer at a time."""
-    if rc["change"].get("actions", [])[:1] == ["create"]:
-        return (
-            "This replacement is create_before_destroy: the new NLB asks for Elastic IPs the "
-            "old one still holds, which AWS refuses, so the apply fails; remove "
-            "create_before_destroy from the NLB."
-        )
-    return (
-        "The new NLB cannot take the EIPs while the old one holds them, so Terraform destroys "
-        "the old one first (its default order for a replacement), then creates the new one."
-    )
-
-
-def _alb_behind_nlb_findings(plan: PlanView) -> list[ReviewFinding]:
-    """The ALB registered in an `alb` target group: the NLB forwards the webhooks to it."""
-    groups = {
-        plan.before(rc).get("arn")
-        for rc in plan.of_type("aws_lb_target_group")
-        if plan.before(rc).get("target_type") == "alb"
-    }
-    groups.discard(None)
-    if not groups:
-        return []
-    # Only an attachment that exists now serves webhooks: a new one (after a mode change)
-    # has no traffic to lose.
-    served = {
-        plan.before(rc).get("target_id")
-        for rc in plan.of_type("aws_lb_target_group_attachment")
-        if plan.before(rc).get("target_group_arn") in groups
-    }
-    ips = tuple(
-        ip
-        for rc in plan.of_type("aws_lb")
-        if plan.before(rc).get("load_balancer_type") == "network"
-        for a in _nlb_allocations(plan.before(rc))
-        if (ip := ip_of_allocation(plan, a))
-    )
-    return alb_gap_findings(
-        plan,
-        {arn for arn in served if arn},
-        front="the NLB",
-        stays=f"the NLB's Elastic IPs ({', '.join(ips) or 'unchanged'})",
-        until=(
-            "the new ALB is registered in the NLB's alb target group and passes its health checks"
-        ),
-        ips=ips,
-    )
-
-
-class NlbEip(IngressMode):
-    """Our Elastic IPs, one per AZ, on an internet-facing NLB in front of an internal ALB.
-    Unlike Global Accelerator's two addresses, the EIPs outlive the load balancer: they are
-    protected like the egress EIPs and can be reused in another environment or account."""
-
-    name = "nlb-eip"
-    summary = "your own Elastic IPs (one per AZ) on an NLB in front of an internal ALB"
-    keys = {
-        **ALB_KEYS,
-        REUSE_KEY: "AZ name -> existing `eipalloc-...` for the NLB instead of a new EIP",
-    }
-    min_azs = 2
-    min_azs_reason = "an ALB needs subnets in at least 2 AZs; use 2 or more"
-    takes_ipam_pool = True
-
-    def options(self, r: TableReader, azs: tuple[str, ...]) -> dict[str, Any]:
-        from staticip.config import allocation_ids
-
-        return {REUSE_KEY: allocation_ids(r, REUSE_KEY, azs)}
-
-    def validate(self, env: EnvironmentConfig, r: TableReader) -> None:
-        shared = set(reused(env).values()) & set(env.reuse_eip_allocation_ids.values())
-        if shared:
-            raise r.fail(
-                REUSE_KEY,
-                f"{', '.join(sorted(shared))} is also in reuse_eip_allocation_ids; an address "
-                "is either the function's egress IP or the webhook's ingress IP, not both",
-            )
-        if env.ipam_pool_id and reused(env):
-            from staticip.config import reuse_with_pool_problem
-
-            az = min(reused(env))
-            raise r.fail(f"{REUSE_KEY}.{az}", reuse_with_pool_problem(REUSE_KEY, az))
-
-    def services(self, env: EnvironmentConfig) -> Sequence[str]:
-        return ("elbv2",)
-
-    def doctor_checks(self, env: EnvironmentConfig) -> Sequence[DoctorCheck]:
-        def run(ctx: DoctorContext) -> list[Finding]:
-            return check_nlb_ingress(ctx.clients["elbv2"], ctx.clients["ec2"], ctx.project, ctx.env)
-
-        return (DoctorCheck(NLB, run, needs=("elbv2", "ec2")),)
-
-    review_rules = (nlb_findings,)
-
-    def ips_from_aws(
-        self,
-        report: IpsReport,
-        clients: Mapping[str, BaseClient],
-        project: str,
-        env: EnvironmentConfig,
-    ) -> None:
-        from staticip.ips import eips_from_aws
-
-        eips_from_aws(report, clients["ec2"], project, env, INGRESS, ingress_azs(env), reused(env))
-
-    def ips_from_outputs(
-        self, report: IpsReport, values: Mapping[str, Any], env: EnvironmentConfig
-    ) -> None:
-        from staticip.ips import ips_by_az_from_outputs
-
-        ips_by_az_from_outputs(report, values, INGRESS, ingress_azs(env))
-
-    def build(self, ctx: IngressContext) -> Mapping[str, str]:
-        from cdktf import TerraformOutput
-
-        from stacks.elastic_ips import CONSTRUCT_IDS, ElasticIps, ElasticIpsProps
-        from stacks.nlb_eip_ingress import NlbEipIngress, NlbEipIngressProps
-        from stacks.webhook_alb import ANYWHERE
-
-        env, network = ctx.env, ctx.network
-        eips = ElasticIps(
-            ctx.stack,
-            CONSTRUCT_IDS[INGRESS],
-            ElasticIpsProps(
-                name=f"{ctx.name}-ingress",
-                azs=ingress_azs(env),
-                protect=env.protect_ips,
-                reuse_allocation_ids=reused(env),
-                environment_tags=ctx.default_tags,
-                direction=INGRESS,
-                ipam_pool_id=env.ipam_pool_id,
-            ),
-        )
-        ingress = NlbEipIngress(
-            ctx.stack,
-            "ingress",
-            NlbEipIngressProps(
-                name=ctx.name,
-                vpc_id=network.vpc.id,
-                public_subnet_ids={az: network.public_subnets[az].id for az in env.azs},
-                allocation_ids=eips.allocation_ids,
-                function=ctx.function,
-                routes=ctx.routes,
-                allowed_cidrs=env.ingress_allowed_cidrs or (ANYWHERE,),
-                certificate_arn=env.certificate_arn,
-                deletion_protection=env.deletion_protection,
-                access_logs_bucket=env.alb_access_logs_bucket,
-            ),
-        )
-        eips.add_outputs(
-            ctx.stack,
-            INGRESS,
-            "Give these Elastic IPs to vendors that call your webhooks, sorted by AZ",
-        )
-        TerraformOutput(
-            ctx.stack,
-            INGRESS_DNS_NAME_OUTPUT,
-            value=ingress.nlb.dns_name,
-            description="The NLB's DNS name (resolves to ingress_ips)",
-        )
-        return eips.public_ips
+CHECKS: Mapping[str, ModeChecks] = {NlbEip().label: doctor_checks}
