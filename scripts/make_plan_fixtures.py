@@ -282,16 +282,41 @@ def _path(body: Mapping[str, Any]) -> str:
     return body.get("//", {}).get("metadata", {}).get("path", "")
 
 
-def drop_global_accelerator(stack: Stack) -> None:
-    """The first ingress apply: everything except what moto cannot create."""
+def drop_global_accelerator(stack: Stack) -> list[str]:
+    """The first ingress apply: everything except what moto cannot create, and what reads it
+    (the ingress prefix list holds the accelerator's addresses). Returns the addresses of the
+    resources dropped for reading it, which a second apply creates once its state is there."""
     for rtype in GA_TYPES:
         stack["resource"].pop(rtype, None)
+    readers = []
+    for rtype, by_id in list(stack["resource"].items()):
+        for lid in [lid for lid, body in by_id.items() if _reads_global_accelerator(body)]:
+            by_id.pop(lid)
+            readers.append(f"{rtype}.{lid}")
+        if not by_id:
+            # Terraform rejects a resource type without resources in JSON configuration.
+            stack["resource"].pop(rtype)
     outputs = stack.get("output", {})
+    for output in [
+        n
+        for n, body in outputs.items()
+        if _reads_global_accelerator(body) or any(r in json.dumps(body) for r in readers)
+    ]:
+        outputs.pop(output)
     for output in (INGRESS_IPS_OUTPUT, INGRESS_DNS_NAME_OUTPUT):
         outputs.pop(output, None)
     if not outputs:
         # Terraform rejects an empty `output` object in JSON configuration.
         stack.pop("output", None)
+    return readers
+
+
+def _reads_global_accelerator(body: Any) -> bool:
+    return "aws_globalaccelerator_" in json.dumps(body)
+
+
+def _reads_global_accelerator(body: Any) -> bool:
+    return "aws_globalaccelerator_" in json.dumps(body)
 
 
 # --- terraform --------------------------------------------------------------------------------
@@ -347,9 +372,13 @@ def run_environment(ctx: Context, name: str, cases: Sequence[Case]) -> list[Path
     if name == "dev":
         replace_eni_lookup(first, None)
         tf.note("first apply without data.external and the aws_eip_association resources")
+    readers: list[str] = []
     if name == "ingress":
-        drop_global_accelerator(first)
-        tf.note("apply without the three aws_globalaccelerator_* resources and their outputs")
+        readers = drop_global_accelerator(first)
+        tf.note(
+            "apply without the three aws_globalaccelerator_* resources, their outputs and what "
+            f"reads them ({', '.join(readers) or 'nothing'})"
+        )
     tf.write_stack(first, base_dir)
     tf.run("init", f"-plugin-dir={ctx.plugin_dir}", "-input=false", "-no-color")
     tf.run("apply", "-auto-approve", "-input=false", "-no-color")
@@ -369,6 +398,12 @@ def run_environment(ctx: Context, name: str, cases: Sequence[Case]) -> list[Path
         tf.run("apply", "-auto-approve", "-input=false", "-no-color")
     if name == "ingress":
         constructed = push_global_accelerator_state(ctx, tf, base_stack)
+        if readers:
+            # Now that the accelerator's state is there: without a refresh, which would call
+            # the API moto lacks.
+            tf.note(f"second apply, -refresh=false: {', '.join(readers)}")
+            tf.write_stack(base_stack, base_dir)
+            tf.run("apply", "-auto-approve", "-refresh=false", "-input=false", "-no-color")
     setup = list(tf.history)
 
     written = []
@@ -424,12 +459,19 @@ def create_and_resolve_enis(ctx: Context, tf: Terraform, stack: Stack) -> dict[s
         if lid in applied
     ]
     in_vpc = [(lid, attrs) for lid, attrs in functions if attrs.get("vpc_config")]
-    # Every function of the environment shares the subnets and the security group, so one
-    # Hyperplane ENI per subnet; the probe (the guard's anchor) is the one to resolve them for.
+    # Every function of the environment has the one security group, in the function subnets
+    # (the egress canary of an AZ in that AZ's alone), so one Hyperplane ENI per subnet; the
+    # probe (the guard's anchor) is in all of them and the one to resolve them for.
     probes = [(lid, attrs) for lid, attrs in in_vpc if lid.startswith("egress-probe")] or in_vpc
-    if len(probes) != 1 or len({_eni_set_of(a) for _, a in in_vpc}) != 1:
+    shared = len(probes) == 1 and all(
+        set(_eni_set_of(a)[0]) <= set(_eni_set_of(probes[0][1])[0])
+        and _eni_set_of(a)[1] == _eni_set_of(probes[0][1])[1]
+        for _, a in in_vpc
+    )
+    if not shared:
         raise HarnessError(
-            f"expected one probe and one shared VPC config, found {[lid for lid, _ in in_vpc]}"
+            "expected one probe whose subnets and security group every function shares, "
+            f"found {[lid for lid, _ in in_vpc]}"
         )
     attrs = probes[0][1]
     vpc_config = attrs["vpc_config"][0]

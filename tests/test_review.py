@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from canary_prices import (
+    CANARY_CLOUDWATCH_PER_AZ_USD,
+    CANARY_PER_AZ_USD,
+    CANARY_RUNS_PER_AZ_USD,
+)
 
 from staticip import cli
 from staticip.cost import price_stack
@@ -124,8 +129,9 @@ def test_each_fixture_is_terraform_output_with_its_provenance(name: str) -> None
     assert meta["plan_exit_code"] == (
         1 if document["errored"] else 2 if document["applyable"] else 0
     )
-    # Whole files, as Terraform wrote them: small enough to keep in the repository.
-    assert fixture(name).stat().st_size < 300_000
+    # Whole files, as Terraform wrote them: small enough to keep in the repository (the largest,
+    # dev's with its guard and one canary per AZ, is about 400 kB).
+    assert fixture(name).stat().st_size < 500_000
 
 
 # --- clean plans ----------------------------------------------------------------------------
@@ -268,25 +274,31 @@ def test_vpc_config_change_and_replaced_security_group_and_subnets_warn_of_eni_r
     document = plan("dev-vpc-cidr-changed")
     result = review("dev-vpc-cidr-changed")
     assert codes(result, BLOCKER) == []
+    functions = [r for r in prior(document, "aws_lambda_function") if r["values"]["vpc_config"]]
+    # The probe, the worker and the canary of each AZ: one warning each; the group and each
+    # subnet once, naming every function on it.
+    assert len(functions) == 4
     assert codes(result, WARNING) == [
         "function-security-group-replaced",
         "function-subnet-replaced",
         "function-subnet-replaced",
-        "function-vpc-config-changed",
+        *["function-vpc-config-changed"] * 4,
     ]
-    (function,) = [r for r in prior(document, "aws_lambda_function") if r["values"]["vpc_config"]]
-    vpc = function["values"]["vpc_config"][0]
-    change = one(result, "function-vpc-config-changed")
-    assert change.address == function["address"]
-    assert "new Hyperplane ENIs" in change.message
-    # The associations are not re-planned in this plan (literal ENIs, see the fixture README).
-    assert "does not redo the EIP associations" in change.message
+    changes = {f.address: f for f in result.findings if f.code == "function-vpc-config-changed"}
+    assert set(changes) == {f["address"] for f in functions}
+    for change in changes.values():
+        assert "new Hyperplane ENIs" in change.message
+        # Not re-planned here (literal ENIs, see the fixture README); the guard covers the
+        # canaries too, since they sit on the ENIs it watches.
+        assert "does not redo the EIP associations" in change.message
+        assert "the ENI guard re-associates them" in change.message
+    vpc = functions[0]["values"]["vpc_config"][0]
     group = one(result, "function-security-group-replaced")
     assert vpc["security_group_ids"][0] in group.message
+    assert all(f["address"] in group.message for f in functions)
     subnets = [f for f in result.findings if f.code == "function-subnet-replaced"]
-    assert sorted(s for f in subnets for s in vpc["subnet_ids"] if s in f.message) == sorted(
-        vpc["subnet_ids"]
-    )
+    all_subnets = {s for f in functions for s in f["values"]["vpc_config"][0]["subnet_ids"]}
+    assert sorted(s for f in subnets for s in all_subnets if s in f.message) == sorted(all_subnets)
     assert run_review([f"dev={fixture('dev-vpc-cidr-changed')}"]).exit_code == 0
 
 
@@ -349,17 +361,19 @@ def test_counts_and_resources_follow_the_plans_actions() -> None:
 
 
 def test_monthly_cost_before_and_after_comes_from_the_price_table() -> None:
+    # Each AZ also has its egress canary (tests/canary_prices.py); dropping an AZ drops its.
+    canary = CANARY_PER_AZ_USD
     dropped = review("prod-az-dropped-unprotected").cost
-    assert dropped.fixed_monthly_before == pytest.approx(2 * (IPV4 + NAT))
-    assert dropped.fixed_monthly_after == pytest.approx(IPV4 + NAT)
-    assert dropped.delta == pytest.approx(-(IPV4 + NAT))
+    assert dropped.fixed_monthly_before == pytest.approx(2 * (IPV4 + NAT + canary))
+    assert dropped.fixed_monthly_after == pytest.approx(IPV4 + NAT + canary)
+    assert dropped.delta == pytest.approx(-(IPV4 + NAT + canary))
     # A retained EIP leaves the state but stays allocated, so it stays on the bill.
     retained = review("prod-az-dropped").cost
-    assert retained.fixed_monthly_after == pytest.approx(2 * IPV4 + NAT)
-    assert retained.delta == pytest.approx(-NAT)
+    assert retained.fixed_monthly_after == pytest.approx(2 * IPV4 + NAT + canary)
+    assert retained.delta == pytest.approx(-(NAT + canary))
     to_nat = review("dev-to-nat").cost
-    assert to_nat.fixed_monthly_before == pytest.approx(2 * IPV4)
-    assert to_nat.fixed_monthly_after == pytest.approx(2 * (IPV4 + NAT))
+    assert to_nat.fixed_monthly_before == pytest.approx(2 * (IPV4 + canary))
+    assert to_nat.fixed_monthly_after == pytest.approx(2 * (IPV4 + NAT + canary))
     assert to_nat.per_gb_after == pytest.approx(PRICES["nat_gateway"]["per_gb"])
 
 
@@ -367,8 +381,15 @@ def test_the_cost_adapter_feeds_the_cost_module_a_cdk_tf_json_shape() -> None:
     shape = stack_shape(plan("prod-clean")["prior_state"]["values"])
     assert set(shape) == {"resource", "data"}
     assert len(shape["resource"]["aws_nat_gateway"]) == 2
-    items = {i.item: i.quantity for i in price_stack(shape, load_prices())}
-    assert items == {"public IPv4: EIP": 2, "NAT Gateway": 2}
+    items = {i.item: (i.quantity, i.fixed_monthly) for i in price_stack(shape, load_prices())}
+    assert items == {
+        "public IPv4: EIP": (2, pytest.approx(2 * IPV4)),
+        "NAT Gateway": (2, pytest.approx(2 * NAT)),
+        # Read from the state's list-shaped blocks: the canary's variables and alarm queries.
+        "egress canary: Lambda runs": (2, pytest.approx(2 * CANARY_RUNS_PER_AZ_USD)),
+        "egress canary: CloudWatch": (8, pytest.approx(2 * CANARY_CLOUDWATCH_PER_AZ_USD)),
+        "managed prefix list": (1, 0.0),
+    }
 
 
 def test_a_reused_eip_still_configured_is_priced_after_the_plan_too() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
+from staticip.canary import AZ_VARIABLE
 from staticip.guard import FUNCTION_NAMES_VARIABLE
 from staticip.names import AZ_TAG
 from staticip.review.model import (
@@ -234,6 +235,7 @@ def eni_rotation_findings(plan: PlanView) -> list[Finding]:
         if _first(plan.before(rc).get("vpc_config")).get("subnet_ids")
     ]
     findings = []
+    users: dict[str, list[str]] = {}
     kept = _kept_eni_sets(plan, functions)
     for rc in functions:
         before = plan.before(rc)
@@ -292,40 +294,51 @@ def eni_rotation_findings(plan: PlanView) -> list[Finding]:
                     "(slowly), and the EIP associations on them with them.",
                 )
             )
-        # Replacing these always changes the function's vpc_config too (new IDs), so the
-        # warning above carries the consequences; these name the cause.
-        see = f"see {rc['address']}"
-        groups = set(before_vpc.get("security_group_ids") or [])
-        subnets = set(before_vpc.get("subnet_ids") or [])
-        for dep in plan.changes_of("aws_security_group", REPLACE, DELETE):
-            dep_before = plan.before(dep)
-            if dep_before.get("id") in groups:
-                verb = "replaced" if plan.action(dep) == REPLACE else "destroyed"
-                findings.append(
-                    Finding(
-                        WARNING,
-                        "function-security-group-replaced",
-                        dep["address"],
-                        f"The eni-eip function's security group {dep_before.get('id')} is "
-                        f"{verb}{replace_why(dep)}: Lambda shares ENIs per subnet and "
-                        f"security-group set, so new ones are made ({see}).",
-                    )
+        for resource_id in [
+            *(before_vpc.get("security_group_ids") or []),
+            *(before_vpc.get("subnet_ids") or []),
+        ]:
+            users.setdefault(resource_id, []).append(rc["address"])
+    return findings + _network_replaced(plan, users)
+
+
+def _network_replaced(plan: PlanView, users: Mapping[str, Sequence[str]]) -> list[Finding]:
+    """One warning per replaced or destroyed security group or subnet of the eni-eip
+    functions (`users`: its ID -> the functions on it). Replacing one always changes those
+    functions' vpc_config too (new IDs), so their warnings carry the consequences; these name
+    the cause."""
+    findings = []
+    for dep in plan.changes_of("aws_security_group", REPLACE, DELETE):
+        dep_before = plan.before(dep)
+        see = users.get(dep_before.get("id", ""))
+        if see:
+            verb = "replaced" if plan.action(dep) == REPLACE else "destroyed"
+            findings.append(
+                Finding(
+                    WARNING,
+                    "function-security-group-replaced",
+                    dep["address"],
+                    f"The eni-eip function's security group {dep_before.get('id')} is "
+                    f"{verb}{replace_why(dep)}: Lambda shares ENIs per subnet and "
+                    f"security-group set, so new ones are made (see {', '.join(see)}).",
                 )
-        for dep in plan.changes_of("aws_subnet", REPLACE, DELETE):
-            dep_before = plan.before(dep)
-            if dep_before.get("id") in subnets:
-                verb = "replaced" if plan.action(dep) == REPLACE else "destroyed"
-                az = dep_before.get("availability_zone", "")
-                findings.append(
-                    Finding(
-                        WARNING,
-                        "function-subnet-replaced",
-                        dep["address"],
-                        f"The eni-eip function's subnet {dep_before.get('id')} ({az}) is "
-                        f"{verb}{replace_why(dep)}: its ENI goes with it and the EIP on that ENI "
-                        f"is left unassociated ({see}).",
-                    )
+            )
+    for dep in plan.changes_of("aws_subnet", REPLACE, DELETE):
+        dep_before = plan.before(dep)
+        see = users.get(dep_before.get("id", ""))
+        if see:
+            verb = "replaced" if plan.action(dep) == REPLACE else "destroyed"
+            az = dep_before.get("availability_zone", "")
+            findings.append(
+                Finding(
+                    WARNING,
+                    "function-subnet-replaced",
+                    dep["address"],
+                    f"The eni-eip function's subnet {dep_before.get('id')} ({az}) is "
+                    f"{verb}{replace_why(dep)}: its ENI goes with it and the EIP on that ENI "
+                    f"is left unassociated (see {', '.join(see)}).",
                 )
+            )
     return findings
 
 
@@ -352,6 +365,12 @@ def _kept_eni_sets(
     return kept
 
 
+def _variables(plan: PlanView, rc: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A function's environment variables, after the plan (before it, when it goes)."""
+    environment = _first(plan.after(rc).get("environment") or plan.before(rc).get("environment"))
+    return environment.get("variables") or {}
+
+
 def _eni_gap(plan: PlanView, associations: Sequence[Mapping[str, Any]], function_name: str) -> str:
     """What happens to egress between Lambda's new ENIs and the EIPs being put on them."""
     redone = [rc["address"] for rc in associations if plan.action(rc) in (REPLACE, CREATE)]
@@ -366,16 +385,17 @@ def _eni_gap(plan: PlanView, associations: Sequence[Mapping[str, Any]], function
             "Expect an egress gap from the moment Lambda switches to the new ENIs until the "
             f"EIP associations are redone later in this same apply ({', '.join(redone)})."
         )
-    guard = any(
-        plan.action(rc) not in (DELETE, FORGET)
-        and function_name
-        in str(
-            _first(plan.after(rc).get("environment") or plan.before(rc).get("environment"))
-            .get("variables", {})
-            .get(FUNCTION_NAMES_VARIABLE, "")
-        ).split(",")
-        for rc in plan.of_type("aws_lambda_function")
-    )
+    guarded: set[str] = set()
+    canaries: set[str] = set()
+    for rc in plan.of_type("aws_lambda_function"):
+        variables = _variables(plan, rc)
+        if AZ_VARIABLE in variables:
+            canaries.add(str(plan.before(rc).get("function_name") or ""))
+        elif plan.action(rc) not in (DELETE, FORGET):
+            guarded.update(str(variables.get(FUNCTION_NAMES_VARIABLE, "")).split(","))
+    guarded.discard("")
+    # The egress canary sits on the same ENIs as the functions the guard watches.
+    guard = function_name in guarded or (function_name in canaries and bool(guarded))
     fixer = (
         "the ENI guard re-associates them or the next deploy does"
         if guard
