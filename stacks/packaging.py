@@ -39,4 +39,9 @@ def stage_directory(
         target = staging / module
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / module, target)
+    # Directories made here take the repository's times, as copytree gives those it copies:
+    # the archive's bytes then do not depend on when synthesis ran.
+    for module in shared_modules:
+        for parent in Path(module).parents[:-1]:
+            shutil.copystat(REPO / parent, staging / parent)
     return staging
