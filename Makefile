@@ -10,6 +10,10 @@ STAMP := $(VENV)/.installed-stamp
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Without bytecode caches pytest rewrites (and Python compiles) every test module again in each
+# worker at each start: ~10 s of CPU per worker here. __pycache__ is in .gitignore, never
+# packaged (stacks/packaging.py) and no input of the no-op synth (staticip/synth_cache.py).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install synth test e2e bench lint format scan chart docs clean
 
@@ -31,9 +35,12 @@ test: $(STAMP)
 	$(PY) -m pytest -m "not terraform and not slow" -n auto --maxprocesses 4
 
 # Real terraform + the AWS provider from a local mirror (STATICIP_TF_PLUGIN_DIR) against moto,
-# and the lazy-vs-eager provider bindings comparison.
+# and the lazy-vs-eager provider bindings comparison. One pytest worker per core, each with its
+# own moto server; one Terraform plugin cache for all (tests/tfharness.py). The longest tests
+# start first, on different workers; the terraform tests that read the session's synthesized
+# stacks share one worker (`loadgroup`, tests/conftest.py), which synthesizes each once.
 e2e: $(STAMP) $(SCAN_VENV)/bin/checkov
-	$(PY) -m pytest -m "terraform or slow"
+	$(PY) -m pytest -m "terraform or slow" -n auto --dist loadgroup
 
 # Bare provider import, `make synth` and `make test`, medians of 3 side by side (a few minutes).
 bench: $(STAMP)

@@ -380,7 +380,7 @@ def run_environment(ctx: Context, name: str, cases: Sequence[Case]) -> list[Path
             f"reads them ({', '.join(readers) or 'nothing'})"
         )
     tf.write_stack(first, base_dir)
-    tf.run("init", f"-plugin-dir={ctx.plugin_dir}", "-input=false", "-no-color")
+    tf.init()
     tf.run("apply", "-auto-approve", "-input=false", "-no-color")
 
     eni_map: dict[str, str] | None = None

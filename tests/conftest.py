@@ -43,6 +43,53 @@ def shared_botocore_models() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def terraform_plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One Terraform plugin cache for every test of the run, every pytest-xdist worker and
+    the scripts they start included: the workers' base temporary directories share a parent.
+    Nothing is written here: the first `init` fills it (tests/tfharness.py, under a lock). A
+    STATICIP_TF_PLUGIN_CACHE_DIR already set is kept (a cache that outlives the run)."""
+    from tfharness import PLUGIN_CACHE_VARIABLE
+
+    if os.environ.get(PLUGIN_CACHE_VARIABLE):
+        yield
+        return
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(PLUGIN_CACHE_VARIABLE, str(base / "tf-plugin-cache"))
+        yield
+
+
+#: Seconds the longest real-Terraform tests take alone (2 cores, idle): `make e2e` starts them
+#: first, so that pytest-xdist puts them on different workers and the short ones fill in.
+LONGEST_FIRST = {
+    "test_dev_lifecycle": 265,
+    "test_nat_instance_apply_replan_replacement_protected_destroy": 265,
+    "test_declared_functions_share_the_ips_and_change_alone": 140,
+    "test_an_az_removed_keeps_its_eip_and_adopting_it_plans_no_new_one": 120,
+    "test_prod_apply_replan_protected_destroy": 90,
+    "test_a_regenerated_fixture_is_classified_like_the_committed_one": 60,
+    "test_lazy_and_eager_bindings_synthesize_the_same_bytes": 40,
+}
+#: Session fixtures that synthesize: `make e2e` (`--dist loadgroup`) runs the terraform tests
+#: that read them on one worker, which synthesizes each once, instead of on every worker.
+SYNTHESIZING_FIXTURES = frozenset(
+    {"shipped", "user", "regional", "nat_instances", "functions", "ipam", "two_accounts"}
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("terraform") and SYNTHESIZING_FIXTURES & set(
+            getattr(item, "fixturenames", ())
+        ):
+            item.add_marker(pytest.mark.xdist_group("synthesized"))
+    # A stable sort: everything else keeps its order.
+    items.sort(key=lambda item: -LONGEST_FIRST.get(getattr(item, "originalname", item.name), 0))
+
+
 @dataclass(frozen=True)
 class Synthesized:
     config: Config

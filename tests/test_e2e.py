@@ -132,7 +132,7 @@ class Deployment:
         return stack
 
     def init(self) -> None:
-        self.tf.run("init", f"-plugin-dir={DEFAULT_PLUGIN_DIR}", "-input=false", "-no-color")
+        self.tf.init()
 
     def apply(self, *extra: str) -> None:
         self.tf.run("apply", "-auto-approve", "-input=false", "-no-color", *extra)
@@ -489,7 +489,7 @@ def test_declared_functions_share_the_ips_and_change_alone(moto, tmp_path):
     override = {"provider": {"aws": moto_provider_settings(moto.endpoint)}}
     (attach / "moto_override.tf.json").write_text(json.dumps(override))
     tf = Terraform(shutil.which("terraform") or "terraform", attach, DEFAULT_PLUGIN_DIR)
-    tf.run("init", f"-plugin-dir={DEFAULT_PLUGIN_DIR}", "-input=false", "-no-color")
+    tf.init()
     tf.run("apply", "-auto-approve", "-input=false", "-no-color", f"-var=environment={env_name}")
 
     lambda_client = moto.client("lambda", REGION)

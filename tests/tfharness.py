@@ -6,18 +6,24 @@
 - :func:`patch_for_moto` points a synthesized stack's AWS providers at it, pins the AWS provider
   version the local mirror holds, and keeps state in the work directory;
 - :class:`Terraform` runs the binary in one work directory with nothing of the developer's AWS or
-  Terraform setup leaking in, providers only from the mirror (`STATICIP_TF_PLUGIN_DIR`).
+  Terraform setup leaking in, providers only from the mirror (`STATICIP_TF_PLUGIN_DIR`), through
+  one plugin cache for every test (`STATICIP_TF_PLUGIN_CACHE_DIR`, set by tests/conftest.py for
+  all pytest workers; :func:`fill_plugin_cache`), and no second `init` of a work directory whose
+  providers and backend have not changed (:meth:`Terraform.init`).
 """
 
 from __future__ import annotations
 
 import copy
+import fcntl
+import hashlib
 import json
 import logging
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -41,6 +47,10 @@ ENDPOINT_SERVICES = (
     "ssm",
 )
 TERRAFORM_TIMEOUT = 300
+#: The one provider plugin cache every Terraform here shares; unset: none.
+PLUGIN_CACHE_VARIABLE = "STATICIP_TF_PLUGIN_CACHE_DIR"
+#: In a work directory's `.terraform`: what it was initialised for (Terraform.init).
+INIT_MARKER = "staticip-init.key"
 
 Stack = dict[str, Any]
 
@@ -180,6 +190,74 @@ def patch_for_moto(stack: Stack, endpoint: str, aws_version: str) -> list[str]:
     ]
 
 
+def mirrored_providers(plugin_dir: Path) -> dict[str, list[str]]:
+    """`namespace/type` -> the versions the mirror holds (registry.terraform.io only)."""
+    base = plugin_dir / "registry.terraform.io"
+    found: dict[str, list[str]] = {}
+    for provider in sorted(base.glob("*/*")) if base.is_dir() else []:
+        versions = sorted(p.name for p in provider.iterdir() if p.is_dir())
+        if versions:
+            found[f"{provider.parent.name}/{provider.name}"] = versions
+    return found
+
+
+def cli_config_text(plugin_cache: Path | None) -> str:
+    """The CLI configuration: nothing but, with a cache, where it is. The cache may serve a
+    provider the work directory's lock file has no checksum of yet (every work directory here
+    starts without one), which Terraform otherwise does not allow since 1.4."""
+    if plugin_cache is None:
+        return ""
+    return (
+        f"plugin_cache_dir = {json.dumps(str(plugin_cache))}\n"
+        "plugin_cache_may_break_dependency_lock_file = true\n"
+    )
+
+
+def fill_plugin_cache(binary: str, plugin_dir: Path, cache: Path) -> None:
+    """Put every provider of the mirror into `cache`, once for all processes.
+
+    Terraform's plugin cache is not safe for concurrent installs (its documentation says so):
+    the first caller fills it under an exclusive lock and marks it filled; from then on every
+    `init` only reads it (links to it), which any number of processes may do at once."""
+    filled = cache / ".filled"
+    if filled.is_file():
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache.parent / f"{cache.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if filled.is_file():
+            return
+        providers = mirrored_providers(plugin_dir)
+        rounds = max((len(v) for v in providers.values()), default=0)
+        for index in range(rounds):
+            # One configuration requires one version of a provider: a round per version.
+            work = Path(tempfile.mkdtemp(prefix="fill-", dir=cache.parent))
+            required = {
+                name.split("/")[1]: {"source": name, "version": versions[index]}
+                for name, versions in providers.items()
+                if index < len(versions)
+            }
+            config = {"terraform": {"required_providers": required}}
+            (work / "main.tf.json").write_text(json.dumps(config))
+            Terraform(binary, work, plugin_dir, plugin_cache=cache).run(
+                "init", f"-plugin-dir={plugin_dir}", "-input=false", "-no-color"
+            )
+            shutil.rmtree(work, ignore_errors=True)
+        filled.write_text(json.dumps(providers))
+
+
+def init_key(workdir: Path, args: Sequence[str]) -> str:
+    """What `terraform init` in `workdir` depends on: the `terraform` blocks (providers,
+    backend) and modules of its JSON configuration, every `.tf` file whole, and the arguments."""
+    parts: list[object] = [list(args)]
+    for path in sorted(workdir.glob("*.tf.json")):
+        config = json.loads(path.read_text())
+        parts.append([path.name, config.get("terraform"), config.get("module")])
+    for path in sorted(workdir.glob("*.tf")):
+        parts.append([path.name, path.read_text()])
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
 class Terraform:
     """Runs terraform in one work directory, one process at a time, offline."""
 
@@ -189,10 +267,15 @@ class Terraform:
         workdir: Path,
         plugin_dir: Path,
         log: Callable[[str], object] = lambda _: None,
+        plugin_cache: Path | None = None,
     ) -> None:
+        """`plugin_cache`: default, STATICIP_TF_PLUGIN_CACHE_DIR's (none when it is unset)."""
         self.binary, self.workdir, self.plugin_dir, self.log = binary, workdir, plugin_dir, log
+        if plugin_cache is None and os.environ.get(PLUGIN_CACHE_VARIABLE):
+            plugin_cache = Path(os.environ[PLUGIN_CACHE_VARIABLE])
+        self.plugin_cache = plugin_cache
         cli_config = workdir / "empty.terraformrc"
-        cli_config.write_text("")
+        cli_config.write_text(cli_config_text(plugin_cache))
         # Nothing of the developer's AWS or Terraform setup may leak in.
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
         self.env.update(
@@ -231,6 +314,24 @@ class Terraform:
         if args[0] != "show":
             self.history.append(shown)
         return result
+
+    def init(self, *extra: str) -> bool:
+        """`terraform init` from the mirror (through the plugin cache, filled first if need
+        be), unless this directory was initialised already for the same providers, backend
+        and arguments. True when it ran."""
+        args = (f"-plugin-dir={self.plugin_dir}", "-input=false", "-no-color", *extra)
+        key = init_key(self.workdir, args)
+        marker = self.workdir / ".terraform" / INIT_MARKER
+        lock_file = self.workdir / ".terraform.lock.hcl"
+        if marker.is_file() and marker.read_text() == key and lock_file.is_file():
+            self.log("  terraform init: skipped, initialised for this configuration already")
+            return False
+        if self.plugin_cache is not None:
+            fill_plugin_cache(self.binary, self.plugin_dir, self.plugin_cache)
+        self.run("init", *args)
+        marker.parent.mkdir(exist_ok=True)
+        marker.write_text(key)
+        return True
 
     def note(self, text: str) -> None:
         """Record a step this script took between terraform commands, for the metadata."""

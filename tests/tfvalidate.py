@@ -8,10 +8,10 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from tfharness import Terraform
 
 MIRROR = Path(os.environ.get("STATICIP_TF_PLUGIN_DIR", "/opt/tf-plugins"))
 
@@ -51,32 +51,11 @@ def validate(terraform: str, stack: dict, tmp_path: Path) -> dict:
         spec["version"] = mirrored_versions(provider)[-1]
     stack["terraform"].pop("backend")
     (tmp_path / "cdk.tf.json").write_text(json.dumps(stack))
-    cli_config = tmp_path / "terraformrc"
-    cli_config.write_text("")
-    env = {
-        **os.environ,
-        "TF_CLI_CONFIG_FILE": str(cli_config),
-        "CHECKPOINT_DISABLE": "1",
-        "TF_IN_AUTOMATION": "1",
-    }
-    init = subprocess.run(
-        [terraform, "init", "-backend=false", f"-plugin-dir={MIRROR}", "-input=false", "-no-color"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert init.returncode == 0, init.stderr
-    validate = subprocess.run(
-        [terraform, "validate", "-json", "-no-color"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return json.loads(validate.stdout)
+    # Providers from the mirror through the run's one plugin cache (tests/tfharness.py).
+    tf = Terraform(terraform, tmp_path, MIRROR)
+    tf.init("-backend=false")
+    result = tf.run("validate", "-json", "-no-color", ok=(0, 1))
+    return json.loads(result.stdout)
 
 
 def without_external(stack: dict) -> dict:
