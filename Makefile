@@ -42,9 +42,12 @@ test: $(STAMP)
 e2e: $(STAMP) $(SCAN_VENV)/bin/checkov
 	$(PY) -m pytest -m "terraform or slow" -n auto --dist loadgroup
 
-# Bare provider import, `make synth` and `make test`, medians of 3 side by side (a few minutes).
+# Bare provider import, `make synth` with its inputs changed and with nothing changed, each
+# .ci/run stage and a `terraform plan` of the dev stack against moto: medians of 3 side by side
+# (half an hour or so: `make e2e` three times; BENCH_ARGS="--runs 1" or "--skip 'make e2e'").
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(PY) scripts/bench.py
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -62,15 +62,16 @@ def terraform_plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield
 
 
-#: Seconds the longest real-Terraform tests take alone (2 cores, idle): `make e2e` starts them
-#: first, so that pytest-xdist puts them on different workers and the short ones fill in.
+#: Seconds the longest real-Terraform tests took in a serial `make e2e` (2 cores, others busy):
+#: `make e2e` starts them first, so pytest-xdist puts them on different workers and the short
+#: ones fill in around them.
 LONGEST_FIRST = {
-    "test_dev_lifecycle": 265,
-    "test_nat_instance_apply_replan_replacement_protected_destroy": 265,
-    "test_declared_functions_share_the_ips_and_change_alone": 140,
-    "test_an_az_removed_keeps_its_eip_and_adopting_it_plans_no_new_one": 120,
-    "test_prod_apply_replan_protected_destroy": 90,
-    "test_a_regenerated_fixture_is_classified_like_the_committed_one": 60,
+    "test_dev_lifecycle": 250,
+    "test_nat_instance_apply_replan_replacement_protected_destroy": 200,
+    "test_declared_functions_share_the_ips_and_change_alone": 150,
+    "test_an_az_removed_keeps_its_eip_and_adopting_it_plans_no_new_one": 110,
+    "test_prod_apply_replan_protected_destroy": 95,
+    "test_a_regenerated_fixture_is_classified_like_the_committed_one": 75,
     "test_lazy_and_eager_bindings_synthesize_the_same_bytes": 40,
 }
 #: Session fixtures that synthesize: `make e2e` (`--dist loadgroup`) runs the terraform tests
