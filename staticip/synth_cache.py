@@ -73,11 +73,11 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def tree_files(root: Path, ignore: Sequence[str] = IGNORED) -> list[Path]:
-    """Every file under `root` (sorted, symlinks followed as files), without `ignore`d
-    names at any depth."""
+def tree_files(root: Path, ignore: Sequence[str] = IGNORED, follow: bool = False) -> list[Path]:
+    """Every file under `root`, sorted, without `ignore`d names at any depth; `follow`: into
+    symlinked directories too (synthesis copies what they hold)."""
     found = []
-    for directory, dirs, files in os.walk(root):
+    for directory, dirs, files in os.walk(root, followlinks=follow):
         dirs[:] = sorted(d for d in dirs if not _ignored(d, ignore))
         found += [Path(directory) / f for f in sorted(files) if not _ignored(f, ignore)]
     return found
@@ -91,7 +91,7 @@ def tree_digest(root: Path) -> str:
     if root.is_file():
         return file_digest(root)
     h = hashlib.sha256()
-    for path in tree_files(root):
+    for path in tree_files(root, follow=True):
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
         h.update(file_digest(path).encode() + b"\n")
     return h.hexdigest()

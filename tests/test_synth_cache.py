@@ -52,6 +52,10 @@ class Fake:
         self.config.write_text('[environments.dev]\negress = "eni-eip"\n')
         (self.source / "app.py").write_text("def handler(e, c): ...\n")
         (self.source / "requirements.txt").write_text("requests==2.32.3\n")
+        # A directory the source links to: synthesis copies what it holds.
+        (self.home / "shared").mkdir()
+        (self.home / "shared" / "util.py").write_text("UTIL = 1\n")
+        (self.source / "shared").symlink_to(self.home / "shared")
         self.package = self.home / "reports.zip"
         with zipfile.ZipFile(self.package, "w") as archive:
             archive.writestr("handler.js", "exports.handler = async () => 1;\n")
@@ -121,6 +125,7 @@ INPUT_CHANGES = {
     "main.py": lambda f: _append(f.root / "main.py"),
     "function source": lambda f: _append(f.source / "app.py"),
     "function requirements": lambda f: _append(f.source / "requirements.txt"),
+    "function source (through a symlink)": lambda f: _append(f.home / "shared" / "util.py"),
     "function package": lambda f: f.package.write_bytes(f.package.read_bytes() + b"\0"),
     "STATICIP_EAGER_PROVIDER": lambda f: f.env.update(STATICIP_EAGER_PROVIDER="1"),
     "CDKTF_CONTEXT_JSON": lambda f: f.env.update(CDKTF_CONTEXT_JSON='{"a": 1}'),
