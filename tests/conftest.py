@@ -74,18 +74,18 @@ LONGEST_FIRST = {
     "test_a_regenerated_fixture_is_classified_like_the_committed_one": 75,
     "test_lazy_and_eager_bindings_synthesize_the_same_bytes": 40,
 }
-#: Session fixtures that synthesize: `make e2e` (`--dist loadgroup`) runs the terraform tests
+#: Session (and module) fixtures that synthesize: `make e2e` (`--dist loadgroup`) runs its tests
 #: that read them on one worker, which synthesizes each once, instead of on every worker.
 SYNTHESIZING_FIXTURES = frozenset(
     {"shipped", "user", "regional", "nat_instances", "functions", "ipam", "two_accounts"}
+    | {"synthesized"}  # tests/test_examples.py
 )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.get_closest_marker("terraform") and SYNTHESIZING_FIXTURES & set(
-            getattr(item, "fixturenames", ())
-        ):
+        e2e = item.get_closest_marker("terraform") or item.get_closest_marker("slow")
+        if e2e and SYNTHESIZING_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("synthesized"))
     # A stable sort: everything else keeps its order.
     items.sort(key=lambda item: -LONGEST_FIRST.get(getattr(item, "originalname", item.name), 0))

@@ -39,7 +39,7 @@ LAYER_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"staticip\.(config|function_config|modes(\.[a-z_]+)?)", SCHEMA),
     (
         r"staticip(\.(names|findings|result|table|aws|eips|enis|ipam|guard|guard_lock|canary"
-        r"|schedule|prices|stackfile|outdir|config_reader|cost_items))?",
+        r"|schedule|prices|stackfile|outdir|synth_cache|config_reader|cost_items))?",
         SHARED,
     ),
     (
