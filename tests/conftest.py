@@ -62,17 +62,17 @@ def terraform_plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield
 
 
-#: Seconds the longest real-Terraform tests took in a serial `make e2e` (2 cores, others busy):
+#: Seconds the longest real-Terraform tests took (2 cores, two tests at a time, others busy):
 #: `make e2e` starts them first, so pytest-xdist puts them on different workers and the short
 #: ones fill in around them.
 LONGEST_FIRST = {
-    "test_dev_lifecycle": 250,
+    "test_dev_lifecycle": 255,
     "test_nat_instance_apply_replan_replacement_protected_destroy": 200,
-    "test_declared_functions_share_the_ips_and_change_alone": 150,
-    "test_an_az_removed_keeps_its_eip_and_adopting_it_plans_no_new_one": 110,
+    "test_an_az_removed_keeps_its_eip_and_adopting_it_plans_no_new_one": 155,
+    "test_declared_functions_share_the_ips_and_change_alone": 145,
     "test_prod_apply_replan_protected_destroy": 95,
-    "test_a_regenerated_fixture_is_classified_like_the_committed_one": 75,
-    "test_lazy_and_eager_bindings_synthesize_the_same_bytes": 40,
+    "test_a_regenerated_fixture_is_classified_like_the_committed_one": 60,
+    "test_lazy_and_eager_bindings_synthesize_the_same_bytes": 25,
 }
 #: Session (and module) fixtures that synthesize: `make e2e` (`--dist loadgroup`) runs its tests
 #: that read them on one worker, which synthesizes each once, instead of on every worker.
