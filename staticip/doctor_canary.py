@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from botocore.client import BaseClient
 
+from staticip import aws
 from staticip.canary import (
     AZ_DIMENSION,
     ENVIRONMENT_DIMENSION,
@@ -58,21 +59,17 @@ def read_canary(
         for j, metric in enumerate(METRICS)
     ]
     series: dict[str, dict[datetime, float]] = {}
-    token = None
-    while True:
-        kwargs = {"NextToken": token} if token else {}
-        response = cloudwatch.get_metric_data(
-            MetricDataQueries=queries,
-            StartTime=end - timedelta(seconds=period * LOOKBACK_PERIODS),
-            EndTime=end,
-            **kwargs,
-        )
-        for result in response.get("MetricDataResults", []):
-            points = series.setdefault(result["Id"], {})
-            points.update(zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
-        token = response.get("NextToken")
-        if not token:
-            break
+    results = aws.paginate(
+        cloudwatch,
+        "get_metric_data",
+        "MetricDataResults",
+        MetricDataQueries=queries,
+        StartTime=end - timedelta(seconds=period * LOOKBACK_PERIODS),
+        EndTime=end,
+    )
+    for result in results:
+        points = series.setdefault(result["Id"], {})
+        points.update(zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
     return {
         az: _latest({metric: series.get(f"m{i}_{j}", {}) for j, metric in enumerate(METRICS)})
         for i, az in enumerate(azs)
