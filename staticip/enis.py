@@ -191,7 +191,7 @@ def check_functions_state(
                 lambda_client,
                 name,
                 "it was deleted outside Terraform; deploy recreates it (to destroy the "
-                'environment instead, see README "Destroy")',
+                "environment instead, see docs/destroying.md)",
             )
         except EniInputError:
             if len(names) == 1:
@@ -206,7 +206,7 @@ def check_functions_state(
         raise EniInputError(
             f"none of the Lambda functions {', '.join(missing)} exists in "
             f"{_region(lambda_client)}: they were deleted outside Terraform; deploy recreates "
-            'them (to destroy the environment instead, see README "Destroy")'
+            "them (to destroy the environment instead, see docs/destroying.md)"
         )
     seen = {state for state, _ in states.values()}
     for usable in ("Active", "Pending"):

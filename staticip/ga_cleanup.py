@@ -41,7 +41,7 @@ GA_SECURITY_GROUP_NAME = "GlobalAccelerator"
 GA_INTERFACE_TYPE = "global_accelerator_managed"
 GA_INGRESS = "global-accelerator"
 
-#: Lambda's Hyperplane ENIs take 20-45 minutes to go (README, Destroy); how long Global
+#: Lambda's Hyperplane ENIs take 20-45 minutes to go (docs/destroying.md); how long Global
 #: Accelerator takes is not documented and not measured here, so the default waits as long as
 #: the slowest ENI this project knows, and the command can simply be run again.
 DEFAULT_TIMEOUT_SECONDS = 2700.0

@@ -347,7 +347,7 @@ def test_dev_lifecycle(moto, tmp_path, monkeypatch):
     # resolver fails at once on an Inactive function, naming `staticip wake`).
     dev.destroy(ok=(1,))
     assert len(allow_listed_addresses(moto, "dev")) == 3
-    # README "Destroy": skip the refresh, and with it the lookups.
+    # docs/destroying.md: skip the refresh, and with it the lookups.
     output = dev.destroy("-refresh=false")
     assert allow_listed_addresses(moto, "dev") == []
     assert dev.ids("aws_eip") == {} and dev.ids("aws_lambda_function") == {}

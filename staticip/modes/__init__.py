@@ -8,7 +8,7 @@ them, and found with `lookup`: its builder in `stacks/modes.py`, its doctor chec
 `staticip/modes/<mode>/rules.py` (gathered by `staticip.review.mode_rules`), and for an ingress
 mode how `ips` reads its addresses (`staticip.ips`). To add a mode, write its declaration (a
 package here) and its line in `_registry`, its construct and builder (stacks/), its checks and
-rules, and document it in README.md.
+rules, and document it (docs/layout.md says where).
 """
 
 from __future__ import annotations
