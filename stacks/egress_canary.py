@@ -9,10 +9,8 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
-    CloudwatchMetricAlarm,
     CloudwatchMetricAlarmMetricQueryMetric,
 )
-from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
@@ -62,7 +60,7 @@ class EgressCanaryProps:
 
 class EgressCanary(Construct):
     """Per AZ: a function in that AZ's function subnet, a schedule rule invoking it, and an
-    alarm on its two metrics (`functions`, `rules` and `alarms` by AZ name).
+    alarm on its two metrics.
 
     Each AZ needs a function of its own: Lambda picks which of a function's subnets runs an
     invocation, so one function in every subnet would check whichever AZ it lands in. A
@@ -74,9 +72,6 @@ class EgressCanary(Construct):
         if set(props.expected_ips) != set(props.subnet_ids):
             azs = sorted(props.subnet_ids)
             raise ValueError(f"the egress canary needs an expected address for each AZ of {azs}")
-        self.functions: dict[str, LambdaFunction] = {}
-        self.rules: dict[str, CloudwatchEventRule] = {}
-        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
         namespace = metric_namespace(props.project)
         for az in sorted(props.subnet_ids):
             function = Function(
@@ -116,10 +111,9 @@ class EgressCanary(Construct):
                 principal="events.amazonaws.com",
                 source_arn=rule.arn,
             )
-            self.functions[az], self.rules[az] = function, rule
-            self.alarms[az] = self._alarm(props, az, namespace)
+            self._alarm(props, az, namespace)
 
-    def _alarm(self, props: EgressCanaryProps, az: str, namespace: str) -> CloudwatchMetricAlarm:
+    def _alarm(self, props: EgressCanaryProps, az: str, namespace: str) -> None:
         """Fires when two periods in a row failed (no egress, or a foreign address), and when
         the canary reported nothing for two periods: missing data counts as failing, since a
         canary that stopped running proves nothing about the address."""
@@ -136,7 +130,7 @@ class EgressCanary(Construct):
                 stat="Maximum",
             )
 
-        return two_period_sum_alarm(
+        two_period_sum_alarm(
             self,
             f"alarm-{az}",
             alarm_name=canary_alarm_name(props.project, props.environment, az),

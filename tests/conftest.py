@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from staticip import aws as staticip_aws
 from staticip.config import Config, load_config
 from staticip.stackfile import load_stack
 
@@ -275,6 +276,15 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any, Any]]:
     use_fake_aws(monkeypatch)
     with mock_aws(config={"lambda": {"use_docker": False}}):
         yield tuple(boto3.client(s, region_name=REGION) for s in ("ec2", "lambda", "iam"))
+
+
+@pytest.fixture
+def fresh_roles() -> Iterator[None]:
+    """No assumed-role credentials from another test: they are cached per process, and moto
+    forgets its roles between tests."""
+    staticip_aws._ASSUMED.clear()
+    yield
+    staticip_aws._ASSUMED.clear()
 
 
 @pytest.fixture(scope="module")

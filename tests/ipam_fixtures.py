@@ -12,10 +12,11 @@ from typing import Any
 import boto3
 from aws_fixtures import tag_spec
 from botocore.stub import Stubber
+from conftest import IPAM_POOL
 from eni_fixtures import REGION
 
 PROJECT = "staticip"
-POOL = "ipam-pool-0533048da7d823723"
+POOL = IPAM_POOL
 CONFIG = f"""
 [environments.hooks]
 egress = "nat-gateway"

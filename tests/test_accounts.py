@@ -50,12 +50,8 @@ assume_role_arn = "arn:aws:iam::{PROD_ACCOUNT}:role/staticip-deploy"
 """
 
 
-@pytest.fixture(autouse=True)
-def _fresh_roles() -> Any:
-    # Assumed-role credentials are cached per process; moto forgets them between tests.
-    aws._ASSUMED.clear()
-    yield
-    aws._ASSUMED.clear()
+#: Assumed-role credentials are cached per process; moto forgets them between tests.
+pytestmark = pytest.mark.usefixtures("fresh_roles")
 
 
 # --- config --------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from eni_fixtures import REGION, use_fake_aws
 from ipam_fixtures import ADDRESSES, POOL, PROJECT, deploy_hooks, pool_cidr, stubbed_pool
 from moto import mock_aws
 
-from staticip import aws
 from staticip.config import load_config
 from staticip.doctor import DoctorClients, diagnose
 from staticip.findings import ERROR, OK, Finding
@@ -21,12 +20,10 @@ CHECK = "ipam-pool"
 
 
 @pytest.fixture
-def deployed(monkeypatch, tmp_path) -> Any:
-    aws._ASSUMED.clear()
+def deployed(monkeypatch, tmp_path, fresh_roles) -> Any:
     use_fake_aws(monkeypatch)
     with mock_aws():
         yield deploy_hooks(tmp_path)
-    aws._ASSUMED.clear()
 
 
 def pool_findings(deployed: Any, answer: dict[str, Any] | str) -> list[Finding]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from ipam_fixtures import POOL
 from test_config import error_for
 
 from staticip.config import load_config
 
-POOL = "ipam-pool-0533048da7d823723"
 NLB = 'ingress = "nlb-eip"\nvpc_cidr = "10.0.0.0/16"\n'
 
 

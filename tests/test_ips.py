@@ -16,7 +16,6 @@ from botocore.stub import Stubber
 from eni_fixtures import REGION, use_fake_aws
 from moto import mock_aws
 
-from staticip import aws
 from staticip.cli import main
 from staticip.ips import IpsClients, run_ips
 
@@ -27,12 +26,8 @@ ACCELERATOR_ARN = "arn:aws:globalaccelerator::123456789012:accelerator/1234abcd-
 GA_IPS = ["75.2.101.10", "99.83.202.20"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_roles() -> Any:
-    # Assumed-role credentials are cached per process; moto forgets them between tests.
-    aws._ASSUMED.clear()
-    yield
-    aws._ASSUMED.clear()
+#: Assumed-role credentials are cached per process; moto forgets them between tests.
+pytestmark = pytest.mark.usefixtures("fresh_roles")
 
 
 @pytest.fixture

@@ -15,16 +15,12 @@ from eni_fixtures import REGION, use_fake_aws
 from ipam_fixtures import ADDRESSES, CONFIG, POOL, deploy_hooks, pool_cidr, stubbed_pool
 from moto import mock_aws
 
-from staticip import aws, ipam
+from staticip import ipam
 from staticip.cli import main
 from staticip.ips import IpsClients, run_ips
 
-
-@pytest.fixture(autouse=True)
-def _fresh_roles() -> Any:
-    aws._ASSUMED.clear()
-    yield
-    aws._ASSUMED.clear()
+#: Assumed-role credentials are cached per process; moto forgets them between tests.
+pytestmark = pytest.mark.usefixtures("fresh_roles")
 
 
 @pytest.fixture
