@@ -1,12 +1,15 @@
 """Shared fixtures. Synthesis is expensive (the AWS provider bindings take 10-15 s to import),
-so each config below is synthesized once per session and tests only read the JSON."""
+so each config below is synthesized once per run, for every pytest-xdist worker (`built_once`),
+and tests only read the JSON."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import io
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +47,31 @@ def shared_botocore_models() -> Iterator[None]:
         yield
 
 
+def run_root(factory: pytest.TempPathFactory) -> Path:
+    """The temporary directory of the whole run: every pytest-xdist worker's own base
+    directory lies in it."""
+    base = factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """`<run root>/<name>`, filled by `build` once for the whole run: the first worker to ask
+    builds it under a lock, the others wait and read it. A synthesis is seconds of CPU, and
+    before this every worker made the same ones on the same two cores. Readers must not
+    write into it. A `build` that fails leaves no marker, so the next caller builds again
+    (and fails with its own error)."""
+    root = run_root(factory) / name
+    with (root.parent / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        built = root.parent / f"{name}.built"
+        if not built.is_file():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            build(root)
+            built.touch()
+    return root
+
+
 @pytest.fixture(scope="session", autouse=True)
 def terraform_plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """One Terraform plugin cache for every test of the run, every pytest-xdist worker and
@@ -55,25 +83,23 @@ def terraform_plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     if os.environ.get(PLUGIN_CACHE_VARIABLE):
         yield
         return
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent
+    base = run_root(tmp_path_factory)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(PLUGIN_CACHE_VARIABLE, str(base / "tf-plugin-cache"))
         yield
 
 
-#: Seconds the longest real-Terraform tests took (2 cores, two tests at a time, others busy):
-#: `make e2e` starts them first, so pytest-xdist puts them on different workers and the short
-#: ones fill in around them.
+#: Seconds the longest real-Terraform tests took (`make e2e` on 2 cores, two tests at a time,
+#: 2026-12-05): `make e2e` starts them first, so pytest-xdist puts them on different workers and
+#: the short ones fill in around them.
 LONGEST_FIRST = {
-    "test_dev_lifecycle": 255,
-    "test_nat_instance_apply_replan_replacement_protected_destroy": 200,
-    "test_an_az_removed_keeps_its_eip_and_adopting_it_plans_no_new_one": 155,
-    "test_declared_functions_share_the_ips_and_change_alone": 145,
-    "test_prod_apply_replan_protected_destroy": 95,
-    "test_a_regenerated_fixture_is_classified_like_the_committed_one": 60,
-    "test_lazy_and_eager_bindings_synthesize_the_same_bytes": 25,
+    "test_dev_lifecycle": 182,
+    "test_an_az_removed_keeps_its_eip_and_adopting_it_plans_no_new_one": 126,
+    "test_declared_functions_share_the_ips_and_change_alone": 119,
+    "test_nat_instance_apply_replan_replacement_protected_destroy": 103,
+    "test_prod_apply_replan_protected_destroy": 80,
+    "test_a_regenerated_fixture_is_classified_like_the_committed_one": 56,
+    "test_lazy_and_eager_bindings_synthesize_the_same_bytes": 29,
 }
 #: Session (and module) fixtures that synthesize: `make e2e` (`--dist loadgroup`) runs its tests
 #: that read them on one worker, which synthesizes each once, instead of on every worker.
@@ -102,17 +128,34 @@ class Synthesized:
         return load_stack(self.outdir, name)
 
 
-def _synth(config_path: Path, outdir: Path) -> Synthesized:
+def synthesized_once(
+    factory: pytest.TempPathFactory,
+    name: str,
+    text: str,
+    prepare: Callable[[Path], None] = lambda _: None,
+) -> Synthesized:
+    """`text` as `<root>/staticip.toml` (next to what `prepare` writes there), synthesized
+    into `<root>/cdktf.out` once for the run (`built_once`)."""
     from staticip.synth import synthesize
 
-    synthesize(config_path, outdir)
-    return Synthesized(load_config(config_path), outdir)
+    def build(root: Path) -> None:
+        prepare(root)
+        (root / "staticip.toml").write_text(text)
+        synthesize(root / "staticip.toml", root / "cdktf.out")
+
+    root = built_once(factory, name, build)
+    return Synthesized(load_config(root / "staticip.toml"), root / "cdktf.out")
 
 
 @pytest.fixture(scope="session")
 def shipped(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The repository's own staticip.toml, synthesized."""
-    return _synth(SHIPPED_CONFIG, tmp_path_factory.mktemp("shipped") / "cdktf.out")
+    from staticip.synth import synthesize
+
+    outdir = built_once(
+        tmp_path_factory, "shipped", lambda root: synthesize(SHIPPED_CONFIG, root / "cdktf.out")
+    )
+    return Synthesized(load_config(SHIPPED_CONFIG), outdir / "cdktf.out")
 
 
 CERTIFICATE_ARN = (
@@ -190,14 +233,19 @@ def user(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     the same entry point as `make synth` (main.py), with its printed summary."""
     from staticip.synth import main
 
-    root = tmp_path_factory.mktemp("user")
+    def build(root: Path) -> None:
+        config = root / "environments.toml"
+        config.write_text(USER_CONFIG)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            code = main(["--config", str(config), "--outdir", str(root / "cdktf.out")])
+        assert code == 0, printed.getvalue()
+        (root / "printed.txt").write_text(printed.getvalue())
+
+    root = built_once(tmp_path_factory, "user", build)
     config = root / "environments.toml"
-    config.write_text(USER_CONFIG)
-    outdir = root / "cdktf.out"
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        assert main(["--config", str(config), "--outdir", str(outdir)]) == 0
-    return Synthesized(load_config(config), outdir, printed.getvalue())
+    printed = (root / "printed.txt").read_text()
+    return Synthesized(load_config(config), root / "cdktf.out", printed)
 
 
 #: `nat = "regional"` needs hashicorp/aws >= 6.24.0; the terraform mirror here has 5.100.0, so
@@ -215,17 +263,10 @@ reuse_eip_allocation_ids = { "eu-west-1b" = "eipalloc-0123456789abcdef0" }
 """
 
 
-def _synth_text(root: Path, text: str) -> Synthesized:
-    """`text` as `<root>/staticip.toml`, synthesized into `<root>/cdktf.out`."""
-    config = root / "staticip.toml"
-    config.write_text(text)
-    return _synth(config, root / "cdktf.out")
-
-
 @pytest.fixture(scope="session")
 def regional(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """An environment with one regional NAT Gateway, synthesized once per session."""
-    return _synth_text(tmp_path_factory.mktemp("regional"), REGIONAL_CONFIG)
+    return synthesized_once(tmp_path_factory, "regional", REGIONAL_CONFIG)
 
 
 #: NAT instances as users add them: 3 AZs listed out of order in another region with a reused
@@ -261,7 +302,7 @@ protect_ips = false
 @pytest.fixture(scope="session")
 def nat_instances(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """NAT_INSTANCE_CONFIG synthesized once per session."""
-    return _synth_text(tmp_path_factory.mktemp("nat-instances"), NAT_INSTANCE_CONFIG)
+    return synthesized_once(tmp_path_factory, "nat-instances", NAT_INSTANCE_CONFIG)
 
 
 @pytest.fixture
@@ -401,9 +442,7 @@ def write_function_sources(root: Path) -> None:
 @pytest.fixture(scope="session")
 def functions(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """FUNCTIONS_CONFIG, synthesized once per session."""
-    root = tmp_path_factory.mktemp("functions")
-    write_function_sources(root)
-    return _synth_text(root, FUNCTIONS_CONFIG)
+    return synthesized_once(tmp_path_factory, "functions", FUNCTIONS_CONFIG, write_function_sources)
 
 
 #: IPAM pools (issue #19): a per-AZ NAT with nlb-eip ingress in 2 AZs (both directions' EIPs
@@ -433,4 +472,4 @@ ipam_pool_id = "{IPAM_POOL}"
 @pytest.fixture(scope="session")
 def ipam(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """IPAM_CONFIG synthesized once per session."""
-    return _synth_text(tmp_path_factory.mktemp("ipam"), IPAM_CONFIG)
+    return synthesized_once(tmp_path_factory, "ipam", IPAM_CONFIG)

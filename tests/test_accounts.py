@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from aws_fixtures import tag_spec
+from conftest import synthesized_once
 from eni_fixtures import REGION, create_lambda_eni, make_network, use_fake_aws
 from moto import mock_aws
 from tfjson import of_type
@@ -112,13 +113,7 @@ def test_good_settings_are_kept(write_config):
 
 @pytest.fixture(scope="module")
 def two_accounts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from staticip.synth import synthesize
-
-    root = tmp_path_factory.mktemp("accounts")
-    config = root / "staticip.toml"
-    config.write_text(TWO_ACCOUNTS)
-    synthesize(config, root / "cdktf.out")
-    return root / "cdktf.out"
+    return synthesized_once(tmp_path_factory, "accounts", TWO_ACCOUNTS).outdir
 
 
 def stack(outdir: Path, name: str) -> dict[str, Any]:

@@ -18,6 +18,8 @@ What is not real, and why:
 - moto keeps a launch template's own tags in its data as a `launch-template` tag
   specification, so every plan would update the NAT instances' templates;
   `tfharness.launch_templates_keep_their_own_tags` keeps them on the template, as AWS does.
+- moto leaves an ENI attached to the instance it terminates: `tfharness.
+  terminated_instances_release_their_enis` detaches it, as EC2 does.
   moto runs no user data: the NAT instance test attaches each static ENI as the boot script
   would (the script itself is tested in `tests/test_nat_instance_boot.py`).
 - moto has no Global Accelerator: the `ingress` environment is not applied here (its plans are
@@ -52,6 +54,7 @@ from tfharness import (
     patch_for_moto,
     prefix_lists_take_their_new_size,
     stand_in_eni_lookups,
+    terminated_instances_release_their_enis,
 )
 from tfjson import by_path
 
@@ -78,9 +81,11 @@ def moto() -> Iterator[Moto]:
     undo = lambda_creates_enis()
     undo_prefix_lists = prefix_lists_take_their_new_size()
     undo_templates = launch_templates_keep_their_own_tags()
+    undo_terminate = terminated_instances_release_their_enis()
     try:
         yield server
     finally:
+        undo_terminate()
         undo_templates()
         undo_prefix_lists()
         undo()
@@ -651,19 +656,16 @@ def test_nat_instance_apply_replan_replacement_protected_destroy(moto, tmp_path)
     eni_id = enis[az]["NetworkInterfaceId"]
     ip = enis[az]["Association"]["PublicIp"]
     (first,) = instances[group]
-    attachment = ec2.attach_network_interface(
-        NetworkInterfaceId=eni_id, InstanceId=first, DeviceIndex=1
-    )["AttachmentId"]
+    ec2.attach_network_interface(NetworkInterfaceId=eni_id, InstanceId=first, DeviceIndex=1)
     code, plan = budget.plan()
     assert code == 0, f"an attached ENI plans changes: {planned(plan)}"
-    # EC2 detaches the ENI as the instance terminates; moto's Instance.terminate leaves it
-    # attached, so detach it here.
-    ec2.detach_network_interface(AttachmentId=attachment)
     moto.client("autoscaling", REGION).terminate_instance_in_auto_scaling_group(
         InstanceId=first, ShouldDecrementDesiredCapacity=False
     )
     (second,) = nat_group_instances(moto, [group])[group]
     assert second != first
+    (released,) = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni_id])["NetworkInterfaces"]
+    assert released["Status"] == "available"
     ec2.attach_network_interface(NetworkInterfaceId=eni_id, InstanceId=second, DeviceIndex=1)
     assert nat_enis(moto, "budget")[az]["Association"]["PublicIp"] == ip
     code, plan = budget.plan()

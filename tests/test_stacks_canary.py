@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import synthesized_once
 from tfjson import CANARY_CONSTRUCT, by_path, of_type, path_of, ref
 
 from staticip import canary, names
@@ -37,9 +38,7 @@ canary = false
 
 @pytest.fixture(scope="module")
 def canaries(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from conftest import _synth_text
-
-    return _synth_text(tmp_path_factory.mktemp("canaries"), CANARY_CONFIG)
+    return synthesized_once(tmp_path_factory, "canaries", CANARY_CONFIG)
 
 
 def _canary(stack: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
