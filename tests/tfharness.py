@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -414,25 +415,36 @@ def lambda_creates_enis() -> Callable[[], None]:
     original_create = LambdaBackend.create_function
     original_update = LambdaBackend.update_function_configuration
     original_delete = LambdaBackend.delete_function
+    # moto's server answers each request in a thread of its own, and Terraform creates several
+    # functions at once: unserialized, one request's walk through the ENIs can meet another's
+    # new ENI ("dictionary changed size during iteration"). moto then answers 500 to a
+    # CreateFunction that has created the function, the SDK sends it again, moto answers
+    # ResourceConflictException ("Function already exist"), and the provider retries that
+    # conflict for minutes: one `prod` apply hung until the harness's 300 s timeout that way,
+    # its function missing from the state while the rest was applied.
+    lock = threading.Lock()
 
     def create_function(self: Any, spec: dict[str, Any]) -> Any:
-        function = original_create(self, spec)
-        ensure_enis(self, spec["FunctionName"])
-        return function
+        with lock:
+            function = original_create(self, spec)
+            ensure_enis(self, spec["FunctionName"])
+            return function
 
     def update_function_configuration(
         self: Any, function_name: str, qualifier: str, body: dict[str, Any]
     ) -> Any:
-        result = original_update(self, function_name, qualifier, body)
-        ensure_enis(self, function_name)
-        # A function that left a subnet (an AZ removed) frees that subnet's ENIs, as Lambda
-        # does later on its own; deleting the subnet waits for them.
-        drop_unused_enis(self)
-        return result
+        with lock:
+            result = original_update(self, function_name, qualifier, body)
+            ensure_enis(self, function_name)
+            # A function that left a subnet (an AZ removed) frees that subnet's ENIs, as Lambda
+            # does later on its own; deleting the subnet waits for them.
+            drop_unused_enis(self)
+            return result
 
     def delete_function(self: Any, function_name: str, qualifier: str | None = None) -> None:
-        original_delete(self, function_name, qualifier)
-        drop_unused_enis(self)
+        with lock:
+            original_delete(self, function_name, qualifier)
+            drop_unused_enis(self)
 
     LambdaBackend.create_function = create_function
     LambdaBackend.update_function_configuration = update_function_configuration
