@@ -289,11 +289,6 @@ class Terraform:
             NO_PROXY="127.0.0.1,localhost",
             no_proxy="127.0.0.1,localhost",
         )
-        # Terraform and the AWS provider it starts (which inherits this environment) spend
-        # much of their CPU collecting garbage while they build the provider's schema, at
-        # every command: at 400 a `make e2e` test takes about a quarter less CPU (prod: 66 s
-        # -> 49 s, /usr/bin/time), for ~50 MB more memory per process. A caller's GOGC wins.
-        self.env.setdefault("GOGC", "400")
         self.history: list[str] = []
 
     def run(self, *args: str, ok: Sequence[int] = (0,)) -> subprocess.CompletedProcess[str]:
@@ -301,14 +296,23 @@ class Terraform:
             a.replace(str(self.plugin_dir), "<plugin-dir>") for a in args
         )
         started = time.monotonic()
-        result = subprocess.run(
-            [self.binary, *args],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=TERRAFORM_TIMEOUT,
-        )
+        try:
+            result = subprocess.run(
+                [self.binary, *args],
+                cwd=self.workdir,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=TERRAFORM_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired as timeout:
+            # What was still in progress ("Still creating... [id=..., 4m50s elapsed]").
+            said = timeout.output or b""
+            said = said.decode(errors="replace") if isinstance(said, bytes) else said
+            with (self.workdir / "terraform.log").open("a") as out:
+                out.write(f"$ {shown} (killed after {TERRAFORM_TIMEOUT} s)\n{said}\n")
+            tail = "\n".join(said.strip().splitlines()[-25:])
+            raise HarnessError(f"{shown} still ran after {TERRAFORM_TIMEOUT} s:\n{tail}") from None
         self.log(f"  {shown} -> exit {result.returncode} in {time.monotonic() - started:.1f} s")
         if args[0] != "show":
             # Kept with the work directory (--work) for a look at what Terraform said.
@@ -417,11 +421,10 @@ def lambda_creates_enis() -> Callable[[], None]:
     original_delete = LambdaBackend.delete_function
     # moto's server answers each request in a thread of its own, and Terraform creates several
     # functions at once: unserialized, one request's walk through the ENIs can meet another's
-    # new ENI ("dictionary changed size during iteration"). moto then answers 500 to a
-    # CreateFunction that has created the function, the SDK sends it again, moto answers
-    # ResourceConflictException ("Function already exist"), and the provider retries that
-    # conflict for minutes: one `prod` apply hung until the harness's 300 s timeout that way,
-    # its function missing from the state while the rest was applied.
+    # new ENI ("dictionary changed size during iteration"). An error after CreateFunction has
+    # created the function is the worst kind: the SDK sends it again, moto answers
+    # ResourceConflictException ("Function already exist"), and the provider's
+    # retryFunctionOp retries every such conflict for minutes.
     lock = threading.Lock()
 
     def create_function(self: Any, spec: dict[str, Any]) -> Any:
