@@ -18,10 +18,10 @@ What is not real, and why:
 - moto keeps a launch template's own tags in its data as a `launch-template` tag
   specification, so every plan would update the NAT instances' templates;
   `tfharness.launch_templates_keep_their_own_tags` keeps them on the template, as AWS does.
-- moto leaves an ENI attached to the instance it terminates: `tfharness.
-  terminated_instances_release_their_enis` detaches it, as EC2 does.
   moto runs no user data: the NAT instance test attaches each static ENI as the boot script
   would (the script itself is tested in `tests/test_nat_instance_boot.py`).
+- moto leaves an ENI attached to the instance it terminates: `tfharness.
+  terminated_instances_release_their_enis` detaches it, as EC2 does.
 - moto has no Global Accelerator: the `ingress` environment is not applied here (its plans are
   covered by the constructed-state fixtures in `tests/fixtures/plans`).
 - The provider is the mirror's 5.100.0, not the 6.25.0 the stacks pin; every attribute the stacks

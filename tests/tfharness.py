@@ -525,9 +525,9 @@ def terminated_instances_release_their_enis() -> Callable[[], None]:
     """EC2 detaches every network interface that is not deleted with an instance as the
     instance terminates (an ENI attached by AttachNetworkInterface is not, by default), and the
     ENI is `available` again; moto 5.2 leaves it attached to the terminated instance. Then the
-    provider's delete of a NAT instance's static ENI waits on the attachment for minutes, and a
-    replacement instance could not attach it without a detach nobody would do on AWS. Detach
-    it, as EC2 does. Returns the undo."""
+    provider's delete of a NAT instance's static ENI waits on the attachment for minutes (2 min
+    33 s in the NAT instance test), and a test had to detach it by hand before the group's
+    replacement instance attached it. Detach it, as EC2 does. Returns the undo."""
     from moto.ec2.models.instances import Instance
 
     original = Instance.terminate
