@@ -5,7 +5,6 @@ and tests only read the JSON."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import io
 import os
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tfharness import PLUGIN_CACHE_VARIABLE, once_under_lock
 
 from staticip import aws as staticip_aws
 from staticip.config import Config, load_config
@@ -61,14 +61,14 @@ def built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path
     write into it. A `build` that fails leaves no marker, so the next caller builds again
     (and fails with its own error)."""
     root = run_root(factory) / name
-    with (root.parent / f"{name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        built = root.parent / f"{name}.built"
-        if not built.is_file():
-            shutil.rmtree(root, ignore_errors=True)
-            root.mkdir()
-            build(root)
-            built.touch()
+
+    def fresh() -> str:
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir()
+        build(root)
+        return ""
+
+    once_under_lock(root.parent / f"{name}.built", root.parent / f"{name}.lock", fresh)
     return root
 
 
@@ -78,8 +78,6 @@ def terraform_plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     the scripts they start included: the workers' base temporary directories share a parent.
     Nothing is written here: the first `init` fills it (tests/tfharness.py, under a lock). A
     STATICIP_TF_PLUGIN_CACHE_DIR already set is kept (a cache that outlives the run)."""
-    from tfharness import PLUGIN_CACHE_VARIABLE
-
     if os.environ.get(PLUGIN_CACHE_VARIABLE):
         yield
         return

@@ -214,20 +214,28 @@ def cli_config_text(plugin_cache: Path | None) -> str:
     )
 
 
+def once_under_lock(marker: Path, lock_path: Path, build: Callable[[], str]) -> None:
+    """Run `build` once for every process that asks: the first takes an exclusive lock on
+    `lock_path`, builds, and writes what `build` returns to `marker`; the others, waiting on
+    the lock or coming later, find the marker and return. A `build` that fails writes no
+    marker, so the next caller builds again."""
+    if marker.is_file():
+        return
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not marker.is_file():
+            marker.write_text(build())
+
+
 def fill_plugin_cache(binary: str, plugin_dir: Path, cache: Path) -> None:
     """Put every provider of the mirror into `cache`, once for all processes.
 
     Terraform's plugin cache is not safe for concurrent installs (its documentation says so):
     the first caller fills it under an exclusive lock and marks it filled; from then on every
     `init` only reads it (links to it), which any number of processes may do at once."""
-    filled = cache / ".filled"
-    if filled.is_file():
-        return
     cache.mkdir(parents=True, exist_ok=True)
-    with (cache.parent / f"{cache.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if filled.is_file():
-            return
+
+    def fill() -> str:
         providers = mirrored_providers(plugin_dir)
         rounds = max((len(v) for v in providers.values()), default=0)
         for index in range(rounds):
@@ -244,7 +252,9 @@ def fill_plugin_cache(binary: str, plugin_dir: Path, cache: Path) -> None:
                 "init", f"-plugin-dir={plugin_dir}", "-input=false", "-no-color"
             )
             shutil.rmtree(work, ignore_errors=True)
-        filled.write_text(json.dumps(providers))
+        return json.dumps(providers)
+
+    once_under_lock(cache / ".filled", cache.parent / f"{cache.name}.lock", fill)
 
 
 def init_key(workdir: Path, args: Sequence[str]) -> str:
