@@ -19,7 +19,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 from constructs import Construct
 
 from stacks.iam import assume_role_policy
-from stacks.packaging import REPO, stage_directory
+from stacks.packaging import REPO, archive_directory, stage_directory
 
 LAMBDA_SRC = REPO / "lambda_src"
 RUNTIME = "python3.12"
@@ -124,9 +124,19 @@ class Function(Construct):
             retention_in_days=props.log_retention_days,
         )
         # A directory is a staged copy: bytecode or dot-files must not change the hash, or a
-        # plan would deploy a "new" function that is the same code.
-        archive = AssetType.FILE if props.code.is_file() else AssetType.ARCHIVE
-        asset = TerraformAsset(self, "code", path=str(props.code), type=archive)
+        # plan would deploy a "new" function that is the same code. It is zipped here, with the
+        # hash and path cdktf's own archive would have had (stacks/packaging.py says why).
+        if props.code.is_file():
+            asset = TerraformAsset(self, "code", path=str(props.code), type=AssetType.FILE)
+        else:
+            archive = archive_directory(props.code)
+            asset = TerraformAsset(
+                self,
+                "code",
+                path=str(archive.path),
+                type=AssetType.FILE,
+                asset_hash=archive.asset_hash,
+            )
         self.function = LambdaFunction(
             self,
             "function",

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from stacks import function as function_module
-from stacks.packaging import EXCLUDED_PATTERNS, stage_directory
+from stacks.packaging import ARCHIVE_NAME, EXCLUDED_PATTERNS, archive_directory, stage_directory
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -76,6 +78,86 @@ def test_staging_keeps_source_and_shared_modules_only(tmp_path):
     files = sorted(str(p.relative_to(staged)) for p in staged.rglob("*") if p.is_file())
     assert files == ["handler.py", "pkg/mod.py", "staticip/enis.py"]
     assert "__pycache__" in EXCLUDED_PATTERNS
+
+
+def awkward_tree(root: Path) -> Path:
+    """Names whose order differs by case, by punctuation and by nesting, a non-ASCII name, an
+    empty file, an empty directory and an executable."""
+    for relative, text in {
+        "b.py": "b",
+        "B.py": "upper",
+        "a/z.py": "nested",
+        "a-b.py": "dash",
+        "a.b/c.py": "dot",
+        "ü.txt": "umlaut",
+        "empty.txt": "",
+        "bootstrap": "#!/bin/sh\n",
+    }.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    (root / "empty-dir").mkdir()
+    (root / "bootstrap").chmod(0o755)
+    return root
+
+
+def test_archives_keep_the_hash_and_file_name_cdktf_gives_the_directory(tmp_path):
+    # The JSON stays what cdktf's own ARCHIVE asset synthesized: same hash (so the same
+    # `source_code_hash`, no "new" function) and the same file name in the asset path.
+    from cdktf import AssetType, TerraformAsset, TerraformStack, Testing
+
+    source = awkward_tree(tmp_path / "fn")
+    stack = TerraformStack(Testing.app(), "hashes")
+    cdktf_asset = TerraformAsset(stack, "cdktf", path=str(source), type=AssetType.ARCHIVE)
+
+    archive = archive_directory(source)
+
+    assert archive.asset_hash == cdktf_asset.asset_hash
+    assert archive.path.name == ARCHIVE_NAME == cdktf_asset.file_name
+
+
+def test_the_hash_follows_contents_and_their_order_not_names(tmp_path):
+    # cdktf's rule, kept: a rename that keeps the order keeps the hash, one that moves a file
+    # past another changes it, as does any edit.
+    one = awkward_tree(tmp_path / "one")
+    variants = {}
+    for variant, (old, new) in {"same-order": ("b.py", "b2.py"), "moved": ("b.py", "c.py")}.items():
+        variants[variant] = tmp_path / variant
+        shutil.copytree(one, variants[variant])
+        (variants[variant] / old).rename(variants[variant] / new)
+    edited = tmp_path / "edited"
+    shutil.copytree(one, edited)
+    (edited / "a" / "z.py").write_text("nested, edited")
+
+    original = archive_directory(one).asset_hash
+    assert archive_directory(variants["same-order"]).asset_hash == original
+    assert archive_directory(variants["moved"]).asset_hash != original
+    assert archive_directory(edited).asset_hash != original
+
+
+def test_an_archive_holds_every_file_and_directory_with_its_mode(tmp_path):
+    source = awkward_tree(tmp_path / "fn")
+
+    with zipfile.ZipFile(archive_directory(source).path) as archive:
+        members = {m.filename: m for m in archive.infolist()}
+        files = {name: archive.read(name) for name in members if not name.endswith("/")}
+
+    on_disk = {p.relative_to(source).as_posix(): p for p in source.rglob("*")}
+    assert set(members) == {n + "/" if p.is_dir() else n for n, p in on_disk.items()}
+    assert files == {n: p.read_bytes() for n, p in on_disk.items() if p.is_file()}
+    assert members["bootstrap"].external_attr >> 16 & 0o777 == 0o755
+    assert members["b.py"].external_attr >> 16 & 0o777 == 0o644
+
+
+def test_an_archive_is_the_same_bytes_whenever_and_wherever_it_is_built(tmp_path):
+    first = awkward_tree(tmp_path / "first")
+    second = tmp_path / "second"
+    shutil.copytree(first, second)
+    for path in second.rglob("*"):
+        os.utime(path, (1_000_000_000, 1_000_000_000))
+    (second / "b.py").chmod(0o600)  # another umask: only the executable bit is kept
+
+    assert archive_directory(first).path.read_bytes() == archive_directory(second).path.read_bytes()
 
 
 def _repository_imports(path: Path) -> set[str]:
