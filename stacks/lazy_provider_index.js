@@ -48,10 +48,11 @@ function lazyExports(content) {
 }
 
 const compile = Module.prototype._compile;
-Module.prototype._compile = function (content, filename) {
+// Every argument is passed on: newer Node.js versions give `_compile` more than these two.
+Module.prototype._compile = function (content, filename, ...rest) {
   const found = isProviderIndex(filename) ? lazyExports(content) : null;
   if (found === null) {
-    return compile.call(this, content, filename);
+    return compile.call(this, content, filename, ...rest);
   }
   const exports = this.exports;
   Object.defineProperty(exports, "__esModule", { value: true });
