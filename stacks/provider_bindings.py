@@ -117,7 +117,7 @@ class SkipPackageInitFinder(importlib.abc.MetaPathFinder):
 def node_options(existing: str, lazy: bool) -> str:
     """`existing` NODE_OPTIONS with the lazy index's `--require` once when `lazy`, without it
     otherwise (an eager child of a lazy process must not inherit it)."""
-    option = f"--require {json.dumps(str(NODE_HOOK))}"
+    option = f"--require {json.dumps(str(NODE_HOOK), ensure_ascii=False)}"
     others = " ".join(existing.replace(option, " ").split())
     return f"{others} {option}".strip() if lazy else others
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import USER_CONFIG
 
+from stacks import provider_bindings
 from stacks.provider_bindings import (
     EAGER_VARIABLE,
     LAZY_PACKAGES,
@@ -96,19 +97,18 @@ def test_submodules_are_reachable_as_attributes_of_the_lazy_package(shipped):
 
 
 def test_node_options_gain_the_hook_once_and_keep_the_rest():
-    hook = f"--require {json.dumps(str(NODE_HOOK))}"
     once = node_options("--max-old-space-size=4096", lazy=True)
-    assert once == f"--max-old-space-size=4096 {hook}"
+    assert once.startswith("--max-old-space-size=4096 --require ")
     assert node_options(once, lazy=True) == once
-    assert node_options("", lazy=True) == hook
+    assert node_options("", lazy=True).count("--require") == 1
     # An eager synthesis started from a lazy process (the comparison test) must not inherit it.
     assert node_options(once, lazy=False) == "--max-old-space-size=4096"
     assert node_options("", lazy=False) == ""
 
 
 def test_the_session_kernel_was_started_with_the_hook(shipped):
-    hook = f"--require {json.dumps(str(NODE_HOOK))}"
-    assert (hook in os.environ.get("NODE_OPTIONS", "")) is not eager_requested()
+    options = os.environ.get("NODE_OPTIONS", "")
+    assert (node_options(options, lazy=True) == options) is not eager_requested()
 
 
 PROVIDER = "@cdktf/provider-aws"
@@ -161,7 +161,12 @@ def probe_with_hook(package: Path) -> list:
     return json.loads(result.stdout)
 
 
-def test_the_node_hook_requires_a_module_when_it_is_first_read(tmp_path):
+def test_the_node_hook_requires_a_module_when_it_is_first_read(tmp_path, monkeypatch):
+    # Where a space and a non-ASCII letter in the path must survive NODE_OPTIONS' quoting.
+    hook = tmp_path / "a checkout ü" / NODE_HOOK.name
+    hook.parent.mkdir()
+    shutil.copy(NODE_HOOK, hook)
+    monkeypatch.setattr(provider_bindings, "NODE_HOOK", hook)
     package = fake_provider(tmp_path, FAKE_INDEX)
     before, after_alpha, same_object, keys, es_module = probe_with_hook(package)
     assert before == []
