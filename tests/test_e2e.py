@@ -70,6 +70,8 @@ pytestmark = pytest.mark.terraform
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = tomllib.loads((REPO / "staticip.toml").read_text())
 REGION = "us-east-1"
+#: Where `plan()` saves its plan, for `show -json` and `apply_planned()`.
+PLAN_FILE = "e2e.tfplan"
 
 
 @pytest.fixture(scope="module")
@@ -142,18 +144,23 @@ class Deployment:
     def apply(self, *extra: str) -> None:
         self.tf.run("apply", "-auto-approve", "-input=false", "-no-color", *extra)
 
+    def apply_planned(self) -> None:
+        """Apply the plan the last `plan()` saved, as the deploy workflow applies the reviewed
+        plan: Terraform does not refresh and plan again (one provider walk less)."""
+        self.tf.run("apply", "-input=false", "-no-color", PLAN_FILE)
+
     def plan(self, *extra: str) -> tuple[int, dict[str, Any]]:
         """`terraform plan -detailed-exitcode`: (0 no changes | 2 changes, the plan's JSON)."""
         result = self.tf.run(
             "plan",
-            "-out=e2e.tfplan",
+            f"-out={PLAN_FILE}",
             "-input=false",
             "-no-color",
             "-detailed-exitcode",
             *extra,
             ok=(0, 2),
         )
-        shown = self.tf.run("show", "-json", "-no-color", "e2e.tfplan")
+        shown = self.tf.run("show", "-json", "-no-color", PLAN_FILE)
         return result.returncode, json.loads(shown.stdout)
 
     def destroy(self, *extra: str, ok: tuple[int, ...] = (0,)) -> str:
@@ -285,7 +292,7 @@ def test_dev_lifecycle(moto, tmp_path, monkeypatch):
     }
     (probe,) = [a for a in changed if a.startswith("aws_lambda_function.egress-probe")]
     assert changed == {probe: ["update"]}, changed
-    dev.apply()
+    dev.apply_planned()
 
     # 1b. Memory, timeout and a tag: the tag reaches the EIPs and subnets too (in-place).
     dev.synth(
@@ -300,7 +307,7 @@ def test_dev_lifecycle(moto, tmp_path, monkeypatch):
     associations = changes_of(plan, "aws_eip_association")
     assert len(associations) == 2
     assert all(actions == ["no-op"] for actions in associations.values()), associations
-    dev.apply()
+    dev.apply_planned()
     code, plan = dev.plan()
     assert code == 0, plan.get("resource_changes")
 
@@ -315,7 +322,7 @@ def test_dev_lifecycle(moto, tmp_path, monkeypatch):
     assert set(deferred_lookups(plan)) == {f"data.aws_network_interface.{new}"}
     associations = changes_of(plan, "aws_eip_association")
     assert sorted(map(tuple, associations.values())) == [("create",), ("no-op",), ("no-op",)]
-    dev.apply()
+    dev.apply_planned()
     subnet_c = dev.ids("aws_subnet")[dev.lid("aws_subnet", "/public-us-east-1c")]
     eni_c = lambda_eni(moto, subnet_c)
     held = {
@@ -469,7 +476,7 @@ def test_declared_functions_share_the_ips_and_change_alone(moto, tmp_path):
     assert changed == {f"aws_lambda_function.{billing}": ["update"]}, changed
     assert deferred_lookups(plan) == {}
     assert set(map(tuple, changes_of(plan, "aws_eip_association").values())) == {("no-op",)}
-    fns.apply()
+    fns.apply_planned()
 
     # A settings change of the same function: likewise.
     billing_512 = {**functions, "billing": {**functions["billing"], "memory_mb": 512}}
@@ -482,7 +489,7 @@ def test_declared_functions_share_the_ips_and_change_alone(moto, tmp_path):
     }
     assert changed == {f"aws_lambda_function.{billing}": ["update"]}, changed
     assert deferred_lookups(plan) == {}
-    fns.apply()
+    fns.apply_planned()
 
     # README's plain-Terraform snippet, applied in its own directory against moto.
     attach = tmp_path / "attach"
