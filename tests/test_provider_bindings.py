@@ -147,18 +147,24 @@ def fake_provider(root: Path, index: str, name: str = PROVIDER) -> Path:
     return package
 
 
-def probe_with_hook(package: Path) -> list:
+def node_with_hook(script: str, package: Path) -> str:
+    """What `script` prints, run by Node.js with `package` as its argument and the lazy
+    index's hook in NODE_OPTIONS, as a synthesis gives it to the jsii kernel."""
     node = shutil.which("node")
     assert node, "node is on PATH wherever cdktf runs"
     result = subprocess.run(
-        [node, "-e", PROBE, str(package)],
+        [node, "-e", script, str(package)],
         capture_output=True,
         text=True,
         timeout=60,
         env={**os.environ, "NODE_OPTIONS": node_options("", lazy=True)},
     )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def probe_with_hook(package: Path) -> list:
+    return json.loads(node_with_hook(PROBE, package))
 
 
 def test_the_node_hook_requires_a_module_when_it_is_first_read(tmp_path, monkeypatch):
@@ -205,18 +211,8 @@ def test_the_installed_provider_index_is_one_the_hook_makes_lazy(tmp_path):
                 if not wanted:
                     break
     assert not wanted
-    node = shutil.which("node")
-    assert node
     count = "console.log(Object.keys(require(process.argv[1])).length)"
-    result = subprocess.run(
-        [node, "-e", count, str(package)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NODE_OPTIONS": node_options("", lazy=True)},
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert int(result.stdout) > EAGER_MODULE_FLOOR
+    assert int(node_with_hook(count, package)) > EAGER_MODULE_FLOOR
 
 
 SYNTH_BOTH_CONFIGS = """
