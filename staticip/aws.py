@@ -7,6 +7,7 @@ are the same whichever command hit the problem.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -90,6 +91,10 @@ def client(
 #: (profile, role ARN) -> the role's temporary credentials, so the several clients of one
 #: command make one AssumeRole call between them.
 _ASSUMED: dict[tuple[str | None, str], dict[str, Any]] = {}
+#: (region, profile, role ARN, every AWS_* variable) -> the session a command's clients share:
+#: one credential resolution (an SSO token read, a `credential_process` run, a profile's own
+#: AssumeRole) per command instead of one per client. Any AWS_* change makes a new one.
+_SESSIONS: dict[tuple[Any, ...], boto3.Session] = {}
 ROLE_SESSION_NAME = "staticip"
 
 
@@ -97,8 +102,28 @@ def session(
     region: str | None, profile: str | None = None, role_arn: str | None = None
 ) -> boto3.Session:
     """A boto3 session for ``profile``, or for ``role_arn`` assumed with the profile's
-    credentials. The role's credentials last STS's default hour: a command, or the ENI resolver
+    credentials, shared by every call with the same arguments and ``AWS_*`` variables. boto3
+    sessions are not thread-safe: make clients in one thread (every command does), then share
+    the clients. The role's credentials last STS's default hour: a command, or the ENI resolver
     (at most its 300 s wait), finishes well within it, so they are not refreshed."""
+    key = (region, profile, role_arn, _aws_variables())
+    if key not in _SESSIONS:
+        _SESSIONS[key] = _new_session(region, profile, role_arn)
+    return _SESSIONS[key]
+
+
+def forget_sessions() -> None:
+    """Drop the shared sessions and assumed-role credentials: the next client resolves its
+    credentials again (tests do, since moto forgets its roles between tests)."""
+    _SESSIONS.clear()
+    _ASSUMED.clear()
+
+
+def _aws_variables() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+
+
+def _new_session(region: str | None, profile: str | None, role_arn: str | None) -> boto3.Session:
     base = boto3.Session(profile_name=profile, region_name=region)
     if role_arn is None:
         return base

@@ -347,11 +347,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any, Any]]:
 
 @pytest.fixture
 def fresh_roles() -> Iterator[None]:
-    """No assumed-role credentials from another test: they are cached per process, and moto
-    forgets its roles between tests."""
-    staticip_aws._ASSUMED.clear()
+    """No sessions or assumed-role credentials from another test: they are kept per process
+    (staticip/aws.py), and moto forgets its roles between tests."""
+    staticip_aws.forget_sessions()
     yield
-    staticip_aws._ASSUMED.clear()
+    staticip_aws.forget_sessions()
 
 
 @pytest.fixture(scope="module")

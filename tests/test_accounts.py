@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ assume_role_arn = "arn:aws:iam::{PROD_ACCOUNT}:role/staticip-deploy"
 """
 
 
-#: Assumed-role credentials are cached per process; moto forgets them between tests.
+#: Sessions and assumed-role credentials are kept per process; moto forgets its roles between tests.
 pytestmark = pytest.mark.usefixtures("fresh_roles")
 
 
@@ -207,6 +208,35 @@ def test_several_clients_share_one_assume_role_call(moto, monkeypatch):
     for service in ("ec2", "lambda", "sts"):
         aws.client(service, REGION, role_arn=DEV_ROLE)
     assert len(calls) == 1
+
+
+CREDENTIAL_PROCESS = """
+import json, sys
+with open(sys.argv[1], "a") as runs:
+    runs.write("run\\n")
+print(json.dumps({"Version": 1, "AccessKeyId": "AKIDEXAMPLE", "SecretAccessKey": "secret"}))
+"""
+
+
+def test_a_commands_clients_resolve_the_profiles_credentials_once(tmp_path, monkeypatch):
+    # A profile whose credentials come from a process, as with credential helpers: each client
+    # of a command used to run it again (or, with SSO or a profile's own role, call AWS again).
+    runs, script, config = tmp_path / "runs", tmp_path / "creds.py", tmp_path / "config"
+    script.write_text(CREDENTIAL_PROCESS)
+    config.write_text(f"[profile tooling]\ncredential_process = {sys.executable} {script} {runs}\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+
+    for service in ("ec2", "lambda", "sts"):
+        aws.client(service, REGION, profile="tooling")
+    assert runs.read_text().splitlines() == ["run"]
+
+    # Any AWS_* variable changed: another session, which resolves them again.
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    aws.client("ec2", REGION, profile="tooling")
+    assert runs.read_text().splitlines() == ["run", "run"]
 
 
 def allocate_tagged_eips(ec2: Any, env: str, azs: list[str]) -> dict[str, str]:
