@@ -35,8 +35,8 @@ def stage_directory(
     """A temporary copy of `source` without EXCLUDED_PATTERNS, plus `shared_modules`
     (repository-relative files, e.g. `staticip/enis.py`) under the same relative paths.
 
-    The asset hash covers file contents in name order only (`asset_hash`), so the temporary
-    path never shows up as a change.
+    The asset hash covers file contents in name order only (`archive_directory`), so the
+    temporary path never shows up as a change.
     """
     staging = _temporary_directory(name)
     if source is not None:
@@ -69,8 +69,12 @@ class Archive:
 
 def archive_directory(source: Path) -> Archive:
     """`source` zipped (deflate level 9, as cdktf's archiver) into a temporary `archive.zip`
-    that lives until the process exits, with cdktf's hash of `source` (`asset_hash`)."""
+    that lives until the process exits, with the hash cdktf's `hashPath` gives `source`
+    (`lib/private/fs.js`): the MD5 of every file's contents, depth first in byte order of the
+    names (Node's `readdirSync` sorts), in upper-case hex; names and modes are not part of it.
+    One walk, each file read once, serves both."""
     target = _temporary_directory("archive") / ARCHIVE_NAME
+    digest = hashlib.md5(usedforsecurity=False)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for path in _walk(source):
             name = path.relative_to(source).as_posix()
@@ -86,19 +90,10 @@ def archive_directory(source: Path) -> Archive:
             mode = stat.S_IFREG | (0o755 if executable else 0o644)
             member.external_attr = mode << 16 | MSDOS_ARCHIVE
             member.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(member, path.read_bytes(), compresslevel=9)
-    return Archive(target, asset_hash(source))
-
-
-def asset_hash(source: Path) -> str:
-    """What cdktf's `hashPath` gives a directory (`lib/private/fs.js`): the MD5 of every
-    file's contents, depth first in byte order of the names (Node's `readdirSync` sorts),
-    in upper-case hex. Names and modes are not part of it."""
-    digest = hashlib.md5(usedforsecurity=False)
-    for path in _walk(source):
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest().upper()
+            data = path.read_bytes()
+            digest.update(data)
+            archive.writestr(member, data, compresslevel=9)
+    return Archive(target, digest.hexdigest().upper())
 
 
 def _walk(directory: Path) -> Iterator[Path]:

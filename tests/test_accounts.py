@@ -52,7 +52,8 @@ assume_role_arn = "arn:aws:iam::{PROD_ACCOUNT}:role/staticip-deploy"
 """
 
 
-#: Sessions and assumed-role credentials are kept per process; moto forgets its roles between tests.
+#: Sessions and assumed-role credentials are kept per process; moto forgets its roles between
+#: tests.
 pytestmark = pytest.mark.usefixtures("fresh_roles")
 
 

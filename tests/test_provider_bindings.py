@@ -106,7 +106,9 @@ def test_node_options_gain_the_hook_once_and_keep_the_rest():
     assert node_options("", lazy=False) == ""
 
 
-def test_the_session_kernel_was_started_with_the_hook(shipped):
+def test_importing_stacks_puts_the_hook_in_node_options():
+    # This module imported `stacks`, whose __init__ ran `install()`: the kernel it starts
+    # inherits NODE_OPTIONS.
     options = os.environ.get("NODE_OPTIONS", "")
     assert (node_options(options, lazy=True) == options) is not eager_requested()
 
