@@ -19,10 +19,13 @@ unexport PYTHONDONTWRITEBYTECODE
 
 install: $(STAMP)
 
+# --no-compile: pip would compile every module it installs, ~35 of an install's ~55 s of CPU
+# here (the provider bindings alone are ~490 MB of Python); Python compiles, and caches, the few
+# that a synthesis, a test or a scan imports when it first imports them.
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --require-virtualenv -r requirements.lock
-	$(PY) -m pip install --quiet --require-virtualenv --no-deps -e .
+	$(PY) -m pip install --quiet --no-compile --require-virtualenv -r requirements.lock
+	$(PY) -m pip install --quiet --no-compile --require-virtualenv --no-deps -e .
 	touch $@
 
 synth: $(STAMP)
@@ -35,12 +38,16 @@ test: $(STAMP)
 	$(PY) -m pytest -m "not terraform and not slow" -n auto --maxprocesses 4
 
 # Real terraform + the AWS provider from a local mirror (STATICIP_TF_PLUGIN_DIR) against moto,
-# and the lazy-vs-eager provider bindings comparison. One pytest worker per core, each with its
-# own moto server; one Terraform plugin cache for all (tests/tfharness.py). The longest tests
-# start first, on different workers; the terraform tests that read the session's synthesized
-# stacks share one worker (`loadgroup`, tests/conftest.py), which synthesizes each once.
+# and the lazy-vs-eager provider bindings comparison. Three pytest workers per two cores, each
+# with its own moto server: the tests wait on the provider's polling for much of their time (5 s
+# a new Lambda function, 10 s a VPC's DNS attribute), and a third test fills those waits (on 2
+# cores: 296 s against 354 s with two workers, 313 s with four). One Terraform plugin cache for
+# all (tests/tfharness.py). The longest tests start first, each on its own worker; the terraform
+# tests that read the session's synthesized stacks share one worker (`loadgroup`,
+# tests/conftest.py), which synthesizes each once.
+E2E_WORKERS ?= $(shell nproc | awk '{ print int(($$1 * 3 + 1) / 2) }')
 e2e: $(STAMP) $(SCAN_VENV)/bin/checkov
-	$(PY) -m pytest -m "terraform or slow" -n auto --dist loadgroup
+	$(PY) -m pytest -m "terraform or slow" -n $(E2E_WORKERS) --dist loadgroup
 
 # Bare provider import, `make synth` with its inputs changed and with nothing changed, each
 # .ci/run stage and a `terraform plan` of the dev stack against moto: medians of 3 side by side
@@ -68,7 +75,7 @@ chart: synth
 # checkov pins an old boto3, so it gets a virtualenv of its own.
 $(SCAN_VENV)/bin/checkov:
 	$(PYTHON) -m venv $(SCAN_VENV)
-	$(SCAN_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	$(SCAN_VENV)/bin/pip install --quiet --no-compile checkov==$(CHECKOV_VERSION)
 
 # checkov reads a copy without the `removed` blocks it cannot parse (staticip/scan_input.py);
 # CKV_PARSE_ERROR_FAIL fails the scan on any file it still cannot read.

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tfharness import PLUGIN_CACHE_VARIABLE, once_under_lock
+from tfharness import PLUGIN_CACHE_VARIABLE, longest_paired_with_shortest, once_under_lock
 
 from staticip import aws as staticip_aws
 from staticip.config import Config, load_config
@@ -115,18 +115,20 @@ def terraform_plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield
 
 
-#: Seconds the longest real-Terraform tests took (`make e2e` on 2 cores, two tests at a time,
-#: 2026-12-05): `make e2e` starts them first, so pytest-xdist puts them on different workers and
-#: the short ones fill in around them.
+#: Seconds the longest real-Terraform tests took (`make e2e` on 2 cores, three tests at a time,
+#: 2026-12-05): `make e2e` places them on its workers (tfharness.longest_paired_with_shortest)
+#: and the short ones fill in around them.
 LONGEST_FIRST = {
-    "test_dev_lifecycle": 182,
-    "test_an_az_removed_keeps_its_eip_and_adopting_it_plans_no_new_one": 126,
-    "test_declared_functions_share_the_ips_and_change_alone": 119,
-    "test_nat_instance_apply_replan_replacement_protected_destroy": 103,
-    "test_prod_apply_replan_protected_destroy": 80,
-    "test_a_regenerated_fixture_is_classified_like_the_committed_one": 56,
-    "test_lazy_and_eager_bindings_synthesize_the_same_bytes": 29,
+    "test_dev_lifecycle": 186,
+    "test_an_az_removed_keeps_its_eip_and_adopting_it_plans_no_new_one": 149,
+    "test_declared_functions_share_the_ips_and_change_alone": 131,
+    "test_nat_instance_apply_replan_replacement_protected_destroy": 104,
+    "test_prod_apply_replan_protected_destroy": 83,
+    "test_a_regenerated_fixture_is_classified_like_the_committed_one": 57,
+    "test_lazy_and_eager_bindings_synthesize_the_same_bytes": 24,
 }
+
+
 #: Session (and module) fixtures that synthesize: `make e2e` (`--dist loadgroup`) runs its tests
 #: that read them on one worker, which synthesizes each once, instead of on every worker.
 SYNTHESIZING_FIXTURES = frozenset(
@@ -140,8 +142,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         e2e = item.get_closest_marker("terraform") or item.get_closest_marker("slow")
         if e2e and SYNTHESIZING_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("synthesized"))
-    # A stable sort: everything else keeps its order.
-    items.sort(key=lambda item: -LONGEST_FIRST.get(getattr(item, "originalname", item.name), 0))
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    order = longest_paired_with_shortest(
+        sorted(LONGEST_FIRST, key=lambda name: -LONGEST_FIRST[name]), workers
+    )
+    # A stable sort: everything else keeps its order, after these.
+    rank = {name: index for index, name in enumerate(order)}
+    items.sort(key=lambda item: rank.get(getattr(item, "originalname", item.name), len(rank)))
 
 
 @dataclass(frozen=True)

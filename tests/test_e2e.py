@@ -70,8 +70,6 @@ pytestmark = pytest.mark.terraform
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = tomllib.loads((REPO / "staticip.toml").read_text())
 REGION = "us-east-1"
-#: Where `plan()` saves its plan, for `show -json` and `apply_planned()`.
-PLAN_FILE = "e2e.tfplan"
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +92,32 @@ def moto() -> Iterator[Moto]:
         server.stop()
 
 
+class SavedPlan(Mapping[str, Any]):
+    """A plan Terraform saved, as `terraform show -json` prints it; shown when a test first
+    reads it. Most re-plans assert only their exit code and read the plan just to say what
+    changed when that fails, and a `show` costs ~2 s and a provider start. Each plan has a
+    file of its own, so a plan read late is still the plan it was."""
+
+    def __init__(self, tf: Terraform, path: str) -> None:
+        self.tf, self.path = tf, path
+        self._document: dict[str, Any] | None = None
+
+    def _shown(self) -> dict[str, Any]:
+        if self._document is None:
+            shown = self.tf.run("show", "-json", "-no-color", self.path)
+            self._document = json.loads(shown.stdout)
+        return self._document
+
+    def __getitem__(self, key: str) -> Any:
+        return self._shown()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._shown())
+
+    def __len__(self) -> int:
+        return len(self._shown())
+
+
 class Deployment:
     """One environment synthesized from staticip.toml (with changes laid over its table),
     patched for moto and planned, applied or destroyed by real Terraform in one work dir."""
@@ -113,6 +137,7 @@ class Deployment:
             shutil.which("terraform") or "terraform", self.workdir, DEFAULT_PLUGIN_DIR
         )
         self.synths = 0
+        self.plans = 0
         self.stack: dict[str, Any] = {}
 
     def synth(self, **changes: Any) -> dict[str, Any]:
@@ -147,21 +172,24 @@ class Deployment:
     def apply_planned(self) -> None:
         """Apply the plan the last `plan()` saved, as the deploy workflow applies the reviewed
         plan: Terraform does not refresh and plan again (one provider walk less)."""
-        self.tf.run("apply", "-input=false", "-no-color", PLAN_FILE)
+        self.tf.run("apply", "-input=false", "-no-color", self.plan_file())
 
-    def plan(self, *extra: str) -> tuple[int, dict[str, Any]]:
+    def plan_file(self) -> str:
+        return f"e2e-{self.plans}.tfplan"
+
+    def plan(self, *extra: str) -> tuple[int, SavedPlan]:
         """`terraform plan -detailed-exitcode`: (0 no changes | 2 changes, the plan's JSON)."""
+        self.plans += 1
         result = self.tf.run(
             "plan",
-            f"-out={PLAN_FILE}",
+            f"-out={self.plan_file()}",
             "-input=false",
             "-no-color",
             "-detailed-exitcode",
             *extra,
             ok=(0, 2),
         )
-        shown = self.tf.run("show", "-json", "-no-color", PLAN_FILE)
-        return result.returncode, json.loads(shown.stdout)
+        return result.returncode, SavedPlan(self.tf, self.plan_file())
 
     def destroy(self, *extra: str, ok: tuple[int, ...] = (0,)) -> str:
         result = self.tf.run("destroy", "-auto-approve", "-input=false", "-no-color", *extra, ok=ok)

@@ -1,21 +1,28 @@
 """The harness `make e2e` runs in parallel (tests/tfharness.py): one plugin cache filled once
-for every process, and no second `init` of a work directory whose providers, backend and
-arguments are unchanged."""
+for every process, no second `init` of a work directory whose providers, backend and
+arguments are unchanged, and a Lambda ENI stand-in that other moto requests cannot break."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from aws_fixtures import create_function
+from eni_fixtures import create_lambda_eni, moto_eni
 from tfharness import (
     DEFAULT_PLUGIN_DIR,
     INIT_MARKER,
     Terraform,
     fill_plugin_cache,
     init_key,
+    lambda_creates_enis,
+    longest_paired_with_shortest,
     mirrored_aws_version,
     missing_tools,
 )
@@ -101,3 +108,85 @@ def test_concurrent_inits_fill_the_cache_once_and_link_to_it(terraform_binary, t
     before = sorted(p.name for p in tmp_path.iterdir())
     fill_plugin_cache(terraform_binary, DEFAULT_PLUGIN_DIR, cache)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_an_eni_added_by_another_request_mid_walk_does_not_fail_the_create(aws):
+    """moto answers each request in a thread of its own: while CreateFunction's stand-in walks
+    the ENIs, a NAT Gateway's or NAT instance's ENI may be added. That must not fail the
+    create, which has already made the function (the SDK would send it again, and the
+    provider retry the conflict for minutes). Here reading another function's ENI adds one,
+    at the point another thread could, so the interleaving is certain."""
+    ec2, lambda_client, iam = aws
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="fn", Description="fn", VpcId=vpc)["GroupId"]
+    theirs = ec2.create_security_group(GroupName="them", Description="them", VpcId=vpc)
+    their_eni = moto_eni(create_lambda_eni(ec2, subnet, [theirs["GroupId"]], "theirs"))
+    added: list[str] = []
+
+    class AddsAnEniWhenRead(list[Any]):
+        def __iter__(self) -> Iterator[Any]:
+            if not added:
+                nat = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]
+                added.append(nat["NetworkInterfaceId"])
+            return super().__iter__()
+
+    their_eni._group_set = AddsAnEniWhenRead(their_eni._group_set)
+    undo = lambda_creates_enis()
+    try:
+        create_function(lambda_client, iam, "fn", [subnet], [group])
+    finally:
+        undo()
+
+    assert added, "the walk never read the other function's ENI"
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [subnet]}])
+    ours = [
+        e
+        for e in enis["NetworkInterfaces"]
+        if e["InterfaceType"] == "lambda" and [g["GroupId"] for g in e["Groups"]] == [group]
+    ]
+    assert len(ours) == 1
+    assert [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]] == ["fn"]
+
+
+class Worker:
+    """What pytest-xdist's scheduler sees of a worker: the tests it was sent."""
+
+    def __init__(self, name: str) -> None:
+        self.gateway = SimpleNamespace(id=name)
+        self.sent: list[int] = []
+        self.shutting_down = False
+
+    def send_runtest_some(self, indexes: list[int]) -> None:
+        self.sent += indexes
+
+    def shutdown(self) -> None:
+        self.shutting_down = True
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4])
+def test_each_of_the_longest_tests_starts_beside_a_short_one(workers):
+    """xdist's `loadgroup` scheduler, as `make e2e` runs it, given the order the suite gives
+    it: each worker is sent one of the `workers` longest tests first, and the longest one is
+    sent the shortest of the next `workers` with it."""
+    from xdist.scheduler.loadgroup import LoadGroupScheduling
+
+    longest_first = [f"test_{rank}" for rank in range(3 * workers)]
+    ordered = longest_paired_with_shortest(longest_first, workers)
+    collection = [f"tests/test_e2e.py::{name}" for name in ordered]
+    config = SimpleNamespace(
+        getvalue=lambda name: [f"{workers}*popen"], option=SimpleNamespace(loadscopereorder=False)
+    )
+    scheduler = LoadGroupScheduling(config)
+    nodes = [Worker(f"gw{i}") for i in range(workers)]
+    for node in nodes:
+        scheduler.add_node(node)
+    for node in nodes:
+        scheduler.add_node_collection(node, collection)
+    scheduler.schedule()
+
+    sent = [[longest_first.index(ordered[i]) for i in node.sent] for node in nodes]
+    assert [len(ranks) for ranks in sent] == [2] * workers
+    assert sorted(ranks[0] for ranks in sent) == list(range(workers))
+    (with_longest,) = [ranks for ranks in sent if ranks[0] == 0]
+    assert with_longest[1] == 2 * workers - 1
