@@ -75,6 +75,20 @@ def shared_client_classes() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def moto_handler_names_once() -> Iterator[None]:
+    """moto lists a response class's methods, through `inspect.getmembers`, at every request
+    it answers, to find the handler of the action (~2,600 requests in a run). A class's
+    methods are fixed once moto is imported (the harness's patches replace methods, never add
+    one), so the list is made once per class."""
+    import moto.core.responses
+
+    names = functools.cache(moto.core.responses.method_names_from_class)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(moto.core.responses, "method_names_from_class", names)
+        yield
+
+
 def run_root(factory: pytest.TempPathFactory) -> Path:
     """The temporary directory of the whole run: every pytest-xdist worker's own base
     directory lies in it."""
