@@ -312,7 +312,7 @@ class Terraform:
         )
         # Terraform and the AWS provider (which inherits this environment) spend much of their
         # CPU collecting garbage while they build the provider's schema, in every command and
-        # in each of the two or three provider processes a plan starts: at 400, a plan of
+        # in each of the three provider processes a plan starts: at 400, a plan of
         # `prod` takes 7.0 s of CPU instead of 9.7 s, for ~150 MB more memory (the provider
         # peaks at ~450 MB). A caller's GOGC wins.
         self.env.setdefault("GOGC", "400")
