@@ -26,6 +26,7 @@ from tfharness import (
     mirrored_aws_version,
     missing_tools,
 )
+from xdist.scheduler.loadgroup import LoadGroupScheduling
 
 
 def write_config(workdir: Path, backend: dict | None = None) -> None:
@@ -131,6 +132,7 @@ def test_an_eni_added_by_another_request_mid_walk_does_not_fail_the_create(aws):
                 added.append(nat["NetworkInterfaceId"])
             return super().__iter__()
 
+    # moto keeps an ENI's groups in `_group_set`; `group_set` is a read-only view of it.
     their_eni._group_set = AddsAnEniWhenRead(their_eni._group_set)
     undo = lambda_creates_enis()
     try:
@@ -169,8 +171,6 @@ def test_each_of_the_longest_tests_starts_beside_a_short_one(workers):
     """xdist's `loadgroup` scheduler, as `make e2e` runs it, given the order the suite gives
     it: each worker is sent one of the `workers` longest tests first, and the longest one is
     sent the shortest of the next `workers` with it."""
-    from xdist.scheduler.loadgroup import LoadGroupScheduling
-
     longest_first = [f"test_{rank}" for rank in range(3 * workers)]
     ordered = longest_paired_with_shortest(longest_first, workers)
     collection = [f"tests/test_e2e.py::{name}" for name in ordered]
