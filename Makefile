@@ -52,7 +52,7 @@ e2e: $(STAMP) $(SCAN_VENV)/bin/checkov
 
 # Bare provider import, `make synth` with its inputs changed and with nothing changed, each
 # .ci/run stage and a `terraform plan` of the dev stack against moto: medians of 3 side by side
-# (half an hour or so: `make e2e` three times; BENCH_ARGS="--runs 1" or "--skip 'make e2e'").
+# (17 minutes here: `make e2e` three times; BENCH_ARGS="--runs 1" or "--skip 'make e2e'").
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PY) scripts/bench.py $(BENCH_ARGS)
