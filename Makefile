@@ -41,9 +41,9 @@ test: $(STAMP)
 # and the lazy-vs-eager provider bindings comparison. Three pytest workers per two cores, each
 # with its own moto server: the tests wait on the provider's polling for much of their time (5 s
 # a new Lambda function, 10 s a VPC's DNS attribute), and a third test fills those waits (on 2
-# cores: 278 s against 354 s with two workers; four took 274 s). One Terraform plugin cache for
-# all (tests/tfharness.py). The longest tests start first, each on its own worker; the terraform
-# tests that read the session's synthesized stacks share one worker (`loadgroup`,
+# cores: 296 s against 354 s with two workers; a fourth was no faster). One Terraform plugin
+# cache for all (tests/tfharness.py). The longest tests start first, each on its own worker; the
+# terraform tests that read the session's synthesized stacks share one worker (`loadgroup`,
 # tests/conftest.py), which synthesizes each once.
 E2E_WORKERS ?= $(shell $(PYTHON) -c "import os; n = len(os.sched_getaffinity(0)) \
 	if hasattr(os, 'sched_getaffinity') else os.cpu_count(); print((n * 3 + 1) // 2)")
