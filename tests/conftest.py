@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from tfharness import PLUGIN_CACHE_VARIABLE, longest_paired_with_shortest, once_under_lock
+from tfvalidate import Validation, validate_together
 
 from staticip import aws as staticip_aws
 from staticip.config import Config, load_config
@@ -72,6 +74,54 @@ def shared_client_classes() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(botocore.client.ClientCreator, "_create_client_class", cached)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_service_models() -> Iterator[None]:
+    """One botocore `ServiceModel` per service model file for the test run.
+
+    Each new client wraps its service's JSON in a new `ServiceModel`, and asks it whether the
+    service has an endpoint-discovery operation: that builds an `OperationModel` for every
+    operation (EC2's ~750), cached on that one model only. The suite made ~375,000 of them.
+    A `ServiceModel` is a read-only view of the JSON the shared loader already holds."""
+    import botocore.client
+
+    build = botocore.client.ClientCreator._load_service_model
+    models: dict[int, tuple[object, Any]] = {}
+
+    def cached(creator: Any, service_name: str, api_version: str | None = None) -> Any:
+        document = creator._loader.load_service_model(service_name, "service-2", api_version)
+        # Keyed by the loaded document, which the entry keeps alive, so an id is never reused.
+        if id(document) not in models:
+            models[id(document)] = (document, build(creator, service_name, api_version))
+        return models[id(document)][1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.client.ClientCreator, "_load_service_model", cached)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_event_aliases() -> Iterator[None]:
+    """One cache of botocore's event-name aliasing for the test run.
+
+    Every event a client registers or emits has its name run through botocore's aliases
+    (~124,000 times in a run), cached per `EventAliaser`; and every client and session gets a
+    new aliaser, with an empty cache. A name's alias depends only on the alias table, so the
+    aliasers with botocore's own table (all of them here) share one cache."""
+    import botocore.hooks
+
+    build = botocore.hooks.EventAliaser.__init__
+    shared: dict[str, str] = {}
+
+    def init(aliaser: Any, event_emitter: Any, event_aliases: Any = None) -> None:
+        build(aliaser, event_emitter, event_aliases)
+        if aliaser._event_aliases == botocore.hooks.EVENT_ALIASES:
+            aliaser._alias_name_cache = shared
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.hooks.EventAliaser, "__init__", init)
         yield
 
 
@@ -143,19 +193,7 @@ LONGEST_FIRST = {
 }
 
 
-#: Session (and module) fixtures that synthesize: `make e2e` (`--dist loadgroup`) runs its tests
-#: that read them on one worker, which synthesizes each once, instead of on every worker.
-SYNTHESIZING_FIXTURES = frozenset(
-    {"shipped", "user", "regional", "nat_instances", "functions", "ipam", "two_accounts"}
-    | {"synthesized"}  # tests/test_examples.py
-)
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        e2e = item.get_closest_marker("terraform") or item.get_closest_marker("slow")
-        if e2e and SYNTHESIZING_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("synthesized"))
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
     order = longest_paired_with_shortest(
         sorted(LONGEST_FIRST, key=lambda name: -LONGEST_FIRST[name]), workers
@@ -192,6 +230,21 @@ def synthesized_once(
 
     root = built_once(factory, name, build)
     return Synthesized(load_config(root / "staticip.toml"), root / "cdktf.out")
+
+
+def validated_once(
+    factory: pytest.TempPathFactory, name: str, stacks: Callable[[], dict[str, dict[str, Any]]]
+) -> Validation:
+    """The `stacks()` validated in one `terraform validate` (tests/tfvalidate.py) once for the
+    run (`built_once`): pytest-xdist hands the tests that read it to any worker."""
+
+    def build(root: Path) -> None:
+        (root / "work").mkdir()
+        validation = validate_together(stacks(), root / "work")
+        (root / "validation.json").write_text(json.dumps(validation.to_json()))
+
+    root = built_once(factory, name, build)
+    return Validation.from_json(json.loads((root / "validation.json").read_text()))
 
 
 @pytest.fixture(scope="session")

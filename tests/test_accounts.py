@@ -13,10 +13,11 @@ from typing import Any
 import boto3
 import pytest
 from aws_fixtures import tag_spec
-from conftest import synthesized_once
+from conftest import synthesized_once, validated_once
 from eni_fixtures import REGION, create_lambda_eni, make_network, use_fake_aws
 from moto import mock_aws
 from tfjson import of_type
+from tfvalidate import Validation
 
 from staticip import aws, enis
 from staticip.cli import main
@@ -321,19 +322,21 @@ def test_the_resolver_finds_enis_in_the_roles_account(moto):
     assert enis.external_main(io.StringIO(json.dumps(query)), out, err, sleep=lambda _: None) == 1
 
 
+@pytest.fixture(scope="module")
+def accounts_validation(two_accounts, tmp_path_factory) -> Validation:
+    """The three stacks in one `terraform validate`, as the shipped stacks get theirs
+    (tests/tfvalidate.py; skipped, with the reason, without a terraform binary and mirror)."""
+    return validated_once(
+        tmp_path_factory,
+        "validation-accounts",
+        lambda: {name: stack(two_accounts, name) for name in ("dev", "prod", "ingress")},
+    )
+
+
 @pytest.mark.terraform
 @pytest.mark.parametrize("name", ["dev", "prod", "ingress"])
-def test_the_pinned_stacks_are_valid_terraform(two_accounts, name, tmp_path):
-    # The same `terraform validate` as the shipped stacks get (skipped, with the reason,
-    # without a terraform binary and provider mirror).
-    import test_terraform_validate as tv
-
-    class Stacks:
-        @staticmethod
-        def stack(stack_name: str) -> dict[str, Any]:
-            return stack(two_accounts, stack_name)
-
-    tv.test_stack_is_valid_terraform(Stacks(), name, tmp_path)
+def test_the_pinned_stacks_are_valid_terraform(accounts_validation, name):
+    accounts_validation.assert_valid(name)
 
 
 # --- the pull-request plan with a read-only role per account -------------------------------------

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tfvalidate import assert_valid
+from conftest import built_once
+from tfvalidate import validate_together
 
 from staticip.config import load_config
 
@@ -56,15 +57,15 @@ def test_each_example_loads_and_shows_what_it_is_for(example: Path) -> None:
 
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Every example synthesized once, in this process (one provider import)."""
+    """Every example synthesized once for the run (`built_once`), in one process."""
     from staticip.synth import synthesize
 
-    out = {}
-    for example in EXAMPLES:
-        outdir = tmp_path_factory.mktemp(example.name) / "cdktf.out"
-        synthesize(example / "staticip.toml", outdir)
-        out[example.name] = outdir
-    return out
+    def build(root: Path) -> None:
+        for example in EXAMPLES:
+            synthesize(example / "staticip.toml", root / example.name / "cdktf.out")
+
+    root = built_once(tmp_path_factory, "examples", build)
+    return {example.name: root / example.name / "cdktf.out" for example in EXAMPLES}
 
 
 def _stacks(synthesized: dict[str, Path]) -> list[tuple[str, dict[str, Any]]]:
@@ -84,10 +85,7 @@ def test_every_example_stack_is_valid_terraform(
     # One stack per environment of every example.
     expected = sum(len(load_config(e / "staticip.toml").environments) for e in EXAMPLES)
     assert len(stacks) == expected == 6
-    for name, stack in stacks:
-        workdir = tmp_path / name.replace("/", "-")
-        workdir.mkdir()
-        assert_valid(stack, workdir)
+    validate_together(dict(stacks), tmp_path).assert_valid(*dict(stacks))
 
 
 @pytest.mark.slow
