@@ -33,7 +33,7 @@ synth: $(STAMP)
 
 # The offline suite; what drives a real `terraform` binary, or costs a second eager synthesis
 # (marker `slow`), is `make e2e`. CI (.ci/run) runs both. One pytest worker per core (at most
-# 4): each worker synthesizes once for its session, and moto state is per process.
+# 4): each synthesis is made once for the run (`built_once`), and moto state is per process.
 test: $(STAMP)
 	$(PY) -m pytest -m "not terraform and not slow" -n auto --maxprocesses 4
 
@@ -42,9 +42,10 @@ test: $(STAMP)
 # with its own moto server: the tests wait on the provider's polling for much of their time (5 s
 # a new Lambda function, 10 s a VPC's DNS attribute), and a third test fills those waits (on 2
 # cores: 296 s against 354 s with two workers; a fourth was no faster). One Terraform plugin
-# cache for all (tests/tfharness.py). The longest tests start first, each on its own worker; the
-# terraform tests that read the session's synthesized stacks share one worker (`loadgroup`,
-# tests/conftest.py), which synthesizes each once.
+# cache for all (tests/tfharness.py). The longest tests start first, each on its own worker
+# (tests/conftest.py); `loadgroup` hands out one test at a time as workers free up (no test is
+# in a group: pytest-xdist 3.8 cannot group under pytest 9.2). What several tests read (a
+# synthesis, a `terraform validate` of many stacks) is made once for the run (`built_once`).
 E2E_WORKERS ?= $(shell $(PYTHON) -c "import os; n = len(os.sched_getaffinity(0)) \
 	if hasattr(os, 'sched_getaffinity') else os.cpu_count(); print((n * 3 + 1) // 2)")
 e2e: $(STAMP) $(SCAN_VENV)/bin/checkov
