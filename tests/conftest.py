@@ -179,17 +179,17 @@ def terraform_plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield
 
 
-#: Seconds the longest real-Terraform tests took (`make e2e` on 2 cores, three tests at a time,
-#: 2026-12-05): `make e2e` places them on its workers (tfharness.longest_paired_with_shortest)
-#: and the short ones fill in around them.
+#: Seconds the longest real-Terraform tests took (`make e2e` on 2 cores, four tests at a time,
+#: beside `make test` as .ci/run runs them, 2026-12-05): `make e2e` places them on its workers
+#: (tfharness.longest_paired_with_shortest) and the short ones fill in around them.
 LONGEST_FIRST = {
-    "test_dev_lifecycle": 186,
-    "test_an_az_removed_keeps_its_eip_and_adopting_it_plans_no_new_one": 149,
-    "test_declared_functions_share_the_ips_and_change_alone": 131,
-    "test_nat_instance_apply_replan_replacement_protected_destroy": 104,
-    "test_prod_apply_replan_protected_destroy": 83,
-    "test_a_regenerated_fixture_is_classified_like_the_committed_one": 57,
-    "test_lazy_and_eager_bindings_synthesize_the_same_bytes": 24,
+    "test_dev_lifecycle": 239,
+    "test_an_az_removed_keeps_its_eip_and_adopting_it_plans_no_new_one": 200,
+    "test_declared_functions_share_the_ips_and_change_alone": 173,
+    "test_nat_instance_apply_replan_replacement_protected_destroy": 159,
+    "test_prod_apply_replan_protected_destroy": 89,
+    "test_a_regenerated_fixture_is_classified_like_the_committed_one": 59,
+    "test_lazy_and_eager_bindings_synthesize_the_same_bytes": 20,
 }
 
 
