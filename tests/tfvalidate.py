@@ -66,10 +66,6 @@ class Validation:
         assert not invalid, json.dumps(invalid, indent=1)
 
 
-def assert_valid(stack: dict[str, Any], tmp_path: Path) -> None:
-    validate_together({"stack": stack}, tmp_path).assert_valid("stack")
-
-
 def validate_together(stacks: Mapping[str, dict[str, Any]], workdir: Path) -> Validation:
     """`terraform validate -json` on `stacks` (label -> synthesized stack, left unchanged),
     each a child module, with every provider at its mirrored version."""
