@@ -85,7 +85,8 @@ def test_every_example_stack_is_valid_terraform(
     # One stack per environment of every example.
     expected = sum(len(load_config(e / "staticip.toml").environments) for e in EXAMPLES)
     assert len(stacks) == expected == 6
-    validate_together(dict(stacks), tmp_path).assert_valid(*dict(stacks))
+    by_name = dict(stacks)
+    validate_together(by_name, tmp_path).assert_valid(*by_name)
 
 
 @pytest.mark.slow
