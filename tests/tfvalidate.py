@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 import shutil
 from collections.abc import Mapping
@@ -21,16 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tfharness import Terraform
+from tfharness import DEFAULT_PLUGIN_DIR, Terraform, mirrored_providers
 
-MIRROR = Path(os.environ.get("STATICIP_TF_PLUGIN_DIR", "/opt/tf-plugins"))
+MIRROR = DEFAULT_PLUGIN_DIR
 
 Diagnostic = dict[str, Any]
 
 
 def mirrored_versions(provider: str) -> list[str]:
-    base = MIRROR / "registry.terraform.io" / "hashicorp" / provider
-    return sorted(p.name for p in base.iterdir()) if base.is_dir() else []
+    """The versions of hashicorp/`provider` the mirror holds, sorted by name."""
+    return mirrored_providers(MIRROR).get(f"hashicorp/{provider}", [])
 
 
 @dataclass(frozen=True)
