@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tfharness import PLUGIN_CACHE_VARIABLE, longest_paired_with_shortest, once_under_lock
+from tfharness import (
+    PLUGIN_CACHE_VARIABLE,
+    SHARED_PROVIDER_VARIABLE,
+    ProviderServer,
+    longest_paired_with_shortest,
+    once_under_lock,
+)
 from tfvalidate import Validation, validate_together
 
 from staticip import aws as staticip_aws
@@ -177,6 +183,22 @@ def terraform_plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(PLUGIN_CACHE_VARIABLE, str(base / "tf-plugin-cache"))
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_aws_provider() -> Iterator[None]:
+    """The Terraform commands of each pytest process attach to one AWS provider server of that
+    process where they may (tests/tfharness.py, ProviderServer), stopped when the run ends. A
+    STATICIP_TF_SHARED_PROVIDER already set is kept: set empty, every command starts its own."""
+    if SHARED_PROVIDER_VARIABLE in os.environ:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SHARED_PROVIDER_VARIABLE, "1")
+        try:
+            yield
+        finally:
+            ProviderServer.stop_all()
 
 
 #: Seconds the longest real-Terraform tests took (`make e2e` on 2 cores, four tests at a time,

@@ -1,6 +1,7 @@
 """The harness `make e2e` runs in parallel (tests/tfharness.py): one plugin cache filled once
 for every process, no second `init` of a work directory whose providers, backend and
-arguments are unchanged, and a Lambda ENI stand-in that other moto requests cannot break."""
+arguments are unchanged, one AWS provider server per work directory for the commands that may
+share it, and a Lambda ENI stand-in that other moto requests cannot break."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from eni_fixtures import create_lambda_eni, moto_eni
 from tfharness import (
     DEFAULT_PLUGIN_DIR,
     INIT_MARKER,
+    SHARED_PROVIDER_VARIABLE,
+    Moto,
     Terraform,
     fill_plugin_cache,
     init_key,
@@ -25,6 +28,8 @@ from tfharness import (
     longest_paired_with_shortest,
     mirrored_aws_version,
     missing_tools,
+    moto_provider_settings,
+    shares_the_provider,
 )
 from xdist.scheduler.loadgroup import LoadGroupScheduling
 
@@ -109,6 +114,99 @@ def test_concurrent_inits_fill_the_cache_once_and_link_to_it(terraform_binary, t
     before = sorted(p.name for p in tmp_path.iterdir())
     fill_plugin_cache(terraform_binary, DEFAULT_PLUGIN_DIR, cache)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_only_one_plain_aws_configuration_of_the_server_version_shares_the_server(tmp_path):
+    version = "5.100.0"
+    config: dict[str, Any] = {
+        "terraform": {
+            "required_providers": {"aws": {"source": "hashicorp/aws", "version": version}}
+        },
+        "provider": {"aws": [{"region": "us-east-1"}]},
+    }
+
+    def shares(changes: dict[str, Any], extra_file: str | None = None) -> bool:
+        work = tmp_path / f"case-{len(list(tmp_path.iterdir()))}"
+        work.mkdir()
+        (work / "cdk.tf.json").write_text(json.dumps({**config, **changes}))
+        if extra_file:
+            (work / extra_file).write_text("")
+        return shares_the_provider(work, version)
+
+    assert shares({}) is True
+    # An alias: Terraform would send both configurations to the one server.
+    aliased = [{"region": "us-east-1"}, {"region": "us-west-2", "alias": "west"}]
+    assert shares({"provider": {"aws": aliased}}) is False
+    assert shares({"module": {"m": {"source": "./m"}}}) is False
+    assert shares({"provider": {}}) is False
+    other = {"aws": {"source": "hashicorp/aws", "version": "5.99.0"}}
+    assert shares({"terraform": {"required_providers": other}}) is False
+    # HCL the harness does not read may hold more provider blocks.
+    assert shares({}, extra_file="more.tf") is False
+
+
+@pytest.mark.terraform
+def test_commands_in_a_work_directory_attach_to_one_provider_server(
+    terraform_binary, tmp_path, monkeypatch
+):
+    """Every command after `init` attaches to one server, which reads the work directory's
+    files as a provider Terraform starts does; one that died is started again; a command in
+    another work directory stops it."""
+    monkeypatch.setenv(SHARED_PROVIDER_VARIABLE, "1")
+    moto = Moto()
+    try:
+        work = tmp_path / "work"
+        write_config(work, {"local": {"path": "terraform.tfstate"}})
+        config = json.loads((work / "cdk.tf.json").read_text())
+        config["provider"] = {
+            "aws": [{"region": "us-east-1", **moto_provider_settings(moto.endpoint)}]
+        }
+        config["resource"] = {
+            "aws_s3_bucket": {"b": {"bucket": "shared-provider"}},
+            "aws_s3_object": {
+                "o": {"bucket": "${aws_s3_bucket.b.bucket}", "key": "k", "source": "payload.txt"}
+            },
+        }
+        (work / "cdk.tf.json").write_text(json.dumps(config))
+        (work / "payload.txt").write_text("read from the work directory\n")
+        tf = Terraform(terraform_binary, work, DEFAULT_PLUGIN_DIR)
+        tf.init()
+        assert tf.attached_to is None
+        tf.run("apply", "-auto-approve", "-input=false", "-no-color")
+        server = tf.attached_to
+        assert server is not None and server.process is not None
+        first_pid = server.process.pid
+        s3 = moto.client("s3", "us-east-1")
+        body = s3.get_object(Bucket="shared-provider", Key="k")["Body"].read()
+        assert body == b"read from the work directory\n"
+        tf.run("plan", "-input=false", "-no-color", "-detailed-exitcode")
+        assert tf.attached_to is server and server.starts == 1
+        assert server.process.pid == first_pid
+
+        # As a provider panic would: the next command starts it again (and reads the state's
+        # schema from it).
+        server.process.kill()
+        server.process.wait()
+        shown = json.loads(tf.run("show", "-json", "-no-color").stdout)
+        assert {r["address"] for r in shown["values"]["root_module"]["resources"]} == {
+            "aws_s3_bucket.b",
+            "aws_s3_object.o",
+        }
+        assert server.starts == 2 and server.process.pid != first_pid
+        second = server.process
+
+        other = tmp_path / "other"
+        other.mkdir()
+        (other / "cdk.tf.json").write_text(
+            json.dumps({**config, "resource": {"terraform_data": {"a": {"input": 1}}}})
+        )
+        elsewhere = Terraform(terraform_binary, other, DEFAULT_PLUGIN_DIR)
+        elsewhere.init()
+        elsewhere.run("show", "-json", "-no-color")
+        assert elsewhere.attached_to is not None and elsewhere.attached_to is not server
+        assert second.poll() is not None and server.process is None
+    finally:
+        moto.stop()
 
 
 def test_an_eni_added_by_another_request_mid_walk_does_not_fail_the_create(aws):

@@ -9,24 +9,31 @@
   Terraform setup leaking in, providers only from the mirror (`STATICIP_TF_PLUGIN_DIR`), through
   one plugin cache for every test (`STATICIP_TF_PLUGIN_CACHE_DIR`, set by tests/conftest.py for
   all pytest workers; :func:`fill_plugin_cache`), and no second `init` of a work directory whose
-  providers and backend have not changed (:meth:`Terraform.init`).
+  providers and backend have not changed (:meth:`Terraform.init`);
+- :class:`ProviderServer` keeps one AWS provider serving for every command of a process that
+  may share it (`STATICIP_TF_SHARED_PROVIDER`, set by tests/conftest.py for all pytest workers).
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import copy
 import fcntl
 import hashlib
 import json
 import logging
 import os
+import platform
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +59,13 @@ TERRAFORM_TIMEOUT = 300
 PLUGIN_CACHE_VARIABLE = "STATICIP_TF_PLUGIN_CACHE_DIR"
 #: In a work directory's `.terraform`: what it was initialised for (Terraform.init).
 INIT_MARKER = "staticip-init.key"
+#: Set (to anything) for the commands of each process to share one AWS provider server of that
+#: process (ProviderServer) where they may; unset or empty: each command starts its providers.
+SHARED_PROVIDER_VARIABLE = "STATICIP_TF_SHARED_PROVIDER"
+AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
+#: Commands that never attach to a shared provider: `init` installs providers, `version` has none.
+UNATTACHED_COMMANDS = frozenset({"init", "version"})
+PROVIDER_START_TIMEOUT = 60
 
 Stack = dict[str, Any]
 
@@ -280,6 +294,138 @@ def init_key(workdir: Path, args: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+def aws_provider_executable(plugin_dir: Path) -> Path | None:
+    """The mirror's AWS provider binary for this platform (its newest version), or None when
+    the mirror holds none unpacked."""
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    try:
+        version = mirrored_aws_version(plugin_dir)
+    except HarnessError:
+        return None
+    folder = plugin_dir / "registry.terraform.io" / "hashicorp" / "aws" / version
+    found = sorted((folder / f"{sys.platform}_{arch.lower()}").glob("terraform-provider-aws*"))
+    return found[0] if found and os.access(found[0], os.X_OK) else None
+
+
+def shares_the_provider(workdir: Path, version: str) -> bool:
+    """Whether the commands in `workdir` may attach to one shared AWS provider server of
+    `version`: the configuration is JSON, has no modules and one AWS provider configuration,
+    pinned to that version. Terraform sends every configuration of an attached provider (each
+    alias, each module's) to the same server, where the last one configured would serve them
+    all; and it does not check an attached provider's version against the configuration."""
+    if any(workdir.glob("*.tf")):
+        return False
+    configurations = 0
+    for path in workdir.glob("*.tf.json"):
+        document = json.loads(path.read_text())
+        if document.get("module"):
+            return False
+        pinned = document.get("terraform", {}).get("required_providers", {}).get("aws")
+        if pinned is not None and pinned.get("version") != version:
+            return False
+        blocks = document.get("provider", {}).get("aws", [])
+        configurations += len(blocks) if isinstance(blocks, list) else 1
+    return configurations == 1
+
+
+class ProviderServer:
+    """The AWS provider serving in debug mode (`-debug`) for the commands of this process in
+    one work directory to attach to (`TF_REATTACH_PROVIDERS`), one command at a time. The
+    provider reads the files a configuration names (a function's zip) from its own working
+    directory, which Terraform makes the work directory only for a provider it starts.
+
+    A command otherwise starts the provider two or three times (a plan: once for the schema,
+    once to validate, once to plan), and each process builds and sends its schema again. A
+    plan of `dev` against moto took 6.7 s of CPU with its own providers and 5.1 s attached
+    (terraform's `getrusage` plus the server's /proc CPU, three runs each). What Terraform asks
+    the provider for, and when, is the same. The server starts on first use, again after it
+    exited (a provider panic ends it), and stops when another work directory's server is asked
+    for (tests run one after another in a process) or this process exits."""
+
+    _running: dict[tuple[Path, Path, tuple[tuple[str, str], ...]], ProviderServer] = {}
+    _registry = threading.Lock()
+
+    def __init__(self, executable: Path, env: Mapping[str, str], workdir: Path) -> None:
+        self.executable, self.env, self.workdir = executable, dict(env), workdir
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.reattach = ""
+        self.starts = 0
+
+    @classmethod
+    def serving(cls, executable: Path, env: Mapping[str, str], workdir: Path) -> ProviderServer:
+        """This process's server of `executable` in `env` for `workdir`, made on first request;
+        the idle servers of other work directories stop."""
+        key = (executable, workdir, tuple(sorted(env.items())))
+        with cls._registry:
+            if key not in cls._running:
+                if not cls._running:
+                    atexit.register(cls.stop_all)
+                for other_key, other in list(cls._running.items()):
+                    if other.lock.acquire(blocking=False):
+                        try:
+                            other.stop()
+                        finally:
+                            other.lock.release()
+                        del cls._running[other_key]
+                cls._running[key] = cls(executable, env, workdir)
+            return cls._running[key]
+
+    @classmethod
+    def stop_all(cls) -> None:
+        with cls._registry:
+            for server in cls._running.values():
+                server.stop()
+            cls._running.clear()
+
+    def attach(self) -> str:
+        """The `TF_REATTACH_PROVIDERS` value of the running server, started first if need be."""
+        if self.process is None or self.process.poll() is not None:
+            self._start()
+        return self.reattach
+
+    def _start(self) -> None:
+        self.stop()
+        # The server's output, read for its reattach line (or for the error below); the
+        # server keeps writing to it after this process closed it.
+        with tempfile.TemporaryFile() as output:
+            self.process = subprocess.Popen(
+                [str(self.executable), "-debug"],
+                cwd=self.workdir,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+            deadline = time.monotonic() + PROVIDER_START_TIMEOUT
+            while True:
+                output.seek(0)
+                said = output.read().decode(errors="replace")
+                found = re.search(r"TF_REATTACH_PROVIDERS='([^']+)'", said)
+                if found and AWS_PROVIDER in json.loads(found[1]):
+                    self.reattach = found[1]
+                    self.starts += 1
+                    return
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    tail = "\n".join(said.strip().splitlines()[-25:])
+                    raise HarnessError(f"{self.executable} -debug did not start serving:\n{tail}")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Interrupt the server (it removes its socket then) and wait for it to exit."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
 class Terraform:
     """Runs terraform in one work directory, one process at a time, offline."""
 
@@ -318,6 +464,34 @@ class Terraform:
         # (`/usr/bin/time`, twice each); 1600 was no faster. A caller's GOGC wins.
         self.env.setdefault("GOGC", "800")
         self.history: list[str] = []
+        self.shared_provider: Path | None = None
+        #: The server the last command attached to; None: it started its own providers.
+        self.attached_to: ProviderServer | None = None
+        if os.environ.get(SHARED_PROVIDER_VARIABLE):
+            self.shared_provider = aws_provider_executable(plugin_dir)
+
+    @contextlib.contextmanager
+    def environment_for(self, command: str) -> Iterator[dict[str, str]]:
+        """The environment for `command`: attached to the shared provider server, held until
+        the command is done, where the command and the configuration allow."""
+        executable = self.shared_provider
+        if (
+            executable is None
+            or command in UNATTACHED_COMMANDS
+            or not shares_the_provider(self.workdir, executable.parent.parent.name)
+        ):
+            self.attached_to = None
+            yield self.env
+            return
+        # What changes with each test or work directory, and the provider does not read.
+        env = {
+            k: v
+            for k, v in self.env.items()
+            if k != "TF_CLI_CONFIG_FILE" and not k.startswith("PYTEST_")
+        }
+        server = self.attached_to = ProviderServer.serving(executable, env, self.workdir)
+        with server.lock:
+            yield {**self.env, "TF_REATTACH_PROVIDERS": server.attach()}
 
     def run(self, *args: str, ok: Sequence[int] = (0,)) -> subprocess.CompletedProcess[str]:
         shown = "terraform " + " ".join(
@@ -325,14 +499,15 @@ class Terraform:
         )
         started = time.monotonic()
         try:
-            result = subprocess.run(
-                [self.binary, *args],
-                cwd=self.workdir,
-                env=self.env,
-                capture_output=True,
-                text=True,
-                timeout=TERRAFORM_TIMEOUT,
-            )
+            with self.environment_for(args[0]) as env:
+                result = subprocess.run(
+                    [self.binary, *args],
+                    cwd=self.workdir,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=TERRAFORM_TIMEOUT,
+                )
         except subprocess.TimeoutExpired as timeout:
             # What was still in progress ("Still creating... [id=..., 4m50s elapsed]").
             said = timeout.output or b""
