@@ -41,12 +41,14 @@ test: $(STAMP)
 # and the lazy-vs-eager provider bindings comparison. Two pytest workers per core, each with its
 # own moto server: the tests wait on the provider for much of their time (5 s after each new
 # Lambda function, 10 s after a VPC's DNS attribute), and more tests at once fill those waits.
-# On 2 cores, beside `make test` as .ci/run runs them: 269 s with four workers, 285 s with
-# three, 287 s with five (one run each). One Terraform plugin cache for all
-# (tests/tfharness.py). The longest tests start first, each on its own worker
-# (tests/conftest.py); `loadgroup` hands out one test at a time as workers free up (no test is
-# in a group: pytest-xdist 3.8 cannot group under pytest 9.2). What several tests read (a
-# synthesis, a `terraform validate` of many stacks) is made once for the run (`built_once`).
+# On 2 cores, beside `make test` as .ci/run runs them: 244 s with four workers, 253 s with
+# three (one run each; before the shared provider below, 269 s with four, 285 s with three,
+# 287 s with five). One Terraform plugin cache for all, and in each work directory one AWS
+# provider server that its commands attach to (tests/tfharness.py). The longest tests start
+# first, each on its own worker (tests/conftest.py); `loadgroup` hands out one test at a time
+# as workers free up (no test is in a group: pytest-xdist 3.8 cannot group under pytest 9.2).
+# What several tests read (a synthesis, a `terraform validate` of many stacks) is made once
+# for the run (`built_once`).
 E2E_WORKERS ?= $(shell $(PYTHON) -c "import os; n = len(os.sched_getaffinity(0)) \
 	if hasattr(os, 'sched_getaffinity') else os.cpu_count(); print(n * 2)")
 e2e: $(STAMP) $(SCAN_VENV)/bin/checkov
@@ -54,7 +56,7 @@ e2e: $(STAMP) $(SCAN_VENV)/bin/checkov
 
 # Bare provider import, `make synth` with its inputs changed and with nothing changed, `make
 # test`, `make lint`, `make scan`, `.ci/run` itself (`make e2e` inside it) and a `terraform
-# plan` of the dev stack against moto: medians of 3 side by side (about 18 minutes here: .ci/run
+# plan` of the dev stack against moto: medians of 3 side by side (about 15 minutes here: .ci/run
 # three times; BENCH_ARGS="--runs 1" or "--skip .ci/run").
 BENCH_ARGS ?=
 bench: $(STAMP)
