@@ -10,7 +10,7 @@
   one plugin cache for every test (`STATICIP_TF_PLUGIN_CACHE_DIR`, set by tests/conftest.py for
   all pytest workers; :func:`fill_plugin_cache`), and no second `init` of a work directory whose
   providers and backend have not changed (:meth:`Terraform.init`);
-- :class:`ProviderServer` keeps one AWS provider serving for every command of a process that
+- :class:`ProviderServer` keeps one AWS provider serving the commands of a work directory that
   may share it (`STATICIP_TF_SHARED_PROVIDER`, set by tests/conftest.py for all pytest workers).
 """
 
@@ -359,8 +359,6 @@ class ProviderServer:
         key = (executable, workdir, tuple(sorted(env.items())))
         with cls._registry:
             if key not in cls._running:
-                if not cls._running:
-                    atexit.register(cls.stop_all)
                 for other_key, other in list(cls._running.items()):
                     if other.lock.acquire(blocking=False):
                         try:
@@ -424,6 +422,9 @@ class ProviderServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+atexit.register(ProviderServer.stop_all)
 
 
 class Terraform:
