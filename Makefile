@@ -54,10 +54,11 @@ E2E_WORKERS ?= $(shell $(PYTHON) -c "import os; n = len(os.sched_getaffinity(0))
 e2e: $(STAMP) $(SCAN_VENV)/bin/checkov
 	$(PY) -m pytest -m "terraform or slow" -n $(E2E_WORKERS) --dist loadgroup
 
-# Bare provider import, `make synth` with its inputs changed and with nothing changed, `make
-# test`, `make lint`, `make scan`, `.ci/run` itself (`make e2e` inside it) and a `terraform
-# plan` of the dev stack against moto: medians of 3 side by side (about 15 minutes here: .ci/run
-# three times; BENCH_ARGS="--runs 1" or "--skip .ci/run").
+# Bare provider import, each stage of .ci/run (`make install` into a new virtualenv, `make
+# synth` with its inputs changed and with nothing changed, `make test`, `make e2e`, `make lint`,
+# `make scan`), `.ci/run` itself and a `terraform plan` of the dev stack against moto: medians of
+# 3 side by side (about 27 minutes here; BENCH_ARGS="--runs 1", or "--skip .ci/run --skip make
+# e2e").
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PY) scripts/bench.py $(BENCH_ARGS)

@@ -1,13 +1,16 @@
-"""`make bench`: the bare provider import, `make synth` (inputs changed, and nothing changed),
-`make test`, `make lint`, `make scan`, `.ci/run` itself and a `terraform plan` of the dev stack
-against moto, timed side by side.
+"""`make bench`: the bare provider import, each stage of `.ci/run` (`make install` into a new
+virtualenv, `make synth` with its inputs changed and with nothing changed, `make test`, `make
+e2e`, `make lint`, `make scan`), `.ci/run` itself and a `terraform plan` of the dev stack against
+moto, timed side by side.
 
 Each is run `--runs` times (default 3) in rounds, one of each per round, so that a change in the
 machine's load during the run falls on all alike; the medians are compared with the bare
 `python -c "import cdktf_cdktf_provider_aws.vpc"` (the package's own eager `__init__`, which the
 stacks skip), against the goals of issue #22: synth with its inputs changed <= 0.30x, with
 nothing changed <= 0.05x, `make test` <= 2.5x, and `.ci/run` <= 300 s (on this tree, whose
-installs are done; `make e2e` runs only inside it, beside the rest, as in CI).
+installs are done; `.ci/run` runs `make e2e` beside the other stages, so its time is not their
+sum). `make install` builds a new virtualenv in a temporary folder (`VENV=`), as on a fresh
+clone; the tree's own `.venv` is left as it is.
 "Inputs changed" is `make synth` with STATICIP_FORCE_SYNTH=1: everything is synthesized again,
 as after an edit. Wall-clock seconds from time.monotonic around each subprocess (around the
 `terraform plan` alone for the plan: the stack is synthesized, patched for moto and initialised
@@ -57,12 +60,23 @@ class Command:
     """Runs the command and returns the seconds to count, instead of `argv`."""
 
 
+def fresh_install(make: Sequence[str]) -> Callable[[], float]:
+    """`make install` into a new virtualenv in a temporary folder, removed afterwards."""
+
+    def timed() -> float:
+        with tempfile.TemporaryDirectory(prefix="staticip-bench-venv-") as scratch:
+            return run_once(Command("make install", [*make, "install", f"VENV={scratch}/venv"]))
+
+    return timed
+
+
 def commands(python: str, make_args: Sequence[str], plan: Callable[[], float]) -> list[Command]:
     make = ["make", "--no-print-directory", *make_args]
     listed = [
         Command(
             "bare import (eager __init__)", [python, "-c", "import cdktf_cdktf_provider_aws.vpc"]
         ),
+        Command("make install (new venv)", timed=fresh_install(make)),
         Command(
             "make synth (inputs changed)",
             [*make, "synth"],
@@ -71,6 +85,7 @@ def commands(python: str, make_args: Sequence[str], plan: Callable[[], float]) -
         ),
         Command("make synth (nothing changed)", [*make, "synth"], 0.05),
         Command("make test", [*make, "test"], 2.5),
+        Command("make e2e", [*make, "e2e"]),
         Command("make lint", [*make, "lint"]),
         Command("make scan", [*make, "scan"]),
         Command(
