@@ -21,7 +21,6 @@ import pytest
 from tfharness import (
     PLUGIN_CACHE_VARIABLE,
     SHARED_PROVIDER_VARIABLE,
-    ProviderServer,
     longest_paired_with_shortest,
     once_under_lock,
 )
@@ -190,17 +189,15 @@ def terraform_plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator
 @pytest.fixture(scope="session", autouse=True)
 def shared_aws_provider() -> Iterator[None]:
     """The Terraform commands of each pytest process attach to one AWS provider server of that
-    process where they may (tests/tfharness.py, ProviderServer), stopped when the run ends. A
-    STATICIP_TF_SHARED_PROVIDER already set is kept: set empty, every command starts its own."""
+    process where they may (tests/tfharness.py, ProviderServer, which stops them when the
+    process exits). A STATICIP_TF_SHARED_PROVIDER already set is kept: set empty, every command
+    starts its own."""
     if SHARED_PROVIDER_VARIABLE in os.environ:
         yield
         return
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(SHARED_PROVIDER_VARIABLE, "1")
-        try:
-            yield
-        finally:
-            ProviderServer.stop_all()
+        yield
 
 
 #: Seconds the longest real-Terraform tests took (`make e2e` on 2 cores, four tests at a time,

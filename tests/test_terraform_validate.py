@@ -4,12 +4,12 @@ where they don't."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import validated_once
+from tfharness import version_key
 from tfvalidate import MIRROR, Validation, mirrored_versions, validate_together
 
 from staticip.config import load_config
@@ -57,10 +57,6 @@ def test_eips_from_an_ipam_pool_are_valid_terraform(validation):
 REGIONAL_NAT_PROVIDER = (6, 24, 0)
 
 
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
-
-
 @pytest.mark.terraform
 def test_regional_nat_stack_is_valid_terraform(regional, tmp_path):
     """`nat = "regional"` against the mirrored AWS provider: valid from 6.24.0 on; on an older
@@ -70,7 +66,7 @@ def test_regional_nat_stack_is_valid_terraform(regional, tmp_path):
     if not versions:
         pytest.skip(f"hashicorp/aws not in the mirror {MIRROR}")
     validation = validate_together({"edge": regional.stack("edge")}, tmp_path)
-    if _version(versions[-1]) >= REGIONAL_NAT_PROVIDER:
+    if version_key(versions[-1]) >= REGIONAL_NAT_PROVIDER:
         validation.assert_valid("edge")
         return
     diagnostics = validation.of("edge")

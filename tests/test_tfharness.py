@@ -27,6 +27,7 @@ from tfharness import (
     lambda_creates_enis,
     longest_paired_with_shortest,
     mirrored_aws_version,
+    mirrored_providers,
     missing_tools,
     moto_provider_settings,
     shares_the_provider,
@@ -114,6 +115,16 @@ def test_concurrent_inits_fill_the_cache_once_and_link_to_it(terraform_binary, t
     before = sorted(p.name for p in tmp_path.iterdir())
     fill_plugin_cache(terraform_binary, DEFAULT_PLUGIN_DIR, cache)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_the_mirror_lists_versions_by_number_not_by_name(tmp_path):
+    for name, version in [("aws", "5.9.0"), ("aws", "5.100.0"), ("external", "2.3.5")]:
+        (tmp_path / "registry.terraform.io" / "hashicorp" / name / version).mkdir(parents=True)
+    assert mirrored_providers(tmp_path) == {
+        "hashicorp/aws": ["5.9.0", "5.100.0"],
+        "hashicorp/external": ["2.3.5"],
+    }
+    assert mirrored_aws_version(tmp_path) == "5.100.0"
 
 
 def test_only_one_plain_aws_configuration_of_the_server_version_shares_the_server(tmp_path):

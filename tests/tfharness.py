@@ -131,12 +131,17 @@ def _toml_table(lines: list[str], header: str, table: Mapping[str, Any]) -> None
         _toml_table(lines, f"{header}.{json.dumps(key)}", sub)
 
 
+def version_key(version: str) -> tuple[int, ...]:
+    """A provider version's numbers, to order versions by ("5.9.0" before "5.100.0")."""
+    return tuple(int(x) for x in re.findall(r"\d+", version))
+
+
 def mirrored_aws_version(plugin_dir: Path) -> str:
-    base = plugin_dir / "registry.terraform.io" / "hashicorp" / "aws"
-    versions = sorted(p.name for p in base.iterdir()) if base.is_dir() else []
+    """The newest hashicorp/aws the mirror holds."""
+    versions = mirrored_providers(plugin_dir).get("hashicorp/aws")
     if not versions:
         raise HarnessError(f"no hashicorp/aws provider in the mirror {plugin_dir}")
-    return max(versions, key=lambda v: tuple(int(x) for x in re.findall(r"\d+", v)))
+    return versions[-1]
 
 
 def terraform_version(terraform: str) -> str:
@@ -217,11 +222,12 @@ def patch_for_moto(stack: Stack, endpoint: str, aws_version: str) -> list[str]:
 
 
 def mirrored_providers(plugin_dir: Path) -> dict[str, list[str]]:
-    """`namespace/type` -> the versions the mirror holds (registry.terraform.io only)."""
+    """`namespace/type` -> the versions the mirror holds, oldest first (registry.terraform.io
+    only)."""
     base = plugin_dir / "registry.terraform.io"
     found: dict[str, list[str]] = {}
     for provider in sorted(base.glob("*/*")) if base.is_dir() else []:
-        versions = sorted(p.name for p in provider.iterdir() if p.is_dir())
+        versions = sorted((p.name for p in provider.iterdir() if p.is_dir()), key=version_key)
         if versions:
             found[f"{provider.parent.name}/{provider.name}"] = versions
     return found
@@ -470,6 +476,13 @@ class Terraform:
         self.attached_to: ProviderServer | None = None
         if os.environ.get(SHARED_PROVIDER_VARIABLE):
             self.shared_provider = aws_provider_executable(plugin_dir)
+        # The server's: without what changes with each test or work directory, and the
+        # provider does not read.
+        self.server_env = {
+            k: v
+            for k, v in self.env.items()
+            if k != "TF_CLI_CONFIG_FILE" and not k.startswith("PYTEST_")
+        }
 
     @contextlib.contextmanager
     def environment_for(self, command: str) -> Iterator[dict[str, str]]:
@@ -484,13 +497,9 @@ class Terraform:
             self.attached_to = None
             yield self.env
             return
-        # What changes with each test or work directory, and the provider does not read.
-        env = {
-            k: v
-            for k, v in self.env.items()
-            if k != "TF_CLI_CONFIG_FILE" and not k.startswith("PYTEST_")
-        }
-        server = self.attached_to = ProviderServer.serving(executable, env, self.workdir)
+        server = self.attached_to = ProviderServer.serving(
+            executable, self.server_env, self.workdir
+        )
         with server.lock:
             yield {**self.env, "TF_REATTACH_PROVIDERS": server.attach()}
 

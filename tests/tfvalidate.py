@@ -28,7 +28,7 @@ Diagnostic = dict[str, Any]
 
 
 def mirrored_versions(provider: str) -> list[str]:
-    """The versions of hashicorp/`provider` the mirror holds, sorted by name."""
+    """The versions of hashicorp/`provider` the mirror holds, oldest first."""
     return mirrored_providers(MIRROR).get(f"hashicorp/{provider}", [])
 
 
